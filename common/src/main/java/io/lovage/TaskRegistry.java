@@ -1,0 +1,55 @@
+package io.lovage;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The tasks a worker can run, by name. Immutable once built.
+ *
+ * <pre>{@code
+ * TaskRegistry tasks = TaskRegistry.builder()
+ *     .register("demo.add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
+ *     .build();
+ * }</pre>
+ */
+public final class TaskRegistry {
+  private final Map<String, Task> tasks;
+
+  private TaskRegistry(Map<String, Task> tasks) {
+    this.tasks = Collections.unmodifiableMap(new LinkedHashMap<>(tasks));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Optional<Task> find(String name) {
+    return Optional.ofNullable(tasks.get(name));
+  }
+
+  public Set<String> names() {
+    return tasks.keySet();
+  }
+
+  /** Collects tasks; a name registered twice is a mistake and fails at once. */
+  public static final class Builder {
+    private final Map<String, Task> tasks = new LinkedHashMap<>();
+
+    public Builder register(String name, Task task) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("a task needs a name");
+      }
+      if (tasks.putIfAbsent(name, task) != null) {
+        throw new IllegalStateException("task " + name + " is registered twice");
+      }
+      return this;
+    }
+
+    public TaskRegistry build() {
+      return new TaskRegistry(tasks);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package io.lovage.broker;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The narrow door to RabbitMQ: declare topology, publish with confirmation, consume with
+ * acknowledgements. Everything else in Lovage is built on these few methods.
+ *
+ * <pre>{@code
+ * try (Broker broker = RabbitBroker.connect(BrokerSettings.fromEnvironment("my-app"))) {
+ *   broker.declare(LovageTopology.taskQueue("celery"));
+ *   broker.publish("celery", "celery", message).join(); // returns once RabbitMQ confirmed it
+ * }
+ * }</pre>
+ */
+public interface Broker extends AutoCloseable {
+
+  /** Declares exchanges, queues and bindings; fails if one exists with other arguments. */
+  void declare(Topology topology);
+
+  /**
+   * Publishes a message as mandatory. The future completes once the broker has confirmed it, and
+   * completes exceptionally with a {@link PublishException} when it was returned as unroutable,
+   * nacked, not confirmed in time, or the connection was lost before the confirm.
+   */
+  CompletableFuture<Void> publish(String exchange, String routingKey, Message message);
+
+  /**
+   * Starts consuming a queue with manual acknowledgements. The handler is called once per delivery,
+   * from a thread of the broker's; it must ack, reject or requeue each delivery, possibly later.
+   */
+  Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler);
+
+  /** Whether the broker connection is up now (for health checks). */
+  boolean isConnected();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,24 @@
+package io.lovage.broker;
+
+/** A message received from a queue, to be settled exactly once: ack, reject or requeue. */
+public interface Delivery {
+  Message message();
+
+  /** The queue it came from. */
+  String queue();
+
+  /**
+   * How often this message was delivered before: 0 the first time. From the quorum queue's {@code
+   * x-delivery-count} header, or 1 for a redelivered message of a classic queue.
+   */
+  long deliveryCount();
+
+  /** Done with it: the broker forgets the message. */
+  void ack();
+
+  /** Refuse it without requeueing: the queue dead-letters it if it has a dead-letter exchange. */
+  void reject();
+
+  /** Give it back to the queue, to be delivered again. */
+  void requeue();
+}

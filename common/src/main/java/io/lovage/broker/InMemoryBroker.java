@@ -1,0 +1,276 @@
+package io.lovage.broker;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * A {@link Broker} in memory, for unit tests and dev mode: direct, topic and fanout exchanges,
+ * prefetch, acknowledgements, dead-lettering on reject, and streams that every consumer reads from
+ * the start. It proves nothing about RabbitMQ itself; integration tests do that.
+ */
+public final class InMemoryBroker implements Broker {
+  private final Map<String, String> exchanges = new HashMap<>();
+  private final Map<String, MemoryQueue> queues = new LinkedHashMap<>();
+  private final List<Topology.Binding> bindings = new ArrayList<>();
+  private final ExecutorService dispatcher =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "in-memory-broker");
+            t.setDaemon(true);
+            return t;
+          });
+
+  @Override
+  public synchronized void declare(Topology topology) {
+    topology.exchanges().forEach(e -> exchanges.put(e.name(), e.type()));
+    topology.queues().forEach(q -> queues.computeIfAbsent(q.name(), n -> new MemoryQueue(q)));
+    topology.bindings().stream().filter(b -> !bindings.contains(b)).forEach(bindings::add);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Void> publish(
+      String exchange, String routingKey, Message message) {
+    List<MemoryQueue> targets = route(exchange, routingKey);
+    if (targets.isEmpty()) {
+      return CompletableFuture.failedFuture(
+          new PublishException(
+              PublishException.Reason.UNROUTABLE,
+              "no queue is bound for exchange '"
+                  + exchange
+                  + "' routing key '"
+                  + routingKey
+                  + "'"));
+    }
+    targets.forEach(q -> q.offer(new Entry(message, 0)));
+    dispatch();
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private List<MemoryQueue> route(String exchange, String routingKey) {
+    if (exchange.isEmpty()) {
+      MemoryQueue q = queues.get(routingKey);
+      return q == null ? List.of() : List.of(q);
+    }
+    String type = exchanges.get(exchange);
+    List<MemoryQueue> out = new ArrayList<>();
+    for (Topology.Binding b : bindings) {
+      if (b.exchange().equals(exchange) && matches(type, b.routingKey(), routingKey)) {
+        out.add(queues.get(b.queue()));
+      }
+    }
+    return out;
+  }
+
+  static boolean matches(String type, String pattern, String key) {
+    return switch (type == null ? "direct" : type) {
+      case "fanout" -> true;
+      case "topic" ->
+          key.matches(
+              pattern
+                  .replace(".", "\\.")
+                  .replace("*", "[^.]+")
+                  .replace("\\.#", "(\\..*)?")
+                  .replace("#", ".*"));
+      default -> pattern.equals(key);
+    };
+  }
+
+  @Override
+  public synchronized Subscription consume(
+      String queue, ConsumeOptions options, Consumer<Delivery> handler) {
+    MemoryQueue q = queues.get(queue);
+    if (q == null) {
+      throw new BrokerException("cannot consume queue '" + queue + "': no such queue");
+    }
+    Object offset = options.arguments().get("x-stream-offset");
+    int cursor = "next".equals(offset) || "last".equals(offset) ? q.log.size() : 0;
+    MemoryConsumer consumer = new MemoryConsumer(q, options.prefetch(), handler, cursor);
+    q.consumers.add(consumer);
+    dispatch();
+    return () -> {
+      synchronized (InMemoryBroker.this) {
+        q.consumers.remove(consumer);
+      }
+    };
+  }
+
+  /** How many messages wait in a queue, not counting unacknowledged ones. */
+  public synchronized int ready(String queue) {
+    return queues.get(queue).ready.size();
+  }
+
+  /** The messages waiting in a queue, oldest first. */
+  public synchronized List<Message> messages(String queue) {
+    MemoryQueue q = queues.get(queue);
+    return q.isStream() ? List.copyOf(q.log) : q.ready.stream().map(Entry::message).toList();
+  }
+
+  private void dispatch() {
+    dispatcher.execute(this::deliverAll);
+  }
+
+  private void deliverAll() {
+    List<Runnable> calls = new ArrayList<>();
+    synchronized (this) {
+      for (MemoryQueue q : queues.values()) {
+        q.collect(calls);
+      }
+    }
+    calls.forEach(Runnable::run);
+  }
+
+  @Override
+  public boolean isConnected() {
+    return !dispatcher.isShutdown();
+  }
+
+  @Override
+  public void close() {
+    dispatcher.shutdown();
+  }
+
+  private record Entry(Message message, long deliveryCount) {}
+
+  private final class MemoryQueue {
+    final Topology.Queue spec;
+    final Deque<Entry> ready = new ArrayDeque<>();
+    final List<Message> log = new ArrayList<>();
+    final List<MemoryConsumer> consumers = new ArrayList<>();
+    int next;
+
+    MemoryQueue(Topology.Queue spec) {
+      this.spec = spec;
+    }
+
+    boolean isStream() {
+      return "stream".equals(spec.arguments().get("x-queue-type"));
+    }
+
+    void offer(Entry entry) {
+      if (isStream()) {
+        log.add(entry.message());
+      } else {
+        ready.addLast(entry);
+      }
+    }
+
+    void collect(List<Runnable> calls) {
+      if (consumers.isEmpty()) {
+        return;
+      }
+      if (isStream()) {
+        for (MemoryConsumer c : consumers) {
+          while (c.unacked < c.prefetch && c.cursor < log.size()) {
+            calls.add(c.deliver(new Entry(log.get(c.cursor++), 0)));
+          }
+        }
+        return;
+      }
+      int idle = 0;
+      while (!ready.isEmpty() && idle < consumers.size()) {
+        MemoryConsumer c = consumers.get(next++ % consumers.size());
+        if (c.unacked < c.prefetch) {
+          calls.add(c.deliver(ready.pollFirst()));
+          idle = 0;
+        } else {
+          idle++;
+        }
+      }
+    }
+
+    void deadLetter(Message message) {
+      Object exchange = spec.arguments().get("x-dead-letter-exchange");
+      if (exchange != null) {
+        Object key = spec.arguments().getOrDefault("x-dead-letter-routing-key", spec.name());
+        route(exchange.toString(), key.toString()).forEach(q -> q.offer(new Entry(message, 0)));
+      }
+    }
+  }
+
+  private final class MemoryConsumer {
+    final MemoryQueue queue;
+    final int prefetch;
+    final Consumer<Delivery> handler;
+    int cursor;
+    int unacked;
+
+    MemoryConsumer(MemoryQueue queue, int prefetch, Consumer<Delivery> handler, int cursor) {
+      this.queue = queue;
+      this.prefetch = prefetch;
+      this.handler = handler;
+      this.cursor = cursor;
+    }
+
+    Runnable deliver(Entry entry) {
+      unacked++;
+      MemoryDelivery delivery = new MemoryDelivery(this, entry);
+      return () -> handler.accept(delivery);
+    }
+  }
+
+  private final class MemoryDelivery implements Delivery {
+    private final MemoryConsumer consumer;
+    private final Entry entry;
+    private boolean settled;
+
+    MemoryDelivery(MemoryConsumer consumer, Entry entry) {
+      this.consumer = consumer;
+      this.entry = entry;
+    }
+
+    @Override
+    public Message message() {
+      return entry.message();
+    }
+
+    @Override
+    public String queue() {
+      return consumer.queue.spec.name();
+    }
+
+    @Override
+    public long deliveryCount() {
+      return entry.deliveryCount();
+    }
+
+    @Override
+    public void ack() {
+      settle(() -> {});
+    }
+
+    @Override
+    public void reject() {
+      settle(() -> consumer.queue.deadLetter(entry.message()));
+    }
+
+    @Override
+    public void requeue() {
+      settle(
+          () ->
+              consumer.queue.ready.addFirst(new Entry(entry.message(), entry.deliveryCount() + 1)));
+    }
+
+    private void settle(Runnable action) {
+      synchronized (InMemoryBroker.this) {
+        if (settled) {
+          throw new IllegalStateException("delivery already settled");
+        }
+        settled = true;
+        consumer.unacked--;
+        if (!consumer.queue.isStream()) {
+          action.run();
+        }
+      }
+      dispatch();
+    }
+  }
+}

@@ -1,0 +1,421 @@
+package io.lovage.broker;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.AlreadyClosedException;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.LongString;
+import com.rabbitmq.client.ShutdownSignalException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Broker} on RabbitMQ through the Java client.
+ *
+ * <p>Publishing and consuming use separate connections, so a broker that blocks publishers (memory
+ * or disk alarm) never stalls consumers and their acknowledgements. Publishes are mandatory and
+ * confirmed; a returned message fails its future even though the broker confirms it afterwards.
+ * Both connections recover by themselves (the client's automatic recovery, consumers included).
+ */
+public final class RabbitBroker implements Broker {
+  private static final Logger log = LoggerFactory.getLogger(RabbitBroker.class);
+
+  private final BrokerSettings settings;
+  private final Connection publishing;
+  private final Connection consuming;
+  private final Publisher publisher;
+
+  private RabbitBroker(BrokerSettings settings, Connection publishing, Connection consuming) {
+    this.settings = settings;
+    this.publishing = publishing;
+    this.consuming = consuming;
+    this.publisher = new Publisher();
+  }
+
+  /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
+  public static RabbitBroker connect(BrokerSettings settings) {
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(settings.uri());
+    } catch (Exception e) {
+      throw new BrokerException("invalid RABBITMQ_URI '" + redact(settings.uri()) + "'", e);
+    }
+    factory.setAutomaticRecoveryEnabled(true);
+    factory.setTopologyRecoveryEnabled(true);
+    factory.setNetworkRecoveryInterval(1000);
+    factory.setRequestedHeartbeat((int) settings.heartbeat().toSeconds());
+    factory.setConnectionTimeout(10_000);
+    long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+    while (true) {
+      try {
+        Connection publishing = factory.newConnection(settings.clientName() + " publish");
+        Connection consuming = factory.newConnection(settings.clientName() + " consume");
+        log.info("connected broker={} client={}", redact(settings.uri()), settings.clientName());
+        return new RabbitBroker(settings, publishing, consuming);
+      } catch (IOException | TimeoutException e) {
+        if (System.nanoTime() > deadline) {
+          throw new BrokerException(
+              "cannot connect to RabbitMQ at " + redact(settings.uri()) + ": " + e, e);
+        }
+        log.warn(
+            "broker not reachable yet broker={} error={}", redact(settings.uri()), e.toString());
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new BrokerException("interrupted while connecting", interrupted);
+        }
+      }
+    }
+  }
+
+  static String redact(String uri) {
+    return uri == null ? null : uri.replaceAll("//([^:/@]+):[^@/]*@", "//$1:***@");
+  }
+
+  @Override
+  public void declare(Topology topology) {
+    try (Channel channel = consuming.createChannel()) {
+      for (Topology.Exchange exchange : topology.exchanges()) {
+        channel.exchangeDeclare(exchange.name(), exchange.type(), true);
+      }
+      for (Topology.Queue queue : topology.queues()) {
+        channel.queueDeclare(queue.name(), true, false, false, queue.arguments());
+      }
+      for (Topology.Binding binding : topology.bindings()) {
+        channel.queueBind(binding.queue(), binding.exchange(), binding.routingKey());
+      }
+    } catch (IOException | TimeoutException | ShutdownSignalException e) {
+      throw new BrokerException("declaring topology failed: " + rootMessage(e), e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> publish(String exchange, String routingKey, Message message) {
+    return publisher.publish(exchange, routingKey, message);
+  }
+
+  @Override
+  public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
+    try {
+      Channel channel = consuming.createChannel();
+      channel.basicQos(options.prefetch());
+      String tag =
+          channel.basicConsume(
+              queue,
+              false,
+              "",
+              false,
+              false,
+              options.arguments(),
+              new Dispatch(channel, queue, handler));
+      log.info("consuming queue={} prefetch={}", queue, options.prefetch());
+      return () -> {
+        try {
+          if (channel.isOpen()) {
+            channel.basicCancel(tag);
+          }
+        } catch (IOException | AlreadyClosedException e) {
+          log.debug("cancel failed queue={} error={}", queue, e.toString());
+        }
+      };
+    } catch (IOException | ShutdownSignalException e) {
+      throw new BrokerException("cannot consume queue '" + queue + "': " + rootMessage(e), e);
+    }
+  }
+
+  @Override
+  public boolean isConnected() {
+    return publishing.isOpen() && consuming.isOpen();
+  }
+
+  @Override
+  public void close() {
+    publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
+    for (Connection connection : List.of(consuming, publishing)) {
+      try {
+        if (connection.isOpen()) {
+          connection.close(5_000);
+        }
+      } catch (IOException | AlreadyClosedException e) {
+        log.debug("close failed error={}", e.toString());
+      }
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  /** Hands each delivery of one consumer channel to the handler. */
+  private static final class Dispatch extends DefaultConsumer {
+    private final String queue;
+    private final Consumer<Delivery> handler;
+
+    Dispatch(Channel channel, String queue, Consumer<Delivery> handler) {
+      super(channel);
+      this.queue = queue;
+      this.handler = handler;
+    }
+
+    @Override
+    public void handleDelivery(
+        String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+      Map<String, Object> headers = normalize(properties.getHeaders());
+      Message message =
+          new Message(
+              body,
+              headers,
+              properties.getContentType(),
+              properties.getContentEncoding(),
+              properties.getCorrelationId(),
+              properties.getReplyTo(),
+              properties.getPriority(),
+              Integer.valueOf(2).equals(properties.getDeliveryMode()));
+      long count =
+          headers.get("x-delivery-count") instanceof Number n
+              ? n.longValue()
+              : envelope.isRedeliver() ? 1 : 0;
+      handler.accept(
+          new RabbitDelivery(getChannel(), envelope.getDeliveryTag(), queue, message, count));
+    }
+
+    @Override
+    public void handleCancel(String consumerTag) {
+      log.warn("consumer cancelled by the broker queue={}", queue);
+    }
+  }
+
+  private record RabbitDelivery(
+      Channel channel, long tag, String queue, Message message, long deliveryCount)
+      implements Delivery {
+
+    @Override
+    public void ack() {
+      settle("ack", () -> channel.basicAck(tag, false));
+    }
+
+    @Override
+    public void reject() {
+      settle("reject", () -> channel.basicReject(tag, false));
+    }
+
+    @Override
+    public void requeue() {
+      settle("requeue", () -> channel.basicReject(tag, true));
+    }
+
+    private void settle(String what, IoAction action) {
+      // One channel is shared by the deliveries of a consumer; frames must not interleave.
+      synchronized (channel) {
+        try {
+          action.run();
+        } catch (IOException | AlreadyClosedException e) {
+          // The channel is gone: the broker requeues the message itself, it will come again.
+          log.warn(
+              "{} not sent, the message will be redelivered queue={} error={}",
+              what,
+              queue,
+              e.toString());
+        }
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  static Map<String, Object> normalize(Map<String, Object> headers) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    if (headers != null) {
+      headers.forEach((k, v) -> out.put(k, normalizeValue(v)));
+    }
+    return out;
+  }
+
+  private static Object normalizeValue(Object value) {
+    if (value instanceof LongString s) {
+      return s.toString();
+    }
+    if (value instanceof List<?> list) {
+      List<Object> out = new ArrayList<>(list.size());
+      list.forEach(item -> out.add(normalizeValue(item)));
+      return out;
+    }
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach((k, v) -> out.put(String.valueOf(k), normalizeValue(v)));
+      return out;
+    }
+    return value;
+  }
+
+  /**
+   * Publishes on one confirm-mode channel. Each publish carries a message id that names its
+   * sequence number, so a basic.return (which arrives before the confirm) marks the right publish.
+   */
+  private final class Publisher {
+    private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+    private Channel channel;
+    private long generation;
+
+    private final class Pending {
+      final CompletableFuture<Void> future = new CompletableFuture<>();
+      final String target;
+      volatile String returned;
+
+      Pending(String target) {
+        this.target = target;
+      }
+    }
+
+    synchronized CompletableFuture<Void> publish(String exchange, String routingKey, Message m) {
+      String target = "exchange '" + exchange + "' routing key '" + routingKey + "'";
+      Pending p = new Pending(target);
+      long seq;
+      try {
+        Channel ch = openChannel();
+        seq = ch.getNextPublishSeqNo();
+        pending.put(seq, p);
+        ch.basicPublish(
+            exchange, routingKey, true, properties(m, generation + ":" + seq), m.body());
+      } catch (IOException | AlreadyClosedException e) {
+        failAll(PublishException.Reason.CONNECTION_LOST, "channel closed: " + rootMessage(e));
+        p.future.completeExceptionally(
+            new PublishException(
+                PublishException.Reason.CONNECTION_LOST,
+                "cannot publish to " + target + ": " + rootMessage(e),
+                e));
+        return p.future;
+      }
+      long timeoutMs = settings.publishTimeout().toMillis();
+      final long published = seq;
+      CompletableFuture<Void> result = new CompletableFuture<>();
+      p.future
+          .orTimeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .whenComplete(
+              (ok, error) -> {
+                if (error == null) {
+                  result.complete(null);
+                  return;
+                }
+                if (error instanceof java.util.concurrent.TimeoutException) {
+                  pending.remove(published, p);
+                  error =
+                      new PublishException(
+                          PublishException.Reason.TIMEOUT,
+                          "broker did not confirm the message to "
+                              + target
+                              + " within "
+                              + timeoutMs
+                              + " ms");
+                }
+                result.completeExceptionally(error);
+              });
+      return result;
+    }
+
+    private Channel openChannel() throws IOException {
+      if (channel != null && channel.isOpen()) {
+        return channel;
+      }
+      // A channel closed by a channel error (e.g. 404 exchange) is not recovered by the client.
+      Channel ch = publishing.createChannel();
+      ch.confirmSelect();
+      long gen = ++generation;
+      ch.addReturnListener(
+          r -> {
+            Pending p = byMessageId(r.getProperties().getMessageId(), gen);
+            if (p != null) {
+              p.returned = r.getReplyCode() + " " + r.getReplyText();
+            }
+          });
+      ch.addConfirmListener(
+          (seq, multiple) -> settle(seq, multiple, true),
+          (seq, multiple) -> settle(seq, multiple, false));
+      ch.addShutdownListener(
+          cause -> {
+            if (!cause.isInitiatedByApplication()) {
+              failAll(
+                  PublishException.Reason.CONNECTION_LOST, "channel closed: " + cause.getMessage());
+            }
+          });
+      channel = ch;
+      return ch;
+    }
+
+    private Pending byMessageId(String messageId, long gen) {
+      if (messageId == null || !messageId.startsWith(gen + ":")) {
+        return null;
+      }
+      return pending.get(Long.parseLong(messageId.substring(messageId.indexOf(':') + 1)));
+    }
+
+    private void settle(long seq, boolean multiple, boolean acked) {
+      Map<Long, Pending> done = multiple ? pending.headMap(seq, true) : subMap(seq);
+      for (Map.Entry<Long, Pending> entry : new ArrayList<>(done.entrySet())) {
+        Pending p = entry.getValue();
+        pending.remove(entry.getKey(), p);
+        if (!acked) {
+          p.future.completeExceptionally(
+              new PublishException(
+                  PublishException.Reason.NACKED, "broker refused the message to " + p.target));
+        } else if (p.returned != null) {
+          p.future.completeExceptionally(
+              new PublishException(
+                  PublishException.Reason.UNROUTABLE,
+                  "no queue is bound for " + p.target + " (" + p.returned + ")"));
+        } else {
+          p.future.complete(null);
+        }
+      }
+    }
+
+    private Map<Long, Pending> subMap(long seq) {
+      Pending p = pending.get(seq);
+      return p == null ? Map.of() : Map.of(seq, p);
+    }
+
+    void failAll(PublishException.Reason reason, String why) {
+      for (Long seq : new ArrayList<>(pending.keySet())) {
+        Pending p = pending.remove(seq);
+        if (p != null) {
+          p.future.completeExceptionally(
+              new PublishException(reason, "message to " + p.target + " not confirmed: " + why));
+        }
+      }
+    }
+
+    private AMQP.BasicProperties properties(Message m, String messageId) {
+      return new AMQP.BasicProperties.Builder()
+          .contentType(m.contentType())
+          .contentEncoding(m.contentEncoding())
+          .headers(m.headers())
+          .deliveryMode(m.persistent() ? 2 : 1)
+          .priority(m.priority())
+          .correlationId(m.correlationId())
+          .replyTo(m.replyTo())
+          .messageId(messageId)
+          .build();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package io.lovage.broker;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Exchanges, queues and bindings, all durable. The same topology comes from code ({@link
+ * LovageTopology}) and from {@code broker-config/definitions.json}; a test checks that they agree.
+ */
+public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Binding> bindings) {
+
+  /** An exchange: {@code direct}, {@code topic} or {@code fanout}. */
+  public record Exchange(String name, String type) {}
+
+  /** A queue and its declaration arguments ({@code x-queue-type} and the like). */
+  public record Queue(String name, Map<String, Object> arguments) {
+    public Queue {
+      arguments = Map.copyOf(arguments);
+    }
+  }
+
+  /** A binding of a queue to an exchange. */
+  public record Binding(String exchange, String queue, String routingKey) {}
+
+  public Topology {
+    exchanges = List.copyOf(exchanges);
+    queues = List.copyOf(queues);
+    bindings = List.copyOf(bindings);
+  }
+
+  /** This topology and the other one, without repeating what both have. */
+  public Topology plus(Topology other) {
+    return new Topology(
+        union(exchanges, other.exchanges),
+        union(queues, other.queues),
+        union(bindings, other.bindings));
+  }
+
+  private static <T> List<T> union(List<T> a, List<T> b) {
+    List<T> all = new ArrayList<>(a);
+    b.stream().filter(item -> !all.contains(item)).forEach(all::add);
+    return all;
+  }
+}

@@ -1,0 +1,138 @@
+package io.lovage.result;
+
+import io.lovage.TaskError;
+import io.lovage.TaskState;
+import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Subscription;
+import io.lovage.protocol.Json;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A {@link ResultStore} that reads the event stream {@code lovage.events} from its start and keeps
+ * an index of the latest {@link TaskRecord} per task id in memory.
+ *
+ * <p>Every producer replica runs one and sees the same tasks; after a restart it reads the stream
+ * again, so nothing depends on the process that sent a task. The index holds at most {@code
+ * maxTasks} tasks; past that the oldest-seen tasks are forgotten (a lookup answers not found) while
+ * their events stay in the stream until retention removes them.
+ */
+public final class EventStreamResultStore implements ResultStore, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EventStreamResultStore.class);
+
+  public static final int DEFAULT_MAX_TASKS = 100_000;
+  private static final int PREFETCH = 1_000;
+
+  private final Map<String, TaskRecord> index;
+  private Subscription subscription;
+
+  public EventStreamResultStore(int maxTasks) {
+    this.index =
+        new LinkedHashMap<>(1024, 0.75f, false) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, TaskRecord> eldest) {
+            return size() > maxTasks;
+          }
+        };
+  }
+
+  /** Starts following the event stream from its first retained event. */
+  public EventStreamResultStore follow(Broker broker) {
+    subscription =
+        broker.consume(
+            LovageTopology.EVENT_STREAM,
+            ConsumeOptions.prefetch(PREFETCH).withArgument("x-stream-offset", "first"),
+            this::onDelivery);
+    return this;
+  }
+
+  private void onDelivery(Delivery delivery) {
+    try {
+      JsonNode body = Json.MAPPER.readTree(delivery.message().body());
+      // Celery workers batch their task events as a JSON array (routing key task.multi).
+      if (body.isArray()) {
+        body.values().forEach(this::apply);
+      } else {
+        apply(body);
+      }
+    } catch (JacksonException e) {
+      log.warn("skipping an event that is not JSON error={}", e.getOriginalMessage());
+    } finally {
+      delivery.ack();
+    }
+  }
+
+  @Override
+  public synchronized Optional<TaskRecord> find(String id) {
+    return Optional.ofNullable(index.get(id));
+  }
+
+  /** Applies one event in Celery's shape; events of unknown types or without a uuid are ignored. */
+  public void apply(JsonNode event) {
+    String id = event.path("uuid").asString(null);
+    Optional<TaskEvent> type = TaskEvent.ofType(event.path("type").asString(""));
+    if (id == null || type.isEmpty()) {
+      return;
+    }
+    synchronized (this) {
+      TaskRecord current = index.get(id);
+      index.put(id, next(current == null ? TaskRecord.unknown(id) : current, type.get(), event));
+    }
+  }
+
+  static TaskRecord next(TaskRecord r, TaskEvent type, JsonNode e) {
+    TaskState state = r.state().canMoveTo(type.state()) ? type.state() : r.state();
+    boolean moved = state != r.state() || r.task() == null && type == TaskEvent.SENT;
+    Instant at = timestamp(e);
+    return new TaskRecord(
+        r.id(),
+        e.hasNonNull("name") ? e.get("name").asString() : r.task(),
+        state,
+        moved && type == TaskEvent.SUCCEEDED ? e.path("result") : r.result(),
+        moved && (type == TaskEvent.FAILED || type == TaskEvent.REJECTED) ? error(e) : r.error(),
+        e.hasNonNull("retries") ? e.get("retries").asInt() : r.retries(),
+        e.hasNonNull("queue") ? e.get("queue").asString() : r.queue(),
+        type == TaskEvent.SENT ? r.worker() : e.path("hostname").asString(r.worker()),
+        type == TaskEvent.SENT && r.sent() == null ? at : r.sent(),
+        type == TaskEvent.RECEIVED ? at : r.received(),
+        type == TaskEvent.STARTED ? at : r.started(),
+        moved && state.isFinal() ? at : r.finished());
+  }
+
+  private static TaskError error(JsonNode e) {
+    String type = e.path("exc_type").asString(null);
+    String message = e.path("exc_message").asString(null);
+    if (type == null && e.hasNonNull("reason")) {
+      return new TaskError("Rejected", e.get("reason").asString(), null);
+    }
+    if (type == null) {
+      // A Celery worker's event: only the repr "ValueError('boom')" is there.
+      String exception = e.path("exception").asString("");
+      int paren = exception.indexOf('(');
+      type = paren > 0 ? exception.substring(0, paren) : exception;
+      message = exception;
+    }
+    return new TaskError(type, message, e.path("traceback").asString(null));
+  }
+
+  private static Instant timestamp(JsonNode e) {
+    double seconds = e.path("timestamp").asDouble(0);
+    return seconds <= 0 ? null : Instant.ofEpochMilli(Math.round(seconds * 1000));
+  }
+
+  @Override
+  public void close() {
+    if (subscription != null) {
+      subscription.close();
+    }
+  }
+}

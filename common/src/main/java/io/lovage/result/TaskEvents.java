@@ -1,0 +1,115 @@
+package io.lovage.result;
+
+import io.lovage.TaskError;
+import io.lovage.broker.Broker;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
+import io.lovage.protocol.CeleryTime;
+import io.lovage.protocol.Json;
+import io.lovage.protocol.TaskMessage;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Sends task events to Celery's {@code celeryev} exchange, in Celery's shape (type, uuid, hostname,
+ * timestamp, clock, …), so Celery's monitoring tools and Lovage's result store read one source.
+ *
+ * <p>Where Celery puts a Python repr, Lovage adds the JSON value as well: {@code result} is the
+ * task's JSON result, and a failure carries {@code exc_type} and {@code exc_message} beside
+ * Celery's {@code exception} text.
+ */
+public final class TaskEvents {
+  private final Broker broker;
+  private final String hostname;
+  private final Clock clock;
+  private final AtomicLong lamport = new AtomicLong();
+  private final long pid = ProcessHandle.current().pid();
+
+  public TaskEvents(Broker broker, String hostname, Clock clock) {
+    this.broker = broker;
+    this.hostname = hostname;
+    this.clock = clock;
+  }
+
+  public CompletableFuture<Void> sent(TaskMessage task, String queue) {
+    ObjectNode event = describe(task);
+    event.put("queue", queue);
+    event.put("exchange", LovageTopology.TASK_EXCHANGE);
+    event.put("routing_key", queue);
+    return send(TaskEvent.SENT, task.id(), event);
+  }
+
+  public CompletableFuture<Void> received(TaskMessage task, String queue) {
+    ObjectNode event = describe(task);
+    event.put("queue", queue);
+    return send(TaskEvent.RECEIVED, task.id(), event);
+  }
+
+  public CompletableFuture<Void> started(TaskMessage task) {
+    return send(TaskEvent.STARTED, task.id(), Json.MAPPER.createObjectNode());
+  }
+
+  public CompletableFuture<Void> succeeded(TaskMessage task, JsonNode result, double runtime) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.set("result", result);
+    event.put("runtime", runtime);
+    return send(TaskEvent.SUCCEEDED, task.id(), event);
+  }
+
+  public CompletableFuture<Void> failed(TaskMessage task, TaskError error, double runtime) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
+    event.put("exc_type", error.type());
+    event.put("exc_message", error.message());
+    event.put("traceback", error.traceback());
+    event.put("runtime", runtime);
+    return send(TaskEvent.FAILED, task.id(), event);
+  }
+
+  /** A message that will not run: unknown task, or not a task message Lovage accepts. */
+  public CompletableFuture<Void> rejected(String taskId, String taskName, String reason) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("name", taskName);
+    event.put("requeue", false);
+    event.put("reason", reason);
+    return send(TaskEvent.REJECTED, taskId, event);
+  }
+
+  private ObjectNode describe(TaskMessage task) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("name", task.task());
+    event.put("args", task.argsrepr());
+    event.put("kwargs", task.kwargsrepr());
+    event.put("root_id", task.rootId());
+    event.put("parent_id", task.parentId());
+    event.put("retries", task.retries());
+    event.put("eta", task.eta() == null ? null : CeleryTime.format(task.eta()));
+    event.put("expires", task.expires() == null ? null : CeleryTime.format(task.expires()));
+    return event;
+  }
+
+  private CompletableFuture<Void> send(TaskEvent type, String taskId, ObjectNode fields) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("type", type.type());
+    event.put("uuid", taskId);
+    event.put("hostname", hostname);
+    event.put("utcoffset", 0);
+    event.put("pid", pid);
+    event.put("clock", lamport.incrementAndGet());
+    Instant now = clock.instant();
+    event.put("timestamp", now.getEpochSecond() + now.getNano() / 1e9);
+    event.setAll(fields);
+    Message message =
+        Message.json(Json.MAPPER.writeValueAsBytes(event), Map.of("hostname", hostname));
+    return broker.publish(LovageTopology.EVENT_EXCHANGE, type.routingKey(), message);
+  }
+
+  private static String quoted(String text) {
+    return text == null ? "" : "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+}

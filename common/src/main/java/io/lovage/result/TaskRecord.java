@@ -1,0 +1,31 @@
+package io.lovage.result;
+
+import io.lovage.TaskError;
+import io.lovage.TaskState;
+import java.time.Instant;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What is known of one task: its state, and its result or error once it has finished.
+ *
+ * @param worker the name of the worker that received it last
+ */
+public record TaskRecord(
+    String id,
+    String task,
+    TaskState state,
+    JsonNode result,
+    TaskError error,
+    int retries,
+    String queue,
+    String worker,
+    Instant sent,
+    Instant received,
+    Instant started,
+    Instant finished) {
+
+  public static TaskRecord unknown(String id) {
+    return new TaskRecord(
+        id, null, TaskState.PENDING, null, null, 0, null, null, null, null, null, null);
+  }
+}

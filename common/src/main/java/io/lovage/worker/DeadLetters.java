@@ -1,0 +1,65 @@
+package io.lovage.worker;
+
+import io.lovage.broker.Broker;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.LovageTopology;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves a message that will not run to its queue's dead-letter queue, with headers saying why, and
+ * only then acknowledges it. If that publish fails, the delivery is rejected instead, and the
+ * queue's own dead-letter exchange takes it: the message is never simply dropped.
+ */
+final class DeadLetters {
+  private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
+
+  static final String REASON = "x-lovage-reason";
+  static final String ORIGINAL_QUEUE = "x-lovage-original-queue";
+  static final String FAILED_AT = "x-lovage-failed-at";
+  static final String WORKER = "x-lovage-worker";
+
+  private final Broker broker;
+  private final String worker;
+  private final Clock clock;
+
+  DeadLetters(Broker broker, String worker, Clock clock) {
+    this.broker = broker;
+    this.worker = worker;
+    this.clock = clock;
+  }
+
+  /** Completes once the delivery is settled (acknowledged after the copy, or rejected). */
+  CompletableFuture<Void> send(Delivery delivery, String reason) {
+    Map<String, Object> headers = new LinkedHashMap<>(delivery.message().headers());
+    headers.put(REASON, reason);
+    headers.put(ORIGINAL_QUEUE, delivery.queue());
+    headers.put(FAILED_AT, clock.instant().toString());
+    headers.put(WORKER, worker);
+    return broker
+        .publish(
+            LovageTopology.DEAD_LETTER_EXCHANGE,
+            delivery.queue(),
+            delivery.message().withHeaders(headers))
+        .handle(
+            (ok, error) -> {
+              if (error == null) {
+                log.warn("dead-lettered queue={} reason=\"{}\"", delivery.queue(), reason);
+                delivery.ack();
+              } else {
+                log.error(
+                    "dead-letter publish failed, rejecting to the queue's dead-letter exchange"
+                        + " queue={} reason=\"{}\" error={}",
+                    delivery.queue(),
+                    reason,
+                    error.toString());
+                delivery.reject();
+              }
+              return null;
+            });
+  }
+}

@@ -1,0 +1,224 @@
+package io.lovage.worker;
+
+import io.lovage.Task;
+import io.lovage.TaskCall;
+import io.lovage.TaskError;
+import io.lovage.TaskRegistry;
+import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Subscription;
+import io.lovage.protocol.Json;
+import io.lovage.protocol.MalformedMessageException;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.protocol.TaskMessageCodec;
+import io.lovage.result.TaskEvents;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Consumes task queues and runs their tasks.
+ *
+ * <p>Each delivery is decoded, run on a virtual thread, its outcome published as a task event, and
+ * only after the broker confirmed that event is the message acknowledged. A worker that dies before
+ * that leaves the message unacknowledged, and RabbitMQ gives it to another worker. A message that
+ * cannot run (not a task message, unknown task) goes to the dead-letter queue with the reason.
+ *
+ * <pre>{@code
+ * try (Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of("celery"), 8))) {
+ *   worker.start();
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class Worker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+  private final Broker broker;
+  private final TaskRegistry tasks;
+  private final WorkerSettings settings;
+  private final TaskEvents events;
+  private final DeadLetters deadLetters;
+  private final Semaphore slots;
+  private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+  private final List<Subscription> subscriptions = new ArrayList<>();
+  private final AtomicLong succeeded = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+  private volatile boolean closed;
+
+  public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
+    this(broker, tasks, settings, Clock.systemUTC());
+  }
+
+  public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings, Clock clock) {
+    this.broker = broker;
+    this.tasks = tasks;
+    this.settings = settings;
+    this.events = new TaskEvents(broker, settings.name(), clock);
+    this.deadLetters = new DeadLetters(broker, settings.name(), clock);
+    this.slots = new Semaphore(settings.concurrency());
+  }
+
+  /** Declares the queues and starts consuming them. */
+  public synchronized void start() {
+    broker.declare(LovageTopology.forQueues(settings.queues()));
+    for (String queue : settings.queues()) {
+      subscriptions.add(
+          broker.consume(queue, ConsumeOptions.prefetch(settings.concurrency()), this::accept));
+    }
+    log.info(
+        "worker started name={} queues={} concurrency={} tasks={}",
+        settings.name(),
+        settings.queues(),
+        settings.concurrency(),
+        tasks.names());
+  }
+
+  private void accept(Delivery delivery) {
+    if (closed) {
+      delivery.requeue();
+      return;
+    }
+    // Prefetch bounds each queue; the slots bound all queues together. A slot is held until the
+    // delivery is settled, so close() can wait for every acknowledgement, not only every task.
+    slots.acquireUninterruptibly();
+    pool.execute(
+        () -> {
+          CompletableFuture<Void> settled;
+          try {
+            settled = handle(delivery);
+          } catch (RuntimeException e) {
+            log.error("unexpected error, requeueing queue={}", delivery.queue(), e);
+            delivery.requeue();
+            settled = CompletableFuture.completedFuture(null);
+          }
+          settled.whenComplete((ok, error) -> slots.release());
+        });
+  }
+
+  /** Runs one delivery; the future completes once it has been acknowledged or dead-lettered. */
+  private CompletableFuture<Void> handle(Delivery delivery) {
+    TaskMessage message;
+    try {
+      message = TaskMessageCodec.decode(delivery.message());
+    } catch (MalformedMessageException e) {
+      return reject(delivery, null, null, e.getMessage());
+    }
+    Optional<Task> task = tasks.find(message.task());
+    if (task.isEmpty()) {
+      return reject(
+          delivery, message.id(), message.task(), "unknown task '" + message.task() + "'");
+    }
+    events.received(message, delivery.queue());
+    events.started(message);
+    return run(task.get(), message)
+        .handle(
+            (ok, error) -> {
+              if (error != null) {
+                log.error(
+                    "outcome not recorded task_id={} error={}", message.id(), error.toString());
+              }
+              delivery.ack();
+              return null;
+            });
+  }
+
+  private CompletableFuture<Void> run(Task task, TaskMessage message) {
+    long start = System.nanoTime();
+    try {
+      JsonNode result = Json.MAPPER.valueToTree(task.run(new TaskCall(message)));
+      double runtime = (System.nanoTime() - start) / 1e9;
+      succeeded.incrementAndGet();
+      log.info(
+          "task succeeded task_id={} task={} runtime={}s", message.id(), message.task(), runtime);
+      return events.succeeded(message, result, runtime);
+    } catch (Exception | StackOverflowError e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      double runtime = (System.nanoTime() - start) / 1e9;
+      failed.incrementAndGet();
+      log.info(
+          "task failed task_id={} task={} error={}: {}",
+          message.id(),
+          message.task(),
+          e.getClass().getSimpleName(),
+          e.getMessage());
+      return events.failed(message, TaskError.of(e), runtime);
+    }
+  }
+
+  private CompletableFuture<Void> reject(
+      Delivery delivery, String taskId, String taskName, String reason) {
+    rejected.incrementAndGet();
+    log.warn(
+        "task rejected task_id={} task={} queue={} reason=\"{}\"",
+        taskId,
+        taskName,
+        delivery.queue(),
+        reason);
+    if (taskId != null) {
+      events.rejected(taskId, taskName, reason);
+    }
+    return deadLetters.send(delivery, reason);
+  }
+
+  public WorkerSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Counts since start: tasks succeeded, failed, and messages rejected to the dead-letter queue.
+   */
+  public record Stats(long succeeded, long failed, long rejected, int active) {}
+
+  public Stats stats() {
+    return new Stats(
+        succeeded.get(),
+        failed.get(),
+        rejected.get(),
+        settings.concurrency() - slots.availablePermits());
+  }
+
+  /**
+   * Stops consuming, then lets running tasks finish within the shutdown grace. Deliveries not yet
+   * started stay unacknowledged and go back to their queue when the connection closes.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    subscriptions.forEach(Subscription::close);
+    subscriptions.clear();
+    try {
+      if (slots.tryAcquire(
+          settings.concurrency(), settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        slots.release(settings.concurrency());
+      } else {
+        log.warn(
+            "tasks still running after the shutdown grace, interrupting them name={} active={}",
+            settings.name(),
+            stats().active());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    pool.shutdownNow();
+    log.info("worker stopped name={} stats={}", settings.name(), stats());
+  }
+}
