@@ -108,6 +108,11 @@ public final class InMemoryBroker implements Broker {
     return queues.get(queue).ready.size();
   }
 
+  /** How many deliveries of a queue are out with consumers, not yet settled. */
+  public synchronized int unacked(String queue) {
+    return queues.get(queue).consumers.stream().mapToInt(c -> c.unacked).sum();
+  }
+
   /** The messages waiting in a queue, oldest first. */
   public synchronized List<Message> messages(String queue) {
     MemoryQueue q = queues.get(queue);

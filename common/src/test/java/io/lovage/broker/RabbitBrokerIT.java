@@ -1,0 +1,136 @@
+package io.lovage.broker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** RabbitBroker against a real RabbitMQ. */
+class RabbitBrokerIT {
+  private final RabbitBroker broker = RabbitFixture.connect("RabbitBrokerIT");
+  private final String queue = RabbitFixture.uniqueQueue("broker");
+
+  @AfterEach
+  void cleanUp() {
+    broker.close();
+    RabbitFixture.deleteQueues(queue, LovageTopology.deadLetterQueue(queue));
+  }
+
+  @Test
+  void confirmedMessageArrivesWithItsHeadersAndProperties() {
+    broker.declare(LovageTopology.taskQueue(queue));
+    List<Delivery> received = new CopyOnWriteArrayList<>();
+    broker.consume(queue, ConsumeOptions.prefetch(1), received::add);
+    Message sent =
+        new Message(
+            "[[], {}, null]".getBytes(StandardCharsets.UTF_8),
+            Map.of(
+                "task", "demo.noop", "retries", 2, "timelimit", java.util.Arrays.asList(null, 5)),
+            "application/json",
+            "utf-8",
+            "corr-1",
+            "reply-here",
+            3,
+            true);
+
+    broker.publish(LovageTopology.TASK_EXCHANGE, queue, sent).join();
+
+    Delivery delivery =
+        Await.until(Duration.ofSeconds(10), "a delivery", () -> received.stream().findFirst());
+    assertArrayEquals(sent.body(), delivery.message().body());
+    assertEquals("demo.noop", delivery.message().headers().get("task"));
+    assertEquals(2, delivery.message().headers().get("retries"));
+    assertEquals(java.util.Arrays.asList(null, 5), delivery.message().headers().get("timelimit"));
+    assertEquals("corr-1", delivery.message().correlationId());
+    assertEquals("reply-here", delivery.message().replyTo());
+    assertEquals(0, delivery.deliveryCount());
+    delivery.ack();
+  }
+
+  @Test
+  void unroutablePublishFailsAlthoughTheBrokerConfirmsIt() {
+    broker.declare(LovageTopology.taskQueue(queue));
+
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                broker
+                    .publish(
+                        LovageTopology.TASK_EXCHANGE,
+                        "no-queue-has-this-key",
+                        Message.json(new byte[0], Map.of()))
+                    .join());
+
+    PublishException cause = assertInstanceOf(PublishException.class, e.getCause());
+    assertEquals(PublishException.Reason.UNROUTABLE, cause.reason());
+  }
+
+  @Test
+  void publishToMissingExchangeFailsAndTheNextPublishStillWorks() {
+    broker.declare(LovageTopology.taskQueue(queue));
+
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                broker
+                    .publish("no.such.exchange", queue, Message.json(new byte[0], Map.of()))
+                    .join());
+    assertInstanceOf(PublishException.class, e.getCause());
+
+    broker.publish(LovageTopology.TASK_EXCHANGE, queue, Message.json(new byte[0], Map.of())).join();
+  }
+
+  @Test
+  void rejectedMessageGoesToTheQueuesDeadLetterQueue() {
+    broker.declare(LovageTopology.taskQueue(queue));
+    broker.consume(queue, ConsumeOptions.prefetch(1), Delivery::reject);
+    List<Delivery> dead = new CopyOnWriteArrayList<>();
+    broker.consume(LovageTopology.deadLetterQueue(queue), ConsumeOptions.prefetch(1), dead::add);
+
+    broker
+        .publish(
+            LovageTopology.TASK_EXCHANGE,
+            queue,
+            Message.json("x".getBytes(StandardCharsets.UTF_8), Map.of()))
+        .join();
+
+    Delivery d =
+        Await.until(Duration.ofSeconds(10), "a dead letter", () -> dead.stream().findFirst());
+    assertEquals("x", new String(d.message().body(), StandardCharsets.UTF_8));
+    d.ack();
+  }
+
+  @Test
+  void declaringAnExistingQueueWithOtherArgumentsFailsWithAClearError() {
+    broker.declare(LovageTopology.taskQueue(queue));
+    Topology other =
+        new Topology(
+            List.of(),
+            List.of(new Topology.Queue(queue, Map.of("x-queue-type", "classic"))),
+            List.of());
+
+    BrokerException e = assertThrows(BrokerException.class, () -> broker.declare(other));
+
+    assertTrue(e.getMessage().contains("PRECONDITION_FAILED"), e.getMessage());
+  }
+
+  @Test
+  void codeTopologyMatchesWhatTheBrokerHasForTheDefaultQueue() {
+    // On CI the broker was loaded with broker-config/definitions.json: a mismatch fails here.
+    broker.declare(LovageTopology.forQueues(List.of(LovageTopology.DEFAULT_QUEUE)));
+  }
+}

@@ -1,0 +1,173 @@
+package io.lovage.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.TaskClient;
+import io.lovage.TaskRegistry;
+import io.lovage.TaskState;
+import io.lovage.broker.InMemoryBroker;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskRecord;
+import io.lovage.testing.Await;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The worker's contract, on the in-memory broker; WorkerIT proves the same on RabbitMQ. */
+class WorkerTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String QUEUE = "celery";
+
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final InMemoryBroker broker = new InMemoryBroker();
+  private final TaskRegistry tasks =
+      TaskRegistry.builder()
+          .register("add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
+          .register(
+              "fail",
+              call -> {
+                throw new IllegalStateException(call.arg(0, "message", String.class));
+              })
+          .register("wait", call -> release.await(10, TimeUnit.SECONDS))
+          .build();
+  private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(QUEUE), 4));
+  private final TaskClient client = new TaskClient(broker, "test");
+  private final EventStreamResultStore results = new EventStreamResultStore(1000);
+
+  WorkerTest() {
+    worker.start();
+    results.follow(broker);
+  }
+
+  @AfterEach
+  void stop() {
+    release.countDown();
+    worker.close();
+    broker.close();
+  }
+
+  @Test
+  void taskRunsAndItsResultIsRecordedAsSuccess() {
+    TaskMessage sent = client.send(TaskMessage.builder("add").args(2, 3).build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.SUCCESS);
+
+    assertEquals(5, record.result().asInt());
+    assertEquals("add", record.task());
+    assertEquals(worker.settings().name(), record.worker());
+    Await.until(WAIT, "message acknowledged", () -> broker.unacked(QUEUE) == 0);
+    assertEquals(0, broker.ready(QUEUE));
+  }
+
+  @Test
+  void keywordArgumentsBindByName() {
+    TaskMessage sent =
+        client.send(TaskMessage.builder("add").kwargs(Map.of("x", 40, "y", 2)).build()).join();
+
+    assertEquals(42, awaitState(sent.id(), TaskState.SUCCESS).result().asInt());
+  }
+
+  @Test
+  void failingTaskIsRecordedAsFailureWithItsError() {
+    TaskMessage sent = client.send(TaskMessage.builder("fail").args("boom").build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals("IllegalStateException", record.error().type());
+    assertEquals("boom", record.error().message());
+    assertTrue(record.error().traceback().contains("IllegalStateException: boom"));
+    Await.until(WAIT, "failed task acknowledged", () -> broker.unacked(QUEUE) == 0);
+  }
+
+  @Test
+  void missingArgumentIsAFailureNamingTheArgument() {
+    TaskMessage sent = client.send(TaskMessage.builder("add").args(1).build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals("TaskArgumentException", record.error().type());
+    assertTrue(record.error().message().contains("'y'"), record.error().message());
+  }
+
+  @Test
+  void messageIsAcknowledgedOnlyAfterItsTaskFinished() {
+    TaskMessage sent = client.send(TaskMessage.builder("wait").build()).join();
+    awaitState(sent.id(), TaskState.STARTED);
+
+    assertEquals(1, broker.unacked(QUEUE), "unacknowledged while the task runs");
+
+    release.countDown();
+    awaitState(sent.id(), TaskState.SUCCESS);
+    Await.until(WAIT, "acknowledged after the task finished", () -> broker.unacked(QUEUE) == 0);
+  }
+
+  @Test
+  void malformedMessageGoesToTheDeadLetterQueueWithTheReason() {
+    broker.publish(
+        LovageTopology.TASK_EXCHANGE,
+        QUEUE,
+        Message.json(
+            "not json".getBytes(StandardCharsets.UTF_8), Map.of("task", "add", "id", "x1")));
+
+    Message dead =
+        Await.until(
+            WAIT,
+            "a dead letter",
+            () -> broker.messages(LovageTopology.deadLetterQueue(QUEUE)).stream().findFirst());
+
+    assertTrue(
+        dead.headers().get("x-lovage-reason").toString().startsWith("body is not valid JSON"),
+        dead.headers().toString());
+    assertEquals(QUEUE, dead.headers().get("x-lovage-original-queue"));
+    Await.until(WAIT, "original acknowledged", () -> broker.unacked(QUEUE) == 0);
+    assertEquals(0, broker.ready(QUEUE));
+  }
+
+  @Test
+  void unknownTaskIsRejectedToTheDeadLetterQueueAndRecordedAsRejected() {
+    TaskMessage sent = client.send(TaskMessage.builder("no.such.task").build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.REJECTED);
+
+    assertEquals("unknown task 'no.such.task'", record.error().message());
+    Await.until(
+        WAIT,
+        "a dead letter",
+        () -> broker.messages(LovageTopology.deadLetterQueue(QUEUE)).size() == 1);
+  }
+
+  @Test
+  void workerGoesOnAfterBadMessages() {
+    broker.publish(
+        LovageTopology.TASK_EXCHANGE,
+        QUEUE,
+        new Message(
+            new byte[] {1, 2},
+            Map.of(),
+            "application/x-python-serialize",
+            null,
+            null,
+            null,
+            null,
+            true));
+    TaskMessage sent = client.send(TaskMessage.builder("add").args(1, 1).build()).join();
+
+    assertEquals(2, awaitState(sent.id(), TaskState.SUCCESS).result().asInt());
+  }
+
+  private TaskRecord awaitState(String id, TaskState state) {
+    return Await.until(
+        WAIT,
+        "task " + id + " in state " + state,
+        () -> results.find(id).filter(r -> r.state() == state));
+  }
+}
