@@ -111,7 +111,7 @@ public record TaskMessage(
     }
 
     public Builder args(ArrayNode args) {
-      this.args = args;
+      this.args = args == null ? Json.MAPPER.createArrayNode() : args;
       return this;
     }
 
@@ -121,7 +121,7 @@ public record TaskMessage(
     }
 
     public Builder kwargs(ObjectNode kwargs) {
-      this.kwargs = kwargs;
+      this.kwargs = kwargs == null ? Json.MAPPER.createObjectNode() : kwargs;
       return this;
     }
 

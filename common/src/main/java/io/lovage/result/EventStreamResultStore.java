@@ -8,6 +8,7 @@ import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.TaskMessage;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -74,6 +75,28 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   @Override
   public synchronized Optional<TaskRecord> find(String id) {
     return Optional.ofNullable(index.get(id));
+  }
+
+  /**
+   * Records a task this process has just sent, so that a lookup right after the send finds it
+   * before the task-sent event comes back through the stream. Later events override it.
+   */
+  public synchronized void recordSent(TaskMessage task, String queue, Instant at) {
+    index.putIfAbsent(
+        task.id(),
+        new TaskRecord(
+            task.id(),
+            task.task(),
+            TaskState.PENDING,
+            null,
+            null,
+            task.retries(),
+            queue,
+            null,
+            at,
+            null,
+            null,
+            null));
   }
 
   /** Applies one event in Celery's shape; events of unknown types or without a uuid are ignored. */

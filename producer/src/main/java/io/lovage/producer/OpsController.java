@@ -1,0 +1,42 @@
+package io.lovage.producer;
+
+import io.lovage.broker.Broker;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Produces;
+
+/** {@code /health} (200 UP or 503 DOWN with the broker connection) and {@code /prometheus}. */
+@Controller
+final class OpsController {
+  private final Broker broker;
+  private final PrometheusMeterRegistry registry;
+
+  OpsController(Broker broker, PrometheusMeterRegistry registry) {
+    this.broker = broker;
+    this.registry = registry;
+  }
+
+  @Get("/health")
+  @Produces(MediaType.APPLICATION_JSON)
+  HttpResponse<String> health() {
+    boolean up = broker.isConnected();
+    String status = up ? "UP" : "DOWN";
+    return HttpResponse.<String>status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+        .body(
+            "{\"status\":\""
+                + status
+                + "\",\"components\":{\"rabbitmq\":{\"status\":\""
+                + status
+                + "\"}}}");
+  }
+
+  @Get("/prometheus")
+  @Produces("text/plain; version=0.0.4; charset=utf-8")
+  String prometheus() {
+    return registry.scrape();
+  }
+}

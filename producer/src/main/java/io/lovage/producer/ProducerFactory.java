@@ -1,0 +1,47 @@
+package io.lovage.producer;
+
+import io.lovage.TaskClient;
+import io.lovage.broker.Broker;
+import io.lovage.broker.BrokerSettings;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.RabbitBroker;
+import io.lovage.result.EventStreamResultStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+
+/** The producer's beans, from {@code RABBITMQ_URI} and {@code LOVAGE_RESULTS_MAX_TASKS}. */
+@Factory
+final class ProducerFactory {
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  Broker broker(@Value("${rabbitmq.uri:}") String uri) {
+    return RabbitBroker.connect(
+        BrokerSettings.of(uri, "lovage-producer-" + ProcessHandle.current().pid()));
+  }
+
+  @Singleton
+  TaskClient client(Broker broker) {
+    return new TaskClient(broker, "lovage-producer-" + ProcessHandle.current().pid());
+  }
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  EventStreamResultStore results(
+      Broker broker, @Value("${lovage.results.max.tasks:0}") int maxTasks) {
+    broker.declare(LovageTopology.events());
+    return new EventStreamResultStore(
+            maxTasks > 0 ? maxTasks : EventStreamResultStore.DEFAULT_MAX_TASKS)
+        .follow(broker);
+  }
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  PrometheusMeterRegistry registry() {
+    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+}

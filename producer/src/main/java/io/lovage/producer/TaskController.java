@@ -1,0 +1,135 @@
+package io.lovage.producer;
+
+import io.lovage.TaskClient;
+import io.lovage.TaskError;
+import io.lovage.broker.PublishException;
+import io.lovage.protocol.Json;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskRecord;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Submits tasks and reads their states; a task is accepted only once RabbitMQ confirmed it. */
+@Controller("/tasks")
+@ExecuteOn(TaskExecutors.BLOCKING)
+final class TaskController {
+  private static final Logger log = LoggerFactory.getLogger(TaskController.class);
+
+  /** Seconds a client is asked to wait before retrying while the broker is unavailable. */
+  static final int RETRY_AFTER_SECONDS = 5;
+
+  private final TaskClient client;
+  private final EventStreamResultStore results;
+  private final Clock clock = Clock.systemUTC();
+
+  TaskController(TaskClient client, EventStreamResultStore results) {
+    this.client = client;
+    this.results = results;
+  }
+
+  @Post(consumes = MediaType.APPLICATION_JSON)
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> submit(@Body String body) {
+    TaskSubmission submission;
+    try {
+      submission = TaskSubmission.parse(body);
+    } catch (TaskSubmission.Invalid e) {
+      return e.problem.response();
+    }
+    TaskMessage sent;
+    try {
+      sent = client.send(submission.toMessage(), submission.queue()).get();
+    } catch (ExecutionException e) {
+      return brokerTrouble(submission, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return brokerTrouble(submission, e);
+    }
+    results.recordSent(sent, submission.queue(), clock.instant());
+    log.info(
+        "task accepted task_id={} task={} queue={}", sent.id(), sent.task(), submission.queue());
+    ObjectNode accepted = Json.MAPPER.createObjectNode();
+    accepted.put("id", sent.id());
+    accepted.put("state", "PENDING");
+    return HttpResponse.<String>status(HttpStatus.ACCEPTED)
+        .header("Location", "/tasks/" + sent.id())
+        .body(Json.MAPPER.writeValueAsString(accepted));
+  }
+
+  private MutableHttpResponse<String> brokerTrouble(TaskSubmission submission, Throwable cause) {
+    log.warn(
+        "task not accepted task={} queue={} error={}",
+        submission.task(),
+        submission.queue(),
+        cause.toString());
+    if (cause instanceof PublishException p && p.reason() == PublishException.Reason.UNROUTABLE) {
+      return new Problem(HttpStatus.SERVICE_UNAVAILABLE, p.getMessage(), "/queue")
+          .response()
+          .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+    }
+    return new Problem(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            "the broker did not confirm the task, it was not submitted: " + cause.getMessage(),
+            null)
+        .response()
+        .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+  }
+
+  @Get("/{id}")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> get(@PathVariable String id) {
+    return results
+        .find(id)
+        .map(record -> HttpResponse.ok(Json.MAPPER.writeValueAsString(toJson(record))))
+        .orElseGet(
+            () ->
+                new Problem(HttpStatus.NOT_FOUND, "no task with id '" + id + "' is known", null)
+                    .response());
+  }
+
+  static ObjectNode toJson(TaskRecord r) {
+    ObjectNode json = Json.MAPPER.createObjectNode();
+    json.put("id", r.id());
+    json.put("task", r.task());
+    json.put("state", r.state().name());
+    json.set("result", r.result());
+    TaskError error = r.error();
+    if (error == null) {
+      json.putNull("error");
+    } else {
+      ObjectNode e = json.putObject("error");
+      e.put("type", error.type());
+      e.put("message", error.message());
+      e.put("traceback", error.traceback());
+    }
+    json.put("retries", r.retries());
+    json.put("queue", r.queue());
+    json.put("worker", r.worker());
+    json.put("sent", text(r.sent()));
+    json.put("received", text(r.received()));
+    json.put("started", text(r.started()));
+    json.put("finished", text(r.finished()));
+    return json;
+  }
+
+  private static String text(Instant instant) {
+    return instant == null ? null : instant.toString();
+  }
+}

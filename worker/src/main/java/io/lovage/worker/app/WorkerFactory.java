@@ -1,0 +1,68 @@
+package io.lovage.worker.app;
+
+import io.lovage.TaskModule;
+import io.lovage.TaskRegistry;
+import io.lovage.broker.Broker;
+import io.lovage.broker.BrokerSettings;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.RabbitBroker;
+import io.lovage.worker.Worker;
+import io.lovage.worker.WorkerSettings;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
+ * LOVAGE_CONCURRENCY}, {@code LOVAGE_SHUTDOWN_GRACE}. Defaults live in {@link BrokerSettings} and
+ * {@link WorkerSettings}.
+ */
+@Factory
+final class WorkerFactory {
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  Broker broker(@Value("${rabbitmq.uri:}") String uri) {
+    return RabbitBroker.connect(BrokerSettings.of(uri, WorkerSettings.defaultName()));
+  }
+
+  @Singleton
+  TaskRegistry tasks(List<TaskModule> modules) {
+    TaskRegistry.Builder tasks = TaskRegistry.builder();
+    modules.forEach(module -> module.register(tasks));
+    return tasks.build();
+  }
+
+  @Singleton
+  WorkerSettings settings(
+      @Value("${lovage.queues:}") String queues,
+      @Value("${lovage.concurrency:0}") int concurrency,
+      @Value("${lovage.shutdown.grace:}") String grace) {
+    return new WorkerSettings(
+        WorkerSettings.defaultName(),
+        queues.isBlank()
+            ? List.of(LovageTopology.DEFAULT_QUEUE)
+            : Arrays.stream(queues.split(",")).map(String::trim).filter(q -> !q.isEmpty()).toList(),
+        concurrency > 0 ? concurrency : WorkerSettings.DEFAULT_CONCURRENCY,
+        grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace));
+  }
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  Worker worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
+    return new Worker(broker, tasks, settings);
+  }
+
+  /** {@code 30}, {@code 30s} or an ISO-8601 duration such as {@code PT30S}. */
+  static Duration seconds(String text) {
+    String t = text.trim();
+    if (t.matches("\\d+(\\.\\d+)?s?")) {
+      return Duration.ofMillis(Math.round(Double.parseDouble(t.replace("s", "")) * 1000));
+    }
+    return Duration.parse(t);
+  }
+}

@@ -1,0 +1,44 @@
+package io.lovage.worker.app;
+
+import io.lovage.worker.Worker;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import jakarta.inject.Singleton;
+
+/** The worker's counts at {@code /prometheus}: {@code lovage_worker_tasks_total{outcome=…}}. */
+@Factory
+final class WorkerMetrics {
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  PrometheusMeterRegistry registry(Worker worker) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    bind(registry, worker);
+    return registry;
+  }
+
+  private static void bind(MeterRegistry registry, Worker worker) {
+    String name = worker.settings().name();
+    counter(registry, "succeeded", () -> worker.stats().succeeded(), name);
+    counter(registry, "failed", () -> worker.stats().failed(), name);
+    counter(registry, "rejected", () -> worker.stats().rejected(), name);
+    Gauge.builder("lovage.worker.tasks.active", worker, w -> w.stats().active())
+        .description("Tasks running now")
+        .tag("worker", name)
+        .register(registry);
+  }
+
+  private static void counter(
+      MeterRegistry registry, String outcome, java.util.function.LongSupplier count, String name) {
+    FunctionCounter.builder("lovage.worker.tasks", count, c -> c.getAsLong())
+        .description("Tasks finished since start, by outcome")
+        .tag("outcome", outcome)
+        .tag("worker", name)
+        .register(registry);
+  }
+}

@@ -1,0 +1,93 @@
+package io.lovage.worker.app.demo;
+
+import io.lovage.TaskCall;
+import io.lovage.TaskModule;
+import io.lovage.TaskRegistry;
+import jakarta.inject.Singleton;
+import java.math.BigDecimal;
+import java.util.BitSet;
+import tools.jackson.databind.JsonNode;
+
+/** Example tasks in the {@code demo} namespace, documented in the README. */
+@Singleton
+public final class DemoTasks implements TaskModule {
+  /** demo.primes refuses larger inputs: its sieve takes n/8 bytes of memory. */
+  public static final long MAX_PRIMES_INPUT = 500_000_000L;
+
+  @Override
+  public void register(TaskRegistry.Builder tasks) {
+    tasks
+        .register("demo.add", DemoTasks::add)
+        .register("demo.echo", call -> call.argNode(0, "value"))
+        .register("demo.noop", call -> null)
+        .register("demo.sleep", DemoTasks::sleep)
+        .register("demo.primes", call -> primesBelow(call.arg(0, "n", long.class)))
+        .register(
+            "demo.fail",
+            call -> {
+              throw new DemoFailure(call.arg(0, "message", String.class, "demo.fail was called"));
+            });
+  }
+
+  /** x + y: exact for integers of any size, floating point when either is a float. */
+  static Object add(TaskCall call) {
+    JsonNode x = number(call, 0, "x");
+    JsonNode y = number(call, 1, "y");
+    if (x.isIntegralNumber() && y.isIntegralNumber()) {
+      return x.bigIntegerValue().add(y.bigIntegerValue());
+    }
+    return new BigDecimal(x.asString()).add(new BigDecimal(y.asString())).doubleValue();
+  }
+
+  private static JsonNode number(TaskCall call, int position, String name) {
+    JsonNode node = call.arg(position, name, JsonNode.class);
+    if (node == null || !node.isNumber()) {
+      throw new io.lovage.TaskArgumentException(
+          call.name() + "() argument '" + name + "' must be a number");
+    }
+    return node;
+  }
+
+  /** IO-bound: sleeps, holding no CPU; returns the seconds slept. */
+  static double sleep(TaskCall call) throws InterruptedException {
+    double seconds = call.arg(0, "seconds", double.class);
+    if (seconds < 0) {
+      throw new io.lovage.TaskArgumentException("demo.sleep() seconds must be >= 0");
+    }
+    Thread.sleep(Math.round(seconds * 1000));
+    return seconds;
+  }
+
+  /** CPU-bound: the count of primes below n, by the sieve of Eratosthenes. */
+  static long primesBelow(long n) {
+    if (n < 0 || n > MAX_PRIMES_INPUT) {
+      throw new io.lovage.TaskArgumentException(
+          "demo.primes() n must be between 0 and " + MAX_PRIMES_INPUT);
+    }
+    if (n < 3) {
+      return 0;
+    }
+    int limit = (int) n;
+    BitSet composite = new BitSet(limit);
+    long count = 0;
+    for (int i = 2; i < limit; i++) {
+      if (!composite.get(i)) {
+        count++;
+        for (long j = (long) i * i; j < limit; j += i) {
+          composite.set((int) j);
+        }
+      }
+      if ((i & 0xFFFFF) == 0 && Thread.currentThread().isInterrupted()) {
+        throw new IllegalStateException("demo.primes interrupted");
+      }
+    }
+    return count;
+  }
+
+  /** What demo.fail raises. */
+  public static final class DemoFailure extends RuntimeException {
+    public DemoFailure(String message) {
+      super(message);
+    }
+  }
+}
