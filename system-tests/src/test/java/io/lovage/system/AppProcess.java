@@ -1,0 +1,151 @@
+package io.lovage.system;
+
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One of Lovage's jars running as its own JVM process, as a user runs it: {@code java -jar}, the
+ * broker and port from the environment, output to a log file under target/.
+ */
+final class AppProcess implements AutoCloseable {
+  private static final Duration STARTUP = Duration.ofSeconds(60);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private AppProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  static AppProcess worker(String queue, int concurrency) {
+    return start(
+        "lovage.worker.jar",
+        "worker",
+        Map.of("LOVAGE_QUEUES", queue, "LOVAGE_CONCURRENCY", String.valueOf(concurrency)));
+  }
+
+  static AppProcess producer() {
+    return start("lovage.producer.jar", "producer", Map.of());
+  }
+
+  private static AppProcess start(String jarProperty, String kind, Map<String, String> env) {
+    String jar = System.getProperty(jarProperty);
+    if (jar == null || !new File(jar).isFile()) {
+      throw new IllegalStateException(
+          "no jar at " + jar + ": run the tests with ./mvnw verify, which packages it first");
+    }
+    int port = freePort();
+    try {
+      Path log = Files.createTempFile(Path.of("target"), kind + "-", ".log");
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("-jar");
+      command.add(jar);
+      ProcessBuilder builder = new ProcessBuilder(command);
+      builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
+      builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));
+      builder.environment().putAll(env);
+      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+      AppProcess app = new AppProcess(builder.start(), port, log);
+      app.awaitHealthy();
+      return app;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start " + kind, e);
+    }
+  }
+
+  private void awaitHealthy() {
+    Await.until(
+        STARTUP,
+        "process on port " + port + " to be healthy (log: " + log + ")",
+        () -> {
+          if (!process.isAlive()) {
+            throw new IllegalStateException(
+                "process exited with " + process.exitValue() + ", log: " + log);
+          }
+          try {
+            return get("/health").statusCode() == 200;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+  }
+
+  HttpResponse<String> get(String path) throws IOException {
+    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+  }
+
+  HttpResponse<String> post(String path, String contentType, String body) throws IOException {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
+  private HttpResponse<String> send(HttpRequest request) throws IOException {
+    try {
+      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://localhost:" + port + path);
+  }
+
+  /** The worker's name in events: {@code lovage-<pid>@<host>}. */
+  String workerNamePrefix() {
+    return "lovage-" + process.pid() + "@";
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash or the OOM killer would. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(40, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

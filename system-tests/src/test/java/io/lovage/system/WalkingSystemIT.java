@@ -1,0 +1,192 @@
+package io.lovage.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.protocol.Json;
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The walking system: the producer and worker jars as separate processes on a real RabbitMQ. A task
+ * goes in over REST, a worker JVM runs it, and its state and result come back over REST.
+ */
+class WalkingSystemIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static AppProcess producer;
+
+  private final String queue = RabbitFixture.uniqueQueue("system");
+  private final List<AppProcess> workers = new ArrayList<>();
+
+  @BeforeAll
+  static void startProducer() {
+    producer = AppProcess.producer();
+  }
+
+  @AfterAll
+  static void stopProducer() {
+    producer.close();
+  }
+
+  @AfterEach
+  void stopWorkers() {
+    workers.forEach(AppProcess::close);
+    RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+  }
+
+  @Test
+  void taskSubmittedOverRestReachesSuccessWithTheRightResult() throws IOException {
+    startWorker(4);
+
+    HttpResponse<String> accepted =
+        submit("{\"task\": \"demo.add\", \"args\": [2, 3], \"queue\": \"" + queue + "\"}");
+
+    assertEquals(202, accepted.statusCode(), accepted.body());
+    JsonNode body = Json.MAPPER.readTree(accepted.body());
+    assertEquals("PENDING", body.get("state").asString());
+    assertEquals(
+        "/tasks/" + body.get("id").asString(),
+        accepted.headers().firstValue("Location").orElseThrow());
+    JsonNode done = awaitFinal(body.get("id").asString());
+    assertEquals("SUCCESS", done.get("state").asString());
+    assertEquals(5, done.get("result").asInt());
+    assertEquals("demo.add", done.get("task").asString());
+  }
+
+  @Test
+  void failingTaskReachesFailureWithItsError() throws IOException {
+    startWorker(4);
+
+    String id =
+        idOf(
+            submit(
+                "{\"task\": \"demo.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}"));
+
+    JsonNode done = awaitFinal(id);
+    assertEquals("FAILURE", done.get("state").asString());
+    assertEquals("DemoFailure", done.at("/error/type").asString());
+    assertEquals("boom", done.at("/error/message").asString());
+    assertTrue(done.at("/error/traceback").asString().contains("DemoFailure: boom"));
+  }
+
+  @Test
+  void twoWorkerProcessesShareOneQueueAndBothRunTasks() throws IOException {
+    AppProcess first = startWorker(2);
+    AppProcess second = startWorker(2);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      ids.add(
+          idOf(
+              submit("{\"task\": \"demo.sleep\", \"args\": [0.2], \"queue\": \"" + queue + "\"}")));
+    }
+
+    Set<String> ranOn = new HashSet<>();
+    for (String id : ids) {
+      JsonNode done = awaitFinal(id);
+      assertEquals("SUCCESS", done.get("state").asString(), done.toString());
+      String worker = done.get("worker").asString();
+      ranOn.add(
+          worker.startsWith(first.workerNamePrefix())
+              ? "first"
+              : worker.startsWith(second.workerNamePrefix()) ? "second" : worker);
+    }
+    assertEquals(Set.of("first", "second"), ranOn);
+  }
+
+  @Test
+  void taskOfAKilledWorkerIsRedeliveredAndCompletesOnAnother() throws IOException {
+    AppProcess doomed = startWorker(1);
+    String id =
+        idOf(submit("{\"task\": \"demo.sleep\", \"args\": [3], \"queue\": \"" + queue + "\"}"));
+    Await.until(
+        WAIT,
+        "task started on the first worker",
+        () -> state(id).filter(t -> "STARTED".equals(t.get("state").asString())));
+
+    doomed.kill();
+    AppProcess survivor = startWorker(1);
+
+    JsonNode done = awaitFinal(id);
+    assertEquals("SUCCESS", done.get("state").asString());
+    assertTrue(
+        done.get("worker").asString().startsWith(survivor.workerNamePrefix()), done.toString());
+  }
+
+  @Test
+  void invalidJsonIsABadRequestWithAProblemBody() throws IOException {
+    HttpResponse<String> response = submit("{\"task\": ");
+
+    assertEquals(400, response.statusCode());
+    assertEquals(
+        "application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(400, Json.MAPPER.readTree(response.body()).get("status").asInt());
+  }
+
+  @Test
+  void missingTaskNameIsABadRequestPointingAtTheField() throws IOException {
+    HttpResponse<String> response = submit("{\"args\": [1]}");
+
+    assertEquals(400, response.statusCode());
+    assertEquals("/task", Json.MAPPER.readTree(response.body()).get("pointer").asString());
+  }
+
+  @Test
+  void idNeverSeenIsNotFound() throws IOException {
+    HttpResponse<String> response = producer.get("/tasks/00000000-0000-4000-8000-00000000dead");
+
+    assertEquals(404, response.statusCode());
+    assertEquals(
+        "application/problem+json", response.headers().firstValue("Content-Type").orElseThrow());
+  }
+
+  private AppProcess startWorker(int concurrency) {
+    AppProcess worker = AppProcess.worker(queue, concurrency);
+    workers.add(worker);
+    return worker;
+  }
+
+  private static HttpResponse<String> submit(String json) throws IOException {
+    return producer.post("/tasks", "application/json", json);
+  }
+
+  private static String idOf(HttpResponse<String> accepted) {
+    assertEquals(202, accepted.statusCode(), accepted.body());
+    return Json.MAPPER.readTree(accepted.body()).get("id").asString();
+  }
+
+  private static Optional<JsonNode> state(String id) {
+    try {
+      HttpResponse<String> response = producer.get("/tasks/" + id);
+      return response.statusCode() == 200
+          ? Optional.of(Json.MAPPER.readTree(response.body()))
+          : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static JsonNode awaitFinal(String id) {
+    return Await.until(
+        WAIT,
+        "task " + id + " to finish",
+        () ->
+            state(id)
+                .filter(
+                    t ->
+                        Set.of("SUCCESS", "FAILURE", "REJECTED", "REVOKED")
+                            .contains(t.get("state").asString())));
+  }
+}
