@@ -1,0 +1,91 @@
+package io.lovage.result;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.TaskState;
+import io.lovage.protocol.Json;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+class EventStreamResultStoreTest {
+  private final EventStreamResultStore store = new EventStreamResultStore(3);
+
+  @Test
+  void eventsMoveATaskThroughItsStates() {
+    store.apply(
+        event(
+            "{\"type\": \"task-sent\", \"uuid\": \"t1\", \"name\": \"demo.add\", \"queue\": \"celery\", \"timestamp\": 1.0}"));
+    store.apply(
+        event(
+            "{\"type\": \"task-started\", \"uuid\": \"t1\", \"hostname\": \"w1\", \"timestamp\": 2.0}"));
+    store.apply(
+        event(
+            "{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"hostname\": \"w1\", \"result\": 5, \"timestamp\": 3.5}"));
+
+    TaskRecord record = store.find("t1").orElseThrow();
+    assertEquals(TaskState.SUCCESS, record.state());
+    assertEquals(5, record.result().asInt());
+    assertEquals("demo.add", record.task());
+    assertEquals("celery", record.queue());
+    assertEquals("w1", record.worker());
+    assertEquals(Instant.ofEpochMilli(3500), record.finished());
+  }
+
+  @Test
+  void lateStartedEventDoesNotHideASuccess() {
+    store.apply(
+        event(
+            "{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 1, \"timestamp\": 3.0}"));
+    store.apply(event("{\"type\": \"task-started\", \"uuid\": \"t1\", \"timestamp\": 2.0}"));
+
+    assertEquals(TaskState.SUCCESS, store.find("t1").orElseThrow().state());
+  }
+
+  @Test
+  void secondOutcomeOfARedeliveredTaskDoesNotReplaceTheFirst() {
+    store.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 1}"));
+    store.apply(
+        event(
+            "{\"type\": \"task-failed\", \"uuid\": \"t1\", \"exc_type\": \"X\", \"exc_message\": \"m\"}"));
+
+    TaskRecord record = store.find("t1").orElseThrow();
+    assertEquals(TaskState.SUCCESS, record.state());
+    assertEquals(null, record.error());
+  }
+
+  @Test
+  void celeryWorkerFailureEventGivesTheExceptionType() {
+    store.apply(
+        event(
+            "{\"type\": \"task-failed\", \"uuid\": \"t1\", \"exception\": \"ValueError('boom', 42)\", \"traceback\": \"Traceback...\"}"));
+
+    TaskRecord record = store.find("t1").orElseThrow();
+    assertEquals(TaskState.FAILURE, record.state());
+    assertEquals("ValueError", record.error().type());
+    assertEquals("ValueError('boom', 42)", record.error().message());
+  }
+
+  @Test
+  void indexForgetsTheOldestTasksPastItsBound() {
+    for (String id : new String[] {"a", "b", "c", "d"}) {
+      store.apply(event("{\"type\": \"task-sent\", \"uuid\": \"" + id + "\", \"name\": \"n\"}"));
+    }
+
+    assertTrue(store.find("a").isEmpty(), "oldest forgotten");
+    assertTrue(store.find("d").isPresent());
+  }
+
+  @Test
+  void eventsWithoutUuidOrOfUnknownTypeAreIgnored() {
+    store.apply(event("{\"type\": \"worker-heartbeat\", \"hostname\": \"w\"}"));
+    store.apply(event("{\"type\": \"task-sent\"}"));
+
+    assertTrue(store.find("w").isEmpty());
+  }
+
+  private static JsonNode event(String json) {
+    return Json.MAPPER.readTree(json);
+  }
+}
