@@ -6,8 +6,6 @@ import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.result.EventStreamResultStore;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
@@ -37,11 +35,5 @@ final class ProducerFactory {
     return new EventStreamResultStore(
             maxTasks > 0 ? maxTasks : EventStreamResultStore.DEFAULT_MAX_TASKS)
         .follow(broker);
-  }
-
-  @Singleton
-  @Bean(preDestroy = "close")
-  PrometheusMeterRegistry registry() {
-    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   }
 }

@@ -7,6 +7,7 @@ import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskRecord;
+import io.lovage.service.Problem;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;

@@ -3,6 +3,7 @@ package io.lovage.producer;
 import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
+import io.lovage.service.Problem;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Pattern;

@@ -49,7 +49,7 @@ class WalkingSystemIT {
 
   @Test
   void taskSubmittedOverRestReachesSuccessWithTheRightResult() throws IOException {
-    startWorker(4);
+    AppProcess worker = startWorker(4);
 
     HttpResponse<String> accepted =
         submit("{\"task\": \"demo.add\", \"args\": [2, 3], \"queue\": \"" + queue + "\"}");
@@ -64,6 +64,12 @@ class WalkingSystemIT {
     assertEquals("SUCCESS", done.get("state").asString());
     assertEquals(5, done.get("result").asInt());
     assertEquals("demo.add", done.get("task").asString());
+    assertTrue(
+        worker
+            .get("/prometheus")
+            .body()
+            .contains("lovage_worker_tasks_total{outcome=\"succeeded\""),
+        "the worker counts its tasks at /prometheus");
   }
 
   @Test

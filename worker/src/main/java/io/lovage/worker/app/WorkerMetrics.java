@@ -1,28 +1,23 @@
 package io.lovage.worker.app;
 
+import io.lovage.service.MeterSource;
 import io.lovage.worker.Worker;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.micronaut.context.annotation.Bean;
-import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
 
 /** The worker's counts at {@code /prometheus}: {@code lovage_worker_tasks_total{outcome=…}}. */
-@Factory
-final class WorkerMetrics {
+@Singleton
+final class WorkerMetrics implements MeterSource {
+  private final Worker worker;
 
-  @Singleton
-  @Bean(preDestroy = "close")
-  PrometheusMeterRegistry registry(Worker worker) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    bind(registry, worker);
-    return registry;
+  WorkerMetrics(Worker worker) {
+    this.worker = worker;
   }
 
-  private static void bind(MeterRegistry registry, Worker worker) {
+  @Override
+  public void bindTo(MeterRegistry registry) {
     String name = worker.settings().name();
     counter(registry, "succeeded", () -> worker.stats().succeeded(), name);
     counter(registry, "failed", () -> worker.stats().failed(), name);

@@ -1,4 +1,4 @@
-package io.lovage.producer;
+package io.lovage.service;
 
 import io.micronaut.context.annotation.Replaces;
 import io.micronaut.http.HttpStatus;

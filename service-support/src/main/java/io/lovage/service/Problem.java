@@ -1,4 +1,4 @@
-package io.lovage.producer;
+package io.lovage.service;
 
 import io.lovage.protocol.Json;
 import io.micronaut.http.HttpResponse;
@@ -11,14 +11,14 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * @param pointer where in the request body the problem is, e.g. {@code /task}; null if nowhere
  */
-record Problem(HttpStatus status, String detail, String pointer) {
-  static final String MEDIA_TYPE = "application/problem+json";
+public record Problem(HttpStatus status, String detail, String pointer) {
+  public static final String MEDIA_TYPE = "application/problem+json";
 
-  static Problem badRequest(String pointer, String detail) {
+  public static Problem badRequest(String pointer, String detail) {
     return new Problem(HttpStatus.BAD_REQUEST, detail, pointer);
   }
 
-  String toJson() {
+  public String toJson() {
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("type", "about:blank");
     body.put("title", status.getReason());
@@ -30,7 +30,7 @@ record Problem(HttpStatus status, String detail, String pointer) {
     return Json.MAPPER.writeValueAsString(body);
   }
 
-  MutableHttpResponse<String> response() {
+  public MutableHttpResponse<String> response() {
     return HttpResponse.<String>status(status).contentType(MEDIA_TYPE).body(toJson());
   }
 }

@@ -1,4 +1,4 @@
-package io.lovage.worker.app;
+package io.lovage.service;
 
 import io.lovage.broker.Broker;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -9,7 +9,10 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Produces;
 
-/** {@code /health} (200 UP or 503 DOWN with the broker connection) and {@code /prometheus}. */
+/**
+ * {@code /health} (200 UP or 503 DOWN with the broker connection) and {@code /prometheus}, the same
+ * in the producer and the worker.
+ */
 @Controller
 final class OpsController {
   private final Broker broker;

@@ -1,0 +1,24 @@
+package io.lovage.service;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import jakarta.inject.Singleton;
+import java.util.List;
+
+/**
+ * The Prometheus registry served at {@code /prometheus}; every {@link MeterSource} bean adds its
+ * meters to it.
+ */
+@Factory
+final class MetricsFactory {
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  PrometheusMeterRegistry registry(List<MeterSource> sources) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    sources.forEach(source -> source.bindTo(registry));
+    return registry;
+  }
+}
