@@ -1,41 +1,78 @@
 package io.lovage;
 
 import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delays;
+import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
+import io.lovage.broker.QueueType;
+import io.lovage.broker.Subscription;
+import io.lovage.broker.Topology;
+import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
+import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
 
 /**
  * Sends tasks from Java. A task counts as sent once RabbitMQ has confirmed its message.
  *
  * <pre>{@code
  * TaskClient client = new TaskClient(broker, "billing-service");
- * TaskMessage sent = client.send(TaskMessage.builder("demo.add").args(2, 3).build()).join();
+ * // fire and forget: completes once RabbitMQ has the task
+ * client.send(TaskMessage.builder("demo.add").args(2, 3).build()).join();
+ * // with a result: completes when a worker (Lovage or Python Celery) has run it
+ * long sum = client.submit(TaskMessage.builder("demo.add").args(2, 3).build())
+ *     .get(Duration.ofSeconds(10), long.class);
  * }</pre>
  *
  * <p>A queue is declared the first time a task is sent to it, as Celery does with {@code
- * task_create_missing_queues}.
+ * task_create_missing_queues}; a queue that exists already is used as it is. A task with an eta
+ * more than a second ahead goes to RabbitMQ's delay ladder and reaches its queue when due.
  */
-public final class TaskClient {
+public final class TaskClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TaskClient.class);
+
+  /** An unused reply queue is deleted by RabbitMQ after this long. */
+  static final Duration REPLY_QUEUE_EXPIRY = Duration.ofMinutes(30);
 
   private final Broker broker;
   private final String origin;
+  private final QueueType queueType;
+  private final Clock clock;
   private final TaskEvents events;
   private final Set<String> declared = ConcurrentHashMap.newKeySet();
+  private final Map<String, TaskFuture> waiting = new ConcurrentHashMap<>();
+  private String replyQueue;
+  private Subscription replies;
 
   public TaskClient(Broker broker, String origin) {
+    this(broker, origin, QueueType.QUORUM, Clock.systemUTC());
+  }
+
+  /**
+   * @param queueType the type of the queues this client creates when they do not exist yet
+   */
+  public TaskClient(Broker broker, String origin, QueueType queueType, Clock clock) {
     this.broker = broker;
     this.origin = origin;
-    this.events = new TaskEvents(broker, origin, Clock.systemUTC());
-    broker.declare(LovageTopology.events());
+    this.queueType = queueType;
+    this.clock = clock;
+    this.events = new TaskEvents(broker, origin, clock);
+    broker.declare(LovageTopology.events().plus(LovageTopology.delays()));
   }
 
   /** Sends to the default queue, {@value LovageTopology#DEFAULT_QUEUE}. */
@@ -48,52 +85,113 @@ public final class TaskClient {
    * or exceptionally with a {@link io.lovage.broker.PublishException}.
    */
   public CompletableFuture<TaskMessage> send(TaskMessage message, String queue) {
-    if (declared.add(queue)) {
-      try {
-        broker.declare(LovageTopology.taskQueue(queue));
-      } catch (RuntimeException e) {
-        declared.remove(queue);
-        return CompletableFuture.failedFuture(e);
-      }
+    try {
+      declareOnce(queue);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    TaskMessage sent = message.origin() == null ? withOrigin(message) : message;
-    return broker
-        .publish(LovageTopology.TASK_EXCHANGE, queue, TaskMessageCodec.encode(sent))
-        .thenApply(
-            confirmed -> {
-              events
-                  .sent(sent, queue)
-                  .exceptionally(
-                      error -> {
-                        log.warn(
-                            "task-sent event not recorded task_id={} error={}",
-                            sent.id(),
-                            error.toString());
-                        return null;
-                      });
-              return sent;
-            });
+    TaskMessage sent = message.origin() == null ? message.withOrigin(origin) : message;
+    Message encoded = TaskMessageCodec.encode(sent);
+    Instant now = clock.instant();
+    CompletableFuture<Void> published =
+        sent.eta() != null && Duration.between(now, sent.eta()).toMillis() > 1000
+            ? Delays.publish(broker, queue, encoded, Duration.between(now, sent.eta()))
+            : broker.publish(LovageTopology.TASK_EXCHANGE, queue, encoded);
+    return published.thenApply(
+        confirmed -> {
+          events
+              .sent(sent, queue)
+              .exceptionally(
+                  error -> {
+                    log.warn(
+                        "task-sent event not recorded task_id={} error={}",
+                        sent.id(),
+                        error.toString());
+                    return null;
+                  });
+          return sent;
+        });
   }
 
-  private TaskMessage withOrigin(TaskMessage m) {
-    return new TaskMessage(
-        m.id(),
-        m.task(),
-        m.args(),
-        m.kwargs(),
-        m.embed(),
-        m.rootId(),
-        m.parentId(),
-        m.group(),
-        m.retries(),
-        m.eta(),
-        m.expires(),
-        m.timeLimit(),
-        m.argsrepr(),
-        m.kwargsrepr(),
-        origin,
-        m.replyTo(),
-        m.priority(),
-        m.extraHeaders());
+  /** Submits to the default queue and returns its future result. */
+  public TaskFuture submit(TaskMessage message) {
+    return submit(message, LovageTopology.DEFAULT_QUEUE);
+  }
+
+  /**
+   * Sends with a {@code reply_to} of this client (Celery's rpc result protocol) and returns a
+   * future that completes with the result, or with a {@link TaskFailedException}, when a worker has
+   * run the task, or exceptionally at once if the broker did not take it.
+   */
+  public TaskFuture submit(TaskMessage message, String queue) {
+    TaskMessage withReply = message.withReplyTo(replyQueue());
+    TaskFuture future = new TaskFuture(withReply.id());
+    waiting.put(withReply.id(), future);
+    future.whenComplete((result, error) -> waiting.remove(withReply.id()));
+    send(withReply, queue)
+        .exceptionally(
+            error -> {
+              future.completeExceptionally(error);
+              return null;
+            });
+    return future;
+  }
+
+  private void declareOnce(String queue) {
+    if (declared.add(queue)) {
+      try {
+        broker.declare(LovageTopology.taskQueue(queue, queueType));
+      } catch (RuntimeException e) {
+        declared.remove(queue);
+        throw e;
+      }
+    }
+  }
+
+  private synchronized String replyQueue() {
+    if (replyQueue == null) {
+      String name = "lovage.reply." + UUID.randomUUID();
+      broker.declare(
+          new Topology(
+              List.of(),
+              List.of(
+                  new Topology.Queue(
+                      name, false, Map.of("x-expires", REPLY_QUEUE_EXPIRY.toMillis()))),
+              List.of()));
+      replies = broker.consume(name, ConsumeOptions.prefetch(256), this::onReply);
+      replyQueue = name;
+    }
+    return replyQueue;
+  }
+
+  private void onReply(Delivery delivery) {
+    try {
+      RpcReplies.read(
+              Json.MAPPER.readTree(delivery.message().body()), delivery.message().correlationId())
+          .ifPresent(
+              outcome -> {
+                TaskFuture future = waiting.get(outcome.taskId());
+                if (future == null) {
+                  return;
+                }
+                if (outcome.error() == null) {
+                  future.complete(outcome.result());
+                } else {
+                  future.completeExceptionally(outcome.error());
+                }
+              });
+    } catch (JacksonException e) {
+      log.warn("ignoring a reply that is not JSON error={}", e.getOriginalMessage());
+    } finally {
+      delivery.ack();
+    }
+  }
+
+  /** Stops listening for replies; futures not completed by then stay incomplete. */
+  @Override
+  public synchronized void close() {
+    if (replies != null) {
+      replies.close();
+    }
   }
 }

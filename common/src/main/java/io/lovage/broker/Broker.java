@@ -16,8 +16,12 @@ import java.util.function.Consumer;
  */
 public interface Broker extends AutoCloseable {
 
-  /** Declares exchanges, queues and bindings; fails if one exists with other arguments. */
-  void declare(Topology topology);
+  /**
+   * Declares exchanges, queues and bindings. A queue that already exists with other arguments is
+   * used as it is (Celery may have created it): the answer lists such mismatches, empty when the
+   * broker has exactly this topology.
+   */
+  java.util.List<String> declare(Topology topology);
 
   /**
    * Publishes a message as mandatory. The future completes once the broker has confirmed it, and

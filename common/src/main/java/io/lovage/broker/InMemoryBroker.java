@@ -14,8 +14,9 @@ import java.util.function.Consumer;
 
 /**
  * A {@link Broker} in memory, for unit tests and dev mode: direct, topic and fanout exchanges,
- * prefetch, acknowledgements, dead-lettering on reject, and streams that every consumer reads from
- * the start. It proves nothing about RabbitMQ itself; integration tests do that.
+ * exchange-to-exchange bindings, prefetch, acknowledgements, dead-lettering on reject, and streams
+ * that every consumer reads from the start. No TTLs: a message in a delay queue stays there. It
+ * proves nothing about RabbitMQ itself; integration tests do that.
  */
 public final class InMemoryBroker implements Broker {
   private final Map<String, String> exchanges = new HashMap<>();
@@ -30,10 +31,11 @@ public final class InMemoryBroker implements Broker {
           });
 
   @Override
-  public synchronized void declare(Topology topology) {
+  public synchronized List<String> declare(Topology topology) {
     topology.exchanges().forEach(e -> exchanges.put(e.name(), e.type()));
     topology.queues().forEach(q -> queues.computeIfAbsent(q.name(), n -> new MemoryQueue(q)));
     topology.bindings().stream().filter(b -> !bindings.contains(b)).forEach(bindings::add);
+    return List.of();
   }
 
   @Override
@@ -61,13 +63,17 @@ public final class InMemoryBroker implements Broker {
       return q == null ? List.of() : List.of(q);
     }
     String type = exchanges.get(exchange);
-    List<MemoryQueue> out = new ArrayList<>();
+    java.util.Set<MemoryQueue> out = new java.util.LinkedHashSet<>();
     for (Topology.Binding b : bindings) {
-      if (b.exchange().equals(exchange) && matches(type, b.routingKey(), routingKey)) {
-        out.add(queues.get(b.queue()));
+      if (b.source().equals(exchange) && matches(type, b.routingKey(), routingKey)) {
+        if (b.toExchange()) {
+          out.addAll(route(b.destination(), routingKey));
+        } else {
+          out.add(queues.get(b.destination()));
+        }
       }
     }
-    return out;
+    return List.copyOf(out);
   }
 
   static boolean matches(String type, String pattern, String key) {

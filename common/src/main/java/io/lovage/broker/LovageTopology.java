@@ -20,6 +20,21 @@ public final class LovageTopology {
   public static final String EVENT_EXCHANGE = "celeryev";
   public static final String EVENT_STREAM = "lovage.events";
 
+  /**
+   * The delay ladder (as in NServiceBus and Celery 5.5): level i is a topic exchange and a queue
+   * whose messages wait 2^i seconds, then dead-letter to level i-1. A message's routing key is its
+   * delay in seconds as 28 bits, most significant first, then its task queue; each level keeps it
+   * only if its bit is 1. After level 0 it reaches {@link #DELAY_DELIVERY_EXCHANGE}, which routes
+   * it to its task queue. Waiting tasks stay in RabbitMQ, never in a worker.
+   */
+  public static final String DELAY_EXCHANGE_PREFIX = "lovage.delay.";
+
+  public static final String DELAY_DELIVERY_EXCHANGE = "lovage.delay.deliver";
+  public static final int DELAY_LEVELS = 28;
+
+  /** The longest delay the ladder holds: 2^28 - 1 seconds, about 8.5 years. */
+  public static final long MAX_DELAY_SECONDS = (1L << DELAY_LEVELS) - 1;
+
   /** Deliveries of one message before the queue dead-letters it (a worker died each time). */
   public static final int DELIVERY_LIMIT = 10;
 
@@ -36,24 +51,77 @@ public final class LovageTopology {
     return queue + DEAD_LETTER_SUFFIX;
   }
 
-  /** A task queue, its dead-letter queue and the exchanges they hang on. */
+  /** A quorum task queue, its dead-letter queue and the exchanges they hang on. */
   public static Topology taskQueue(String queue) {
+    return taskQueue(queue, QueueType.QUORUM);
+  }
+
+  /** A task queue of the given type, its dead-letter queue and the exchanges they hang on. */
+  public static Topology taskQueue(String queue, QueueType type) {
+    Map<String, Object> arguments = new java.util.LinkedHashMap<>();
+    arguments.put("x-queue-type", type.argument());
+    if (type == QueueType.QUORUM) {
+      arguments.put("x-delivery-limit", DELIVERY_LIMIT);
+    }
+    arguments.put("x-dead-letter-exchange", DEAD_LETTER_EXCHANGE);
+    arguments.put("x-dead-letter-routing-key", queue);
     return new Topology(
         List.of(
             new Topology.Exchange(TASK_EXCHANGE, "direct"),
-            new Topology.Exchange(DEAD_LETTER_EXCHANGE, "direct")),
+            new Topology.Exchange(DEAD_LETTER_EXCHANGE, "direct"),
+            new Topology.Exchange(DELAY_DELIVERY_EXCHANGE, "topic")),
         List.of(
-            new Topology.Queue(
-                queue,
-                Map.of(
-                    "x-queue-type", "quorum",
-                    "x-delivery-limit", DELIVERY_LIMIT,
-                    "x-dead-letter-exchange", DEAD_LETTER_EXCHANGE,
-                    "x-dead-letter-routing-key", queue)),
+            new Topology.Queue(queue, arguments),
             new Topology.Queue(deadLetterQueue(queue), Map.of("x-queue-type", "quorum"))),
         List.of(
             new Topology.Binding(TASK_EXCHANGE, queue, queue),
+            new Topology.Binding(DELAY_DELIVERY_EXCHANGE, queue, "*.".repeat(DELAY_LEVELS) + queue),
             new Topology.Binding(DEAD_LETTER_EXCHANGE, deadLetterQueue(queue), queue)));
+  }
+
+  /** The exchange of delay level {@code level}, 0 to 27; a delayed message enters at the top. */
+  public static String delayLevel(int level) {
+    return DELAY_EXCHANGE_PREFIX + level;
+  }
+
+  /** The routing key that delays a message by {@code seconds} on its way to {@code queue}. */
+  public static String delayRoutingKey(long seconds, String queue) {
+    if (seconds < 1 || seconds > MAX_DELAY_SECONDS) {
+      throw new IllegalArgumentException(
+          "a delay must be between 1 and " + MAX_DELAY_SECONDS + " seconds, got " + seconds);
+    }
+    StringBuilder key = new StringBuilder();
+    for (int bit = DELAY_LEVELS - 1; bit >= 0; bit--) {
+      key.append((seconds >> bit) & 1).append('.');
+    }
+    return key.append(queue).toString();
+  }
+
+  /** The 28 levels of the delay ladder and the exchange that delivers from it. */
+  public static Topology delays() {
+    List<Topology.Exchange> exchanges = new java.util.ArrayList<>();
+    List<Topology.Queue> queues = new java.util.ArrayList<>();
+    List<Topology.Binding> bindings = new java.util.ArrayList<>();
+    for (int level = DELAY_LEVELS - 1; level >= 0; level--) {
+      String name = delayLevel(level);
+      String next = level > 0 ? delayLevel(level - 1) : DELAY_DELIVERY_EXCHANGE;
+      String higherBits = "*.".repeat(DELAY_LEVELS - 1 - level);
+      exchanges.add(new Topology.Exchange(name, "topic"));
+      queues.add(
+          new Topology.Queue(
+              name,
+              Map.of(
+                  "x-queue-type", "quorum",
+                  "x-message-ttl", (1L << level) * 1000,
+                  "x-dead-letter-exchange", next,
+                  // Dead-lettering from quorum queues is at-least-once only with reject-publish.
+                  "x-dead-letter-strategy", "at-least-once",
+                  "x-overflow", "reject-publish")));
+      bindings.add(new Topology.Binding(name, name, higherBits + "1.#"));
+      bindings.add(new Topology.Binding(name, next, higherBits + "0.#", true));
+    }
+    exchanges.add(new Topology.Exchange(DELAY_DELIVERY_EXCHANGE, "topic"));
+    return new Topology(exchanges, queues, bindings);
   }
 
   /** The event exchange and the stream that keeps task events for {@link #EVENT_RETENTION}. */
@@ -73,9 +141,14 @@ public final class LovageTopology {
 
   /** Everything a worker or producer using these task queues needs. */
   public static Topology forQueues(List<String> queues) {
-    Topology topology = events();
+    return forQueues(queues, QueueType.QUORUM);
+  }
+
+  /** Everything a worker or producer using these task queues, of this type, needs. */
+  public static Topology forQueues(List<String> queues, QueueType type) {
+    Topology topology = events().plus(delays());
     for (String queue : queues) {
-      topology = topology.plus(taskQueue(queue));
+      topology = topology.plus(taskQueue(queue, type));
     }
     return topology;
   }

@@ -87,19 +87,60 @@ public final class RabbitBroker implements Broker {
   }
 
   @Override
-  public void declare(Topology topology) {
-    try (Channel channel = consuming.createChannel()) {
+  public List<String> declare(Topology topology) {
+    List<String> mismatches = new ArrayList<>();
+    Channel channel = null;
+    try {
+      channel = consuming.createChannel();
       for (Topology.Exchange exchange : topology.exchanges()) {
         channel.exchangeDeclare(exchange.name(), exchange.type(), true);
       }
       for (Topology.Queue queue : topology.queues()) {
-        channel.queueDeclare(queue.name(), true, false, false, queue.arguments());
+        try {
+          channel.queueDeclare(queue.name(), queue.durable(), false, false, queue.arguments());
+        } catch (IOException e) {
+          if (!isPreconditionFailed(e)) {
+            throw e;
+          }
+          // The queue exists with other arguments (e.g. created by Celery as a classic queue):
+          // use it as it is rather than refuse to work. The channel is closed by the error.
+          String why = rootMessage(e);
+          log.warn(
+              "queue exists with other arguments, using it as it is queue={} detail=\"{}\"",
+              queue.name(),
+              why);
+          mismatches.add(why);
+          channel = consuming.createChannel();
+        }
       }
       for (Topology.Binding binding : topology.bindings()) {
-        channel.queueBind(binding.queue(), binding.exchange(), binding.routingKey());
+        if (binding.toExchange()) {
+          channel.exchangeBind(binding.destination(), binding.source(), binding.routingKey());
+        } else {
+          channel.queueBind(binding.destination(), binding.source(), binding.routingKey());
+        }
       }
-    } catch (IOException | TimeoutException | ShutdownSignalException e) {
+      return mismatches;
+    } catch (IOException | ShutdownSignalException e) {
       throw new BrokerException("declaring topology failed: " + rootMessage(e), e);
+    } finally {
+      closeQuietly(channel);
+    }
+  }
+
+  private static boolean isPreconditionFailed(IOException e) {
+    return e.getCause() instanceof ShutdownSignalException s
+        && s.getReason() instanceof AMQP.Channel.Close close
+        && close.getReplyCode() == AMQP.PRECONDITION_FAILED;
+  }
+
+  private static void closeQuietly(Channel channel) {
+    if (channel != null && channel.isOpen()) {
+      try {
+        channel.close();
+      } catch (IOException | TimeoutException | AlreadyClosedException e) {
+        log.debug("channel close failed error={}", e.toString());
+      }
     }
   }
 

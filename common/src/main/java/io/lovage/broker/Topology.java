@@ -13,15 +13,30 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
   /** An exchange: {@code direct}, {@code topic} or {@code fanout}. */
   public record Exchange(String name, String type) {}
 
-  /** A queue and its declaration arguments ({@code x-queue-type} and the like). */
-  public record Queue(String name, Map<String, Object> arguments) {
+  /**
+   * A queue and its declaration arguments ({@code x-queue-type} and the like). A durable queue
+   * outlives broker restarts; a transient one (a client's reply queue) is deleted with its last
+   * consumer.
+   */
+  public record Queue(String name, boolean durable, Map<String, Object> arguments) {
     public Queue {
       arguments = Map.copyOf(arguments);
     }
+
+    public Queue(String name, Map<String, Object> arguments) {
+      this(name, true, arguments);
+    }
   }
 
-  /** A binding of a queue to an exchange. */
-  public record Binding(String exchange, String queue, String routingKey) {}
+  /**
+   * A binding from an exchange to a queue, or to another exchange when {@code toExchange} (the
+   * delay ladder hands messages from level to level that way).
+   */
+  public record Binding(String source, String destination, String routingKey, boolean toExchange) {
+    public Binding(String source, String queue, String routingKey) {
+      this(source, queue, routingKey, false);
+    }
+  }
 
   public Topology {
     exchanges = List.copyOf(exchanges);

@@ -8,10 +8,10 @@ import tools.jackson.databind.JsonNode;
  * Renders JSON the way Python's {@code repr} renders the decoded value, for Celery's {@code
  * argsrepr} and {@code kwargsrepr} headers, which monitoring tools show as they are.
  */
-final class PythonRepr {
+public final class PythonRepr {
   private PythonRepr() {}
 
-  static String of(JsonNode node) {
+  public static String of(JsonNode node) {
     StringBuilder out = new StringBuilder();
     append(out, node);
     return out.toString();

@@ -73,6 +73,52 @@ public record TaskMessage(
     return embed;
   }
 
+  /** This message with another {@code origin} header. */
+  public TaskMessage withOrigin(String newOrigin) {
+    return new TaskMessage(
+        id,
+        task,
+        args,
+        kwargs,
+        embed,
+        rootId,
+        parentId,
+        group,
+        retries,
+        eta,
+        expires,
+        timeLimit,
+        argsrepr,
+        kwargsrepr,
+        newOrigin,
+        replyTo,
+        priority,
+        extraHeaders);
+  }
+
+  /** This message with another {@code reply_to} property. */
+  public TaskMessage withReplyTo(String newReplyTo) {
+    return new TaskMessage(
+        id,
+        task,
+        args,
+        kwargs,
+        embed,
+        rootId,
+        parentId,
+        group,
+        retries,
+        eta,
+        expires,
+        timeLimit,
+        argsrepr,
+        kwargsrepr,
+        origin,
+        newReplyTo,
+        priority,
+        extraHeaders);
+  }
+
   public static Builder builder(String task) {
     return new Builder(task);
   }

@@ -8,6 +8,7 @@ import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.PythonLiteral;
 import io.lovage.protocol.TaskMessage;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -120,8 +121,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         r.id(),
         e.hasNonNull("name") ? e.get("name").asString() : r.task(),
         state,
-        moved && type == TaskEvent.SUCCEEDED ? e.path("result") : r.result(),
-        moved && (type == TaskEvent.FAILED || type == TaskEvent.REJECTED) ? error(e) : r.error(),
+        moved && type == TaskEvent.SUCCEEDED ? result(e) : r.result(),
+        moved && type.state().isFinal() && type != TaskEvent.SUCCEEDED ? error(type, e) : r.error(),
         e.hasNonNull("retries") ? e.get("retries").asInt() : r.retries(),
         e.hasNonNull("queue") ? e.get("queue").asString() : r.queue(),
         type == TaskEvent.SENT ? r.worker() : e.path("hostname").asString(r.worker()),
@@ -131,11 +132,24 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         moved && state.isFinal() ? at : r.finished());
   }
 
-  private static TaskError error(JsonNode e) {
+  /**
+   * Lovage's events carry the result as JSON in {@code result_json}; a Celery worker's carry only
+   * Python's repr in {@code result}, which is read back as the literal it writes.
+   */
+  private static JsonNode result(JsonNode e) {
+    if (e.has("result_json")) {
+      return e.get("result_json");
+    }
+    JsonNode repr = e.path("result");
+    return repr.isString() ? PythonLiteral.parse(repr.stringValue()) : repr;
+  }
+
+  private static TaskError error(TaskEvent event, JsonNode e) {
     String type = e.path("exc_type").asString(null);
     String message = e.path("exc_message").asString(null);
     if (type == null && e.hasNonNull("reason")) {
-      return new TaskError("Rejected", e.get("reason").asString(), null);
+      String kind = event == TaskEvent.REVOKED ? "Revoked" : "Rejected";
+      return new TaskError(kind, null, e.get("reason").asString(), null);
     }
     if (type == null) {
       // A Celery worker's event: only the repr "ValueError('boom')" is there.
@@ -144,7 +158,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       type = paren > 0 ? exception.substring(0, paren) : exception;
       message = exception;
     }
-    return new TaskError(type, message, e.path("traceback").asString(null));
+    return new TaskError(
+        type, e.path("exc_module").asString(null), message, e.path("traceback").asString(null));
   }
 
   private static Instant timestamp(JsonNode e) {

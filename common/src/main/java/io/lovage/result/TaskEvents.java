@@ -6,6 +6,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.protocol.CeleryTime;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.PythonRepr;
 import io.lovage.protocol.TaskMessage;
 import java.time.Clock;
 import java.time.Instant;
@@ -56,7 +57,9 @@ public final class TaskEvents {
 
   public CompletableFuture<Void> succeeded(TaskMessage task, JsonNode result, double runtime) {
     ObjectNode event = Json.MAPPER.createObjectNode();
-    event.set("result", result);
+    // Celery's field is Python's repr (what Flower shows); the JSON value is beside it.
+    event.put("result", PythonRepr.of(result));
+    event.set("result_json", result);
     event.put("runtime", runtime);
     return send(TaskEvent.SUCCEEDED, task.id(), event);
   }
@@ -65,10 +68,22 @@ public final class TaskEvents {
     ObjectNode event = Json.MAPPER.createObjectNode();
     event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
     event.put("exc_type", error.type());
+    event.put("exc_module", error.module());
     event.put("exc_message", error.message());
     event.put("traceback", error.traceback());
     event.put("runtime", runtime);
     return send(TaskEvent.FAILED, task.id(), event);
+  }
+
+  /** A task that will not run: expired, or revoked. */
+  public CompletableFuture<Void> revoked(TaskMessage task, String reason, boolean expired) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("name", task.task());
+    event.put("terminated", false);
+    event.putNull("signum");
+    event.put("expired", expired);
+    event.put("reason", reason);
+    return send(TaskEvent.REVOKED, task.id(), event);
   }
 
   /** A message that will not run: unknown task, or not a task message Lovage accepts. */

@@ -6,6 +6,7 @@ import io.lovage.TaskError;
 import io.lovage.TaskRegistry;
 import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delays;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Subscription;
@@ -13,8 +14,11 @@ import io.lovage.protocol.Json;
 import io.lovage.protocol.MalformedMessageException;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
+import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -46,7 +51,11 @@ import tools.jackson.databind.JsonNode;
 public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
+  /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
+  static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
+
   private final Broker broker;
+  private final Clock clock;
   private final TaskRegistry tasks;
   private final WorkerSettings settings;
   private final TaskEvents events;
@@ -65,6 +74,7 @@ public final class Worker implements AutoCloseable {
 
   public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings, Clock clock) {
     this.broker = broker;
+    this.clock = clock;
     this.tasks = tasks;
     this.settings = settings;
     this.events = new TaskEvents(broker, settings.name(), clock);
@@ -74,7 +84,7 @@ public final class Worker implements AutoCloseable {
 
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
-    broker.declare(LovageTopology.forQueues(settings.queues()));
+    broker.declare(LovageTopology.forQueues(settings.queues(), settings.queueType()));
     for (String queue : settings.queues()) {
       subscriptions.add(
           broker.consume(queue, ConsumeOptions.prefetch(settings.concurrency()), this::accept));
@@ -122,6 +132,17 @@ public final class Worker implements AutoCloseable {
       return reject(
           delivery, message.id(), message.task(), "unknown task '" + message.task() + "'");
     }
+    Instant now = clock.instant();
+    if (message.expires() != null && !now.isBefore(message.expires())) {
+      return expire(delivery, message);
+    }
+    if (message.eta() != null && message.eta().isAfter(now)) {
+      Duration wait = Duration.between(now, message.eta());
+      if (wait.compareTo(HOLD_AT_MOST) > 0) {
+        return postpone(delivery, message, wait);
+      }
+      sleep(wait);
+    }
     events.received(message, delivery.queue());
     events.started(message);
     return run(task.get(), message)
@@ -136,6 +157,52 @@ public final class Worker implements AutoCloseable {
             });
   }
 
+  /**
+   * A task not due yet goes back to RabbitMQ's delay ladder instead of waiting in this worker, so
+   * no consumer timeout or crash can duplicate or lose it; the delivery is acknowledged once the
+   * delayed copy is confirmed.
+   */
+  private CompletableFuture<Void> postpone(Delivery delivery, TaskMessage message, Duration wait) {
+    return Delays.publish(broker, delivery.queue(), delivery.message(), wait)
+        .handle(
+            (ok, error) -> {
+              if (error == null) {
+                log.debug("task postponed task_id={} eta={}", message.id(), message.eta());
+                delivery.ack();
+              } else {
+                log.warn(
+                    "task not postponed, requeued task_id={} error={}",
+                    message.id(),
+                    error.toString());
+                delivery.requeue();
+              }
+              return null;
+            });
+  }
+
+  private CompletableFuture<Void> expire(Delivery delivery, TaskMessage message) {
+    log.info(
+        "task expired, not run task_id={} task={} expires={}",
+        message.id(),
+        message.task(),
+        message.expires());
+    return events
+        .revoked(message, "expired at " + message.expires(), true)
+        .handle(
+            (ok, error) -> {
+              delivery.ack();
+              return null;
+            });
+  }
+
+  private static void sleep(Duration wait) {
+    try {
+      Thread.sleep(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private CompletableFuture<Void> run(Task task, TaskMessage message) {
     long start = System.nanoTime();
     try {
@@ -144,7 +211,10 @@ public final class Worker implements AutoCloseable {
       succeeded.incrementAndGet();
       log.info(
           "task succeeded task_id={} task={} runtime={}s", message.id(), message.task(), runtime);
-      return events.succeeded(message, result, runtime);
+      return recorded(
+          message,
+          events.succeeded(message, result, runtime),
+          () -> RpcReplies.success(broker, message, result));
     } catch (Exception | StackOverflowError e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
@@ -157,8 +227,38 @@ public final class Worker implements AutoCloseable {
           message.task(),
           e.getClass().getSimpleName(),
           e.getMessage());
-      return events.failed(message, TaskError.of(e), runtime);
+      TaskError error = TaskError.of(e);
+      return recorded(
+          message,
+          events.failed(message, error, runtime),
+          () -> RpcReplies.failure(broker, message, error));
     }
+  }
+
+  /**
+   * The outcome is recorded once its event is confirmed; a caller waiting on {@code reply_to}
+   * (Celery's rpc backend, {@link io.lovage.TaskClient#submit}) gets a reply too, best effort: a
+   * caller that went away is not an error.
+   */
+  private CompletableFuture<Void> recorded(
+      TaskMessage message, CompletableFuture<Void> event, Supplier<CompletableFuture<Void>> reply) {
+    if (message.replyTo() == null
+        || Boolean.TRUE.equals(message.extraHeaders().get("ignore_result"))) {
+      return event;
+    }
+    CompletableFuture<Void> replied =
+        reply
+            .get()
+            .exceptionally(
+                error -> {
+                  log.debug(
+                      "reply not delivered task_id={} reply_to={} error={}",
+                      message.id(),
+                      message.replyTo(),
+                      error.toString());
+                  return null;
+                });
+    return CompletableFuture.allOf(event, replied);
   }
 
   private CompletableFuture<Void> reject(

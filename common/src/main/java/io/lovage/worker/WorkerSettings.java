@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.broker.QueueType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -12,9 +13,14 @@ import java.util.List;
  * @param queues the task queues it consumes
  * @param concurrency how many tasks run at once; also the prefetch of each queue
  * @param shutdownGrace how long running tasks may take to finish when the worker stops
+ * @param queueType the type of the queues the worker creates when they do not exist yet
  */
 public record WorkerSettings(
-    String name, List<String> queues, int concurrency, Duration shutdownGrace) {
+    String name,
+    List<String> queues,
+    int concurrency,
+    Duration shutdownGrace,
+    QueueType queueType) {
 
   public static final int DEFAULT_CONCURRENCY = 8;
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -30,7 +36,8 @@ public record WorkerSettings(
   }
 
   public static WorkerSettings of(List<String> queues, int concurrency) {
-    return new WorkerSettings(defaultName(), queues, concurrency, DEFAULT_SHUTDOWN_GRACE);
+    return new WorkerSettings(
+        defaultName(), queues, concurrency, DEFAULT_SHUTDOWN_GRACE, QueueType.QUORUM);
   }
 
   /** {@code lovage-<pid>@<host>}: unique per worker JVM, also with several on one machine. */

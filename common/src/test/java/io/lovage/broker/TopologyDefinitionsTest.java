@@ -3,76 +3,92 @@ package io.lovage.broker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lovage.protocol.Json;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
-/** broker-config/definitions.json and the topology the code declares are the same topology. */
+/**
+ * broker-config/definitions.json and the topology the code declares are the same topology. On a
+ * difference the test writes what the file should be to target/definitions.json.
+ */
 class TopologyDefinitionsTest {
   private static final Path DEFINITIONS = Path.of("..", "broker-config", "definitions.json");
-
-  private final JsonNode definitions = Json.MAPPER.readTree(read());
-  private final Topology code = LovageTopology.forQueues(List.of(LovageTopology.DEFAULT_QUEUE));
+  private static final Path EXPECTED = Path.of("target", "definitions.json");
 
   @Test
-  void definitionsDeclareTheSameExchangesAsTheCode() {
-    Set<Topology.Exchange> fromFile =
-        stream("exchanges")
-            .map(e -> new Topology.Exchange(e.get("name").asString(), e.get("type").asString()))
-            .collect(Collectors.toSet());
+  void definitionsFileHoldsExactlyTheTopologyTheCodeDeclaresForTheDefaultQueue()
+      throws IOException {
+    JsonNode file = Json.MAPPER.readTree(Files.readString(DEFINITIONS));
+    ObjectNode expected =
+        render(LovageTopology.forQueues(List.of(LovageTopology.DEFAULT_QUEUE)), file);
 
-    assertEquals(Set.copyOf(code.exchanges()), fromFile);
-    stream("exchanges")
-        .forEach(e -> assertEquals(true, e.get("durable").asBoolean(), e.toString()));
-  }
-
-  @Test
-  void definitionsDeclareTheSameQueuesWithTheSameArgumentsAsTheCode() {
-    Map<String, JsonNode> fromFile =
-        stream("queues")
-            .collect(Collectors.toMap(q -> q.get("name").asString(), q -> q.get("arguments")));
-    Map<String, JsonNode> fromCode =
-        code.queues().stream()
-            .collect(Collectors.toMap(Topology.Queue::name, q -> asJson(q.arguments())));
-
-    assertEquals(fromCode, fromFile);
-    stream("queues").forEach(q -> assertEquals(true, q.get("durable").asBoolean(), q.toString()));
-  }
-
-  @Test
-  void definitionsDeclareTheSameBindingsAsTheCode() {
-    Set<Topology.Binding> fromFile =
-        stream("bindings")
-            .map(
-                b ->
-                    new Topology.Binding(
-                        b.get("source").asString(),
-                        b.get("destination").asString(),
-                        b.get("routing_key").asString()))
-            .collect(Collectors.toSet());
-
-    assertEquals(Set.copyOf(code.bindings()), fromFile);
-  }
-
-  /** Through text and back, so that a Long and an int of the same value compare equal. */
-  private static JsonNode asJson(Map<String, Object> arguments) {
-    return Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(arguments));
-  }
-
-  private java.util.stream.Stream<JsonNode> stream(String field) {
-    return definitions.get(field).valueStream();
-  }
-
-  private static String read() {
-    try {
-      return Files.readString(DEFINITIONS);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot read " + DEFINITIONS.toAbsolutePath(), e);
+    if (!expected.equals(file)) {
+      Files.writeString(
+          EXPECTED,
+          Json.MAPPER.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(expected));
     }
+    assertEquals(
+        expected,
+        file,
+        "broker-config/definitions.json differs from LovageTopology; the expected file is at "
+            + EXPECTED.toAbsolutePath());
+  }
+
+  /** The topology as RabbitMQ definitions, keeping the file's users, vhosts and permissions. */
+  static ObjectNode render(Topology topology, JsonNode file) {
+    ObjectNode out = Json.MAPPER.createObjectNode();
+    for (String kept : List.of("users", "vhosts", "permissions", "policies")) {
+      out.set(kept, file.get(kept));
+    }
+    ArrayNode exchanges = out.putArray("exchanges");
+    topology
+        .exchanges()
+        .forEach(
+            e -> {
+              ObjectNode x = exchanges.addObject();
+              x.put("name", e.name());
+              x.put("vhost", "/");
+              x.put("type", e.type());
+              x.put("durable", true);
+              x.put("auto_delete", false);
+              x.put("internal", false);
+              x.putObject("arguments");
+            });
+    ArrayNode queues = out.putArray("queues");
+    topology
+        .queues()
+        .forEach(
+            q -> {
+              ObjectNode x = queues.addObject();
+              x.put("name", q.name());
+              x.put("vhost", "/");
+              x.put("durable", q.durable());
+              x.put("auto_delete", false);
+              // Through text and back, so that a Long and an int of the same value compare equal.
+              x.set(
+                  "arguments",
+                  Json.MAPPER.readTree(
+                      Json.MAPPER.writeValueAsString(new java.util.TreeMap<>(q.arguments()))));
+            });
+    ArrayNode bindings = out.putArray("bindings");
+    topology
+        .bindings()
+        .forEach(
+            b -> {
+              ObjectNode x = bindings.addObject();
+              x.put("source", b.source());
+              x.put("vhost", "/");
+              x.put("destination", b.destination());
+              x.put("destination_type", b.toExchange() ? "exchange" : "queue");
+              x.put("routing_key", b.routingKey());
+              x.putObject("arguments");
+            });
+    return out;
   }
 }

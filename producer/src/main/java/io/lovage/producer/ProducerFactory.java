@@ -4,14 +4,19 @@ import io.lovage.TaskClient;
 import io.lovage.broker.Broker;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
+import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.result.EventStreamResultStore;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
+import java.time.Clock;
 
-/** The producer's beans, from {@code RABBITMQ_URI} and {@code LOVAGE_RESULTS_MAX_TASKS}. */
+/**
+ * The producer's beans, from {@code RABBITMQ_URI}, {@code LOVAGE_QUEUE_TYPE} and {@code
+ * LOVAGE_RESULTS_MAX_TASKS}.
+ */
 @Factory
 final class ProducerFactory {
 
@@ -23,8 +28,12 @@ final class ProducerFactory {
   }
 
   @Singleton
-  TaskClient client(Broker broker) {
-    return new TaskClient(broker, "lovage-producer-" + ProcessHandle.current().pid());
+  TaskClient client(Broker broker, @Value("${lovage.queue.type:}") String queueType) {
+    return new TaskClient(
+        broker,
+        "lovage-producer-" + ProcessHandle.current().pid(),
+        QueueType.parse(queueType),
+        Clock.systemUTC());
   }
 
   @Singleton

@@ -5,6 +5,7 @@ import io.lovage.TaskRegistry;
 import io.lovage.broker.Broker;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
+import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerSettings;
@@ -18,8 +19,8 @@ import java.util.List;
 
 /**
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
- * LOVAGE_CONCURRENCY}, {@code LOVAGE_SHUTDOWN_GRACE}. Defaults live in {@link BrokerSettings} and
- * {@link WorkerSettings}.
+ * LOVAGE_CONCURRENCY}, {@code LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}. Defaults live in
+ * {@link BrokerSettings} and {@link WorkerSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -41,14 +42,16 @@ final class WorkerFactory {
   WorkerSettings settings(
       @Value("${lovage.queues:}") String queues,
       @Value("${lovage.concurrency:0}") int concurrency,
-      @Value("${lovage.shutdown.grace:}") String grace) {
+      @Value("${lovage.shutdown.grace:}") String grace,
+      @Value("${lovage.queue.type:}") String queueType) {
     return new WorkerSettings(
         WorkerSettings.defaultName(),
         queues.isBlank()
             ? List.of(LovageTopology.DEFAULT_QUEUE)
             : Arrays.stream(queues.split(",")).map(String::trim).filter(q -> !q.isEmpty()).toList(),
         concurrency > 0 ? concurrency : WorkerSettings.DEFAULT_CONCURRENCY,
-        grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace));
+        grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace),
+        QueueType.parse(queueType));
   }
 
   @Singleton

@@ -1,0 +1,150 @@
+package io.lovage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.broker.RabbitBroker;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskRecord;
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import io.lovage.worker.Worker;
+import io.lovage.worker.WorkerSettings;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** TaskClient against a Lovage worker on a real RabbitMQ: futures, eta and expiry. */
+class TaskClientIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final String queue = RabbitFixture.uniqueQueue("client");
+  private final RabbitBroker broker = RabbitFixture.connect("TaskClientIT");
+  private final AtomicInteger runs = new AtomicInteger();
+  private final TaskRegistry tasks =
+      TaskRegistry.builder()
+          .register("it.add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
+          .register(
+              "it.fail",
+              call -> {
+                throw new IllegalArgumentException("bad " + call.arg(0, "what", String.class));
+              })
+          .register("it.count", call -> runs.incrementAndGet())
+          .build();
+  private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(queue), 4));
+  private final TaskClient client = new TaskClient(broker, "TaskClientIT");
+  private final EventStreamResultStore results = new EventStreamResultStore(100_000);
+
+  TaskClientIT() {
+    worker.start();
+    results.follow(broker);
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    worker.close();
+    results.close();
+    broker.close();
+    RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+  }
+
+  @Test
+  void futureCompletesWithTheResultAndItsCallbackRunsOnce() throws Exception {
+    AtomicInteger callbacks = new AtomicInteger();
+
+    TaskFuture future = client.submit(TaskMessage.builder("it.add").args(20, 22).build(), queue);
+    future.addDoneCallback(f -> callbacks.incrementAndGet());
+
+    assertEquals(42L, future.get(WAIT, long.class));
+    Await.until(WAIT, "the callback", () -> callbacks.get() == 1);
+    assertEquals(1, callbacks.get());
+  }
+
+  @Test
+  void futureOfAFailingTaskCompletesWithTheRemoteErrorTypeAndMessage() {
+    TaskFuture future = client.submit(TaskMessage.builder("it.fail").args("input").build(), queue);
+
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> future.get(WAIT, Object.class));
+    TaskFailedException failure = assertInstanceOf(TaskFailedException.class, e.getCause());
+    assertEquals("IllegalArgumentException", failure.type());
+    assertEquals("bad input", failure.remoteMessage());
+    assertEquals(future.id(), failure.taskId());
+    assertTrue(failure.remoteTraceback().contains("IllegalArgumentException: bad input"));
+  }
+
+  @Test
+  void taskWithAnEtaIsNotStartedEarlyAndIsStartedWithinAboutASecondOfIt() throws Exception {
+    Instant eta = Instant.now().plusSeconds(3);
+
+    TaskFuture future = client.submit(TaskMessage.builder("it.count").eta(eta).build(), queue);
+
+    future.get(WAIT, long.class);
+    TaskRecord record =
+        Await.until(
+            WAIT, "the record", () -> results.find(future.id()).filter(r -> r.started() != null));
+    assertFalse(
+        record.started().isBefore(eta), "started " + record.started() + " before eta " + eta);
+    assertTrue(
+        record.started().isBefore(eta.plusMillis(1_500)),
+        "started " + record.started() + ", more than 1.5 s after eta " + eta);
+  }
+
+  @Test
+  void etaTaskSentStraightToTheQueueIsPostponedByTheWorkerNotHeld() throws Exception {
+    Instant eta = Instant.now().plusSeconds(3);
+    // As a Celery 5.2 client sends it: to the task queue, eta in a header.
+    TaskMessage message = TaskMessage.builder("it.count").eta(eta).replyTo(null).build();
+    broker
+        .publish(
+            io.lovage.broker.LovageTopology.TASK_EXCHANGE,
+            queue,
+            io.lovage.protocol.TaskMessageCodec.encode(message))
+        .join();
+
+    TaskRecord record =
+        Await.until(
+            WAIT,
+            "the task to succeed",
+            () -> results.find(message.id()).filter(r -> r.state() == TaskState.SUCCESS));
+    assertFalse(
+        record.started().isBefore(eta), "started " + record.started() + " before eta " + eta);
+    assertEquals(1, runs.get());
+  }
+
+  @Test
+  void expiredTaskIsRevokedAndNeverRuns() {
+    TaskMessage message =
+        TaskMessage.builder("it.count").expires(Instant.now().minusSeconds(1)).build();
+
+    client.send(message, queue).join();
+
+    TaskRecord record =
+        Await.until(
+            WAIT,
+            "the task to be revoked",
+            () -> results.find(message.id()).filter(r -> r.state() == TaskState.REVOKED));
+    assertEquals("Revoked", record.error().type());
+    assertEquals(0, runs.get());
+  }
+
+  @Test
+  void unknownKwargsAreIgnoredButMissingOnesFailTheFuture() {
+    TaskFuture future =
+        client.submit(TaskMessage.builder("it.add").kwargs(Map.of("x", 1)).build(), queue);
+
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> future.get(WAIT, Object.class));
+    assertEquals("TaskArgumentException", ((TaskFailedException) e.getCause()).type());
+  }
+}
