@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -33,6 +35,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   public static final int DEFAULT_MAX_TASKS = 100_000;
   private static final int PREFETCH = 1_000;
+  private static final Pattern PYTHON_ERROR_LINE = Pattern.compile("([A-Za-z_][\\w.]*): ?(.*)");
 
   private final Map<String, TaskRecord> index;
   private Subscription subscription;
@@ -152,14 +155,27 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       return new TaskError(kind, null, e.get("reason").asString(), null);
     }
     if (type == null) {
-      // A Celery worker's event: only the repr "ValueError('boom')" is there.
+      // A Celery worker's event has only Python's repr, e.g. "ValueError('boom')", which some
+      // pools wrap ("ExceptionWithTraceback()"); the traceback's last line names the real one.
       String exception = e.path("exception").asString("");
-      int paren = exception.indexOf('(');
-      type = paren > 0 ? exception.substring(0, paren) : exception;
-      message = exception;
+      Matcher last = PYTHON_ERROR_LINE.matcher(lastLine(e.path("traceback").asString("")));
+      if (last.matches()) {
+        String qualified = last.group(1);
+        type = qualified.substring(qualified.lastIndexOf('.') + 1);
+        message = last.group(2);
+      } else {
+        int paren = exception.indexOf('(');
+        type = paren > 0 ? exception.substring(0, paren) : exception;
+        message = exception;
+      }
     }
     return new TaskError(
         type, e.path("exc_module").asString(null), message, e.path("traceback").asString(null));
+  }
+
+  private static String lastLine(String text) {
+    String[] lines = text.strip().split("\n");
+    return lines[lines.length - 1];
   }
 
   private static Instant timestamp(JsonNode e) {

@@ -68,6 +68,18 @@ class EventStreamResultStoreTest {
   }
 
   @Test
+  void celeryFailureWrappedByItsPoolIsNamedFromTheTracebacksLastLine() {
+    store.apply(
+        event(
+            "{\"type\": \"task-failed\", \"uuid\": \"t1\", \"exception\": \"ExceptionWithTraceback()\","
+                + " \"traceback\": \"Traceback (most recent call last):\\n  File x\\nbuiltins.ValueError: boom\\n\"}"));
+
+    TaskRecord record = store.find("t1").orElseThrow();
+    assertEquals("ValueError", record.error().type());
+    assertEquals("boom", record.error().message());
+  }
+
+  @Test
   void indexForgetsTheOldestTasksPastItsBound() {
     for (String id : new String[] {"a", "b", "c", "d"}) {
       store.apply(event("{\"type\": \"task-sent\", \"uuid\": \"" + id + "\", \"name\": \"n\"}"));

@@ -1,0 +1,175 @@
+package io.lovage.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.TaskClient;
+import io.lovage.TaskFailedException;
+import io.lovage.TaskFuture;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.QueueType;
+import io.lovage.broker.RabbitBroker;
+import io.lovage.protocol.Json;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Lovage and Python Celery 5.2 on one broker, both ways: a Celery client's tasks run on a Lovage
+ * worker, Lovage's tasks run on a Celery worker, and results and errors travel Celery's rpc
+ * protocol (reply_to, correlation_id) in both directions.
+ */
+class CeleryInteropIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @Test
+  void celeryClientGetsResultsAndErrorsFromALovageWorker() {
+    String queue = RabbitFixture.uniqueQueue("from-celery");
+    try (AppProcess worker = AppProcess.worker(queue, 4)) {
+      JsonNode out =
+          Json.MAPPER.readTree(
+              PythonCelery.runScript("celery_client.py", queue, Duration.ofSeconds(90)));
+
+      assertEquals(5, out.get("add").asInt());
+      assertEquals(42, out.get("kwargs").asInt());
+      assertEquals(2, out.at("/countdown/value").asInt());
+      assertTrue(out.at("/countdown/elapsed").asDouble() >= 1.9, "countdown not honoured: " + out);
+      assertEquals(
+          Json.MAPPER.readTree("{\"list\": [1, \"two\", null, true], \"nested\": {\"pi\": 3.14}}"),
+          out.at("/eta/value"));
+      assertTrue(out.at("/eta/elapsed").asDouble() >= 1.5, "eta not honoured: " + out);
+      assertEquals("DemoFailure", out.at("/fail/type").asString(), out.toString());
+      assertTrue(out.at("/fail/message").asString().contains("boom"), out.toString());
+    } finally {
+      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    }
+  }
+
+  @Test
+  void pickleProtocolOneAndCompressedMessagesFromCeleryGoToTheDeadLetterQueueUnrun()
+      throws Exception {
+    String queue = RabbitFixture.uniqueQueue("unsafe");
+    try (AppProcess worker = AppProcess.worker(queue, 2);
+        RabbitBroker broker = RabbitFixture.connect("CeleryInteropIT")) {
+      PythonCelery.runScript("celery_unsafe.py", queue, Duration.ofSeconds(60));
+
+      List<Delivery> dead = new CopyOnWriteArrayList<>();
+      broker.consume(queue + ".dead-letter", ConsumeOptions.prefetch(10), dead::add);
+      Await.until(WAIT, "three dead letters", () -> dead.size() == 3);
+      List<String> reasons =
+          dead.stream()
+              .map(d -> String.valueOf(d.message().headers().get("x-lovage-reason")))
+              .sorted()
+              .toList();
+      assertTrue(reasons.get(0).contains("protocol v1"), reasons.toString());
+      assertTrue(reasons.get(1).contains("compressed"), reasons.toString());
+      assertTrue(reasons.get(2).contains("application/x-python-serialize"), reasons.toString());
+      dead.forEach(Delivery::ack);
+      assertEquals(200, worker.get("/health").statusCode(), "the worker is still up");
+    } finally {
+      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    }
+  }
+
+  @Test
+  void lovageClientGetsResultsAndErrorsFromACeleryWorker() throws Exception {
+    String queue = RabbitFixture.uniqueQueue("to-celery");
+    try (PythonCelery worker = PythonCelery.worker(queue);
+        RabbitBroker broker = RabbitFixture.connect("CeleryInteropIT");
+        TaskClient client =
+            new TaskClient(broker, "CeleryInteropIT", QueueType.CLASSIC, Clock.systemUTC())) {
+
+      assertEquals(
+          5L,
+          client
+              .submit(TaskMessage.builder("py.add").args(2, 3).build(), queue)
+              .get(WAIT, long.class));
+      assertEquals(
+          42L,
+          client
+              .submit(TaskMessage.builder("py.add").kwargs(Map.of("x", 40, "y", 2)).build(), queue)
+              .get(WAIT, long.class));
+
+      Instant eta = Instant.now().plusSeconds(2);
+      TaskFuture delayed =
+          client.submit(TaskMessage.builder("py.echo").args("later").eta(eta).build(), queue);
+      assertEquals("later", delayed.get(WAIT, String.class));
+      assertTrue(!Instant.now().isBefore(eta), "the Celery worker ran it before its eta");
+
+      TaskFuture failing =
+          client.submit(TaskMessage.builder("py.fail").args("boom").build(), queue);
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> failing.get(WAIT, Object.class));
+      TaskFailedException failure = assertInstanceOf(TaskFailedException.class, e.getCause());
+      assertEquals("ValueError", failure.type());
+      assertEquals("boom", failure.remoteMessage());
+      assertTrue(failure.remoteTraceback().contains("ValueError: boom"), failure.remoteTraceback());
+    } finally {
+      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    }
+  }
+
+  @Test
+  void taskSentOverRestToACeleryWorkerShowsItsStateAndResult() throws IOException {
+    String queue = RabbitFixture.uniqueQueue("rest-celery");
+    try (PythonCelery worker = PythonCelery.worker(queue);
+        AppProcess producer = AppProcess.producer()) {
+      HttpResponse<String> ok =
+          producer.post(
+              "/tasks",
+              "application/json",
+              "{\"task\": \"py.add\", \"args\": [2, 3], \"queue\": \"" + queue + "\"}");
+      HttpResponse<String> bad =
+          producer.post(
+              "/tasks",
+              "application/json",
+              "{\"task\": \"py.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}");
+      assertEquals(202, ok.statusCode(), ok.body());
+      assertEquals(202, bad.statusCode(), bad.body());
+
+      JsonNode success =
+          awaitState(producer, Json.MAPPER.readTree(ok.body()).get("id").asString(), "SUCCESS");
+      assertEquals(5, success.get("result").asInt(), success.toString());
+      assertTrue(success.get("worker").asString().startsWith("py-"), success.toString());
+
+      JsonNode failure =
+          awaitState(producer, Json.MAPPER.readTree(bad.body()).get("id").asString(), "FAILURE");
+      assertEquals("ValueError", failure.at("/error/type").asString(), failure.toString());
+      assertTrue(
+          failure.at("/error/traceback").asString().contains("ValueError: boom"),
+          failure.toString());
+    } finally {
+      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    }
+  }
+
+  private static JsonNode awaitState(AppProcess producer, String id, String state) {
+    return Await.until(
+        WAIT,
+        "task " + id + " in state " + state,
+        () -> {
+          try {
+            HttpResponse<String> r = producer.get("/tasks/" + id);
+            JsonNode json = r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
+            return Optional.ofNullable(json).filter(j -> state.equals(j.get("state").asString()));
+          } catch (IOException e) {
+            return Optional.empty();
+          }
+        });
+  }
+}

@@ -1,0 +1,126 @@
+package io.lovage.system;
+
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Python Celery 5.2 from Debian ({@code /usr/bin/python3}, package python3-celery) run against the
+ * test broker: a worker process, or a client script, with the app in src/test/python.
+ */
+final class PythonCelery implements AutoCloseable {
+  static final String PYTHON = "/usr/bin/python3";
+  private final Process process;
+  private final Path log;
+
+  private PythonCelery(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  /** A Celery worker with task events on, consuming {@code queue} (a classic queue). */
+  static PythonCelery worker(String queue) {
+    PythonCelery worker =
+        start(
+            queue,
+            "classic",
+            List.of(
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "lovage_celery",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "2",
+                "-P",
+                "solo",
+                "-E",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                "py-" + queue + "@%h",
+                "--loglevel=INFO"));
+    Await.until(
+        Duration.ofSeconds(60),
+        "the Celery worker to be ready (log: " + worker.log + ")",
+        () -> {
+          if (!worker.process.isAlive()) {
+            throw new IllegalStateException("Celery worker exited, log: " + worker.log);
+          }
+          return worker.output().contains("ready.");
+        });
+    return worker;
+  }
+
+  /** Runs a client script to its end and answers its last line of output. */
+  static String runScript(String script, String queue, Duration timeout) {
+    PythonCelery client = start(queue, "quorum", List.of(PYTHON, script));
+    try {
+      if (!client.process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        client.process.destroyForcibly();
+        throw new AssertionError(
+            script + " did not finish in " + timeout + ", output:\n" + client.output());
+      }
+      String output = client.output();
+      if (client.process.exitValue() != 0) {
+        throw new AssertionError(
+            script + " exited with " + client.process.exitValue() + ":\n" + output);
+      }
+      String[] lines = output.strip().split("\n");
+      return lines[lines.length - 1];
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static PythonCelery start(String queue, String queueType, List<String> command) {
+    if (!Files.isExecutable(Path.of(PYTHON))) {
+      throw new IllegalStateException(
+          "Celery interop tests need Python Celery 5.2: apt-get install -y python3-celery"
+              + " (bash .ci/run does)");
+    }
+    try {
+      Path log = Files.createTempFile(Path.of("target"), "celery-", ".log");
+      ProcessBuilder builder = new ProcessBuilder(command);
+      builder.directory(Path.of(System.getProperty("lovage.python.dir")).toFile());
+      builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
+      builder.environment().put("LOVAGE_QUEUE", queue);
+      builder.environment().put("LOVAGE_QUEUE_TYPE", queueType);
+      builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      builder.redirectErrorStream(true).redirectOutput(log.toFile());
+      return new PythonCelery(builder.start(), log);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start " + command, e);
+    }
+  }
+
+  String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+}

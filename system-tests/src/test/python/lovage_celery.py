@@ -1,0 +1,63 @@
+"""A Python Celery 5.2 app that shares queues with Lovage (the README's "Using Lovage with Celery").
+
+Environment: RABBITMQ_URI (the broker), LOVAGE_QUEUE (the queue to send to and consume, default
+"celery") and LOVAGE_QUEUE_TYPE ("quorum", Lovage's default, or "classic": a Celery 5.2 worker
+can only consume classic queues, it asks for global QoS, which quorum queues refuse).
+"""
+import os
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+
+def lovage_queue(name, queue_type="quorum"):
+    """The queue exactly as Lovage declares it, so that neither side gets PRECONDITION_FAILED."""
+    arguments = {
+        "x-queue-type": queue_type,
+        "x-dead-letter-exchange": "lovage.dead-letter",
+        "x-dead-letter-routing-key": name,
+    }
+    if queue_type == "quorum":
+        arguments["x-delivery-limit"] = 10
+    return Queue(name, Exchange("celery", type="direct"), routing_key=name,
+                 queue_arguments=arguments)
+
+
+QUEUE = os.environ.get("LOVAGE_QUEUE", "celery")
+
+
+def make_app(**settings):
+    app = Celery("lovage_celery",
+                 broker=os.environ.get("RABBITMQ_URI", "amqp://guest:guest@localhost:5672/%2F"),
+                 backend="rpc://")
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_queues=[lovage_queue(QUEUE, os.environ.get("LOVAGE_QUEUE_TYPE", "quorum"))],
+        task_default_queue=QUEUE,
+        # Task events to the celeryev exchange: Lovage's REST service reads states from them.
+        worker_send_task_events=True,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+    )
+    app.conf.update(**settings)
+    return app
+
+
+app = make_app()
+
+
+@app.task(name="py.add")
+def add(x, y):
+    return x + y
+
+
+@app.task(name="py.echo")
+def echo(value):
+    return value
+
+
+@app.task(name="py.fail")
+def fail(message):
+    raise ValueError(message)
