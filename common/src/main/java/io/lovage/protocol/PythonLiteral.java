@@ -145,7 +145,12 @@ public final class PythonLiteral {
       throw new IllegalArgumentException("not a literal");
     }
     if (n.matches("[+-]?\\d+")) {
-      return NODES.numberNode(new BigInteger(n));
+      // The smallest node that holds it, as Jackson reads the same number from JSON.
+      BigInteger value = new BigInteger(n);
+      if (value.bitLength() < 32) {
+        return NODES.numberNode(value.intValue());
+      }
+      return value.bitLength() < 64 ? NODES.numberNode(value.longValue()) : NODES.numberNode(value);
     }
     return NODES.numberNode(Double.parseDouble(n));
   }

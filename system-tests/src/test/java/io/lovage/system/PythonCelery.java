@@ -38,8 +38,6 @@ final class PythonCelery implements AutoCloseable {
                 "worker",
                 "-Q",
                 queue,
-                "-c",
-                "2",
                 "-P",
                 "solo",
                 "-E",
