@@ -35,6 +35,19 @@ public final class TaskCall {
     return message.retries();
   }
 
+  /**
+   * Asks to run this task again after the task's backoff: {@code throw call.retry(e);}. Past its
+   * max retries the task fails with {@code cause}.
+   */
+  public RetryRequest retry(Throwable cause) {
+    return new RetryRequest(null, cause);
+  }
+
+  /** Asks to run this task again after {@code countdown}: {@code throw call.retry(e, d);}. */
+  public RetryRequest retry(Throwable cause, java.time.Duration countdown) {
+    return new RetryRequest(countdown, cause);
+  }
+
   /** The argument at {@code position} in args, or named {@code name} in kwargs; required. */
   public <T> T arg(int position, String name, Class<T> type) {
     JsonNode node = argNode(position, name);

@@ -16,9 +16,12 @@ import java.util.Set;
  * }</pre>
  */
 public final class TaskRegistry {
-  private final Map<String, Task> tasks;
+  private final Map<String, TaskDefinition> tasks;
 
-  private TaskRegistry(Map<String, Task> tasks) {
+  /** A task and how it runs. */
+  public record TaskDefinition(String name, Task task, TaskOptions options) {}
+
+  private TaskRegistry(Map<String, TaskDefinition> tasks) {
     this.tasks = Collections.unmodifiableMap(new LinkedHashMap<>(tasks));
   }
 
@@ -26,7 +29,7 @@ public final class TaskRegistry {
     return new Builder();
   }
 
-  public Optional<Task> find(String name) {
+  public Optional<TaskDefinition> find(String name) {
     return Optional.ofNullable(tasks.get(name));
   }
 
@@ -36,13 +39,18 @@ public final class TaskRegistry {
 
   /** Collects tasks; a name registered twice is a mistake and fails at once. */
   public static final class Builder {
-    private final Map<String, Task> tasks = new LinkedHashMap<>();
+    private final Map<String, TaskDefinition> tasks = new LinkedHashMap<>();
 
     public Builder register(String name, Task task) {
+      return register(name, task, TaskOptions.DEFAULT);
+    }
+
+    /** Registers a task with options, e.g. automatic retries. */
+    public Builder register(String name, Task task, TaskOptions options) {
       if (name == null || name.isBlank()) {
         throw new IllegalArgumentException("a task needs a name");
       }
-      if (tasks.putIfAbsent(name, task) != null) {
+      if (tasks.putIfAbsent(name, new TaskDefinition(name, task, options)) != null) {
         throw new IllegalStateException("task " + name + " is registered twice");
       }
       return this;

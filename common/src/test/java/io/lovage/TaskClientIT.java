@@ -30,6 +30,7 @@ class TaskClientIT {
   private final String queue = RabbitFixture.uniqueQueue("client");
   private final RabbitBroker broker = RabbitFixture.connect("TaskClientIT");
   private final AtomicInteger runs = new AtomicInteger();
+  private final List<Instant> starts = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final TaskRegistry tasks =
       TaskRegistry.builder()
           .register("it.add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
@@ -39,6 +40,19 @@ class TaskClientIT {
                 throw new IllegalArgumentException("bad " + call.arg(0, "what", String.class));
               })
           .register("it.count", call -> runs.incrementAndGet())
+          .register(
+              "it.flaky",
+              call -> {
+                starts.add(Instant.now());
+                if (call.retries() < 2) {
+                  throw new IllegalStateException("attempt " + call.retries());
+                }
+                return "done";
+              },
+              TaskOptions.DEFAULT.withRetry(
+                  RetryPolicy.on(IllegalStateException.class)
+                      .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10))
+                      .withoutJitter()))
           .build();
   private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(queue), 4));
   private final TaskClient client = new TaskClient(broker, "TaskClientIT");
@@ -120,6 +134,30 @@ class TaskClientIT {
     assertFalse(
         record.started().isBefore(eta), "started " + record.started() + " before eta " + eta);
     assertEquals(1, runs.get());
+  }
+
+  @Test
+  void retriesWaitTheExponentialBackoffInTheBrokerAndShowStateRetry() throws Exception {
+    TaskFuture future = client.submit(TaskMessage.builder("it.flaky").build(), queue);
+
+    Await.until(
+        WAIT,
+        "state RETRY",
+        () -> results.find(future.id()).filter(r -> r.state() == TaskState.RETRY));
+    assertEquals("done", future.get(WAIT, String.class));
+
+    assertEquals(3, starts.size());
+    long first = Duration.between(starts.get(0), starts.get(1)).toMillis();
+    long second = Duration.between(starts.get(1), starts.get(2)).toMillis();
+    assertTrue(first >= 1_000 && first < 2_500, "first retry after " + first + " ms, backoff 1 s");
+    assertTrue(
+        second >= 2_000 && second < 3_500, "second retry after " + second + " ms, backoff 2 s");
+    TaskRecord record =
+        Await.until(
+            WAIT,
+            "SUCCESS",
+            () -> results.find(future.id()).filter(r -> r.state() == TaskState.SUCCESS));
+    assertEquals(2, record.retries());
   }
 
   @Test

@@ -96,6 +96,29 @@ public record TaskMessage(
         extraHeaders);
   }
 
+  /** The next try of this task: the same id, {@code retries} one higher, due at {@code eta}. */
+  public TaskMessage retried(Instant nextEta) {
+    return new TaskMessage(
+        id,
+        task,
+        args,
+        kwargs,
+        embed,
+        rootId,
+        parentId,
+        group,
+        retries + 1,
+        nextEta,
+        expires,
+        timeLimit,
+        argsrepr,
+        kwargsrepr,
+        origin,
+        replyTo,
+        priority,
+        extraHeaders);
+  }
+
   /** This message with another {@code reply_to} property. */
   public TaskMessage withReplyTo(String newReplyTo) {
     return new TaskMessage(

@@ -75,6 +75,18 @@ public final class TaskEvents {
     return send(TaskEvent.FAILED, task.id(), event);
   }
 
+  /** A task that failed and will run again at {@code eta} (Celery's task-retried). */
+  public CompletableFuture<Void> retried(TaskMessage task, TaskError error, Instant eta) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
+    event.put("exc_type", error.type());
+    event.put("exc_message", error.message());
+    event.put("traceback", error.traceback());
+    event.put("retries", task.retries() + 1);
+    event.put("eta", eta == null ? null : CeleryTime.format(eta));
+    return send(TaskEvent.RETRIED, task.id(), event);
+  }
+
   /** A task that will not run: expired, or revoked. */
   public CompletableFuture<Void> revoked(TaskMessage task, String reason, boolean expired) {
     ObjectNode event = Json.MAPPER.createObjectNode();

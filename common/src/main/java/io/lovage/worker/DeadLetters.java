@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.TaskError;
 import io.lovage.broker.Broker;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
@@ -11,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves a message that will not run to its queue's dead-letter queue, with headers saying why, and
- * only then acknowledges it. If that publish fails, the delivery is rejected instead, and the
- * queue's own dead-letter exchange takes it: the message is never simply dropped.
+ * Moves a message that will not run (again) to its queue's dead-letter queue, with headers saying
+ * why, and only then acknowledges it. If that publish fails, the delivery is rejected instead, and
+ * the queue's own dead-letter exchange takes it: the message is never simply dropped.
  */
 final class DeadLetters {
   private static final Logger log = LoggerFactory.getLogger(DeadLetters.class);
@@ -22,6 +23,18 @@ final class DeadLetters {
   static final String ORIGINAL_QUEUE = "x-lovage-original-queue";
   static final String FAILED_AT = "x-lovage-failed-at";
   static final String WORKER = "x-lovage-worker";
+  static final String ATTEMPTS = "x-lovage-attempts";
+  static final String EXCEPTION_TYPE = "x-lovage-exception-type";
+  static final String EXCEPTION_MESSAGE = "x-lovage-exception-message";
+  static final String TRACEBACK = "x-lovage-traceback";
+
+  /** Stack traces in dead-letter headers are cut to this many characters. */
+  static final int TRACEBACK_EXCERPT = 2_000;
+
+  /**
+   * Why a message is dead: a reason, the error if a task raised one, and how often it was tried.
+   */
+  record DeadLetter(String reason, TaskError error, long attempts) {}
 
   private final Broker broker;
   private final String worker;
@@ -34,12 +47,23 @@ final class DeadLetters {
   }
 
   /** Completes once the delivery is settled (acknowledged after the copy, or rejected). */
-  CompletableFuture<Void> send(Delivery delivery, String reason) {
+  CompletableFuture<Void> send(Delivery delivery, DeadLetter dead) {
     Map<String, Object> headers = new LinkedHashMap<>(delivery.message().headers());
-    headers.put(REASON, reason);
+    headers.put(REASON, dead.reason());
     headers.put(ORIGINAL_QUEUE, delivery.queue());
     headers.put(FAILED_AT, clock.instant().toString());
     headers.put(WORKER, worker);
+    headers.put(ATTEMPTS, dead.attempts());
+    if (dead.error() != null) {
+      headers.put(EXCEPTION_TYPE, dead.error().type());
+      headers.put(EXCEPTION_MESSAGE, dead.error().message());
+      String trace = dead.error().traceback();
+      headers.put(
+          TRACEBACK,
+          trace == null || trace.length() <= TRACEBACK_EXCERPT
+              ? trace
+              : trace.substring(0, TRACEBACK_EXCERPT));
+    }
     return broker
         .publish(
             LovageTopology.DEAD_LETTER_EXCHANGE,
@@ -48,14 +72,14 @@ final class DeadLetters {
         .handle(
             (ok, error) -> {
               if (error == null) {
-                log.warn("dead-lettered queue={} reason=\"{}\"", delivery.queue(), reason);
+                log.warn("dead-lettered queue={} reason=\"{}\"", delivery.queue(), dead.reason());
                 delivery.ack();
               } else {
                 log.error(
                     "dead-letter publish failed, rejecting to the queue's dead-letter exchange"
                         + " queue={} reason=\"{}\" error={}",
                     delivery.queue(),
-                    reason,
+                    dead.reason(),
                     error.toString());
                 delivery.reject();
               }

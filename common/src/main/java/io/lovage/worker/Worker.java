@@ -1,21 +1,21 @@
 package io.lovage.worker;
 
-import io.lovage.Task;
-import io.lovage.TaskCall;
 import io.lovage.TaskError;
 import io.lovage.TaskRegistry;
+import io.lovage.TaskRegistry.TaskDefinition;
 import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delays;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
-import io.lovage.protocol.Json;
 import io.lovage.protocol.MalformedMessageException;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
+import io.lovage.worker.DeadLetters.DeadLetter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,7 +31,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Consumes task queues and runs their tasks.
@@ -51,6 +50,12 @@ import tools.jackson.databind.JsonNode;
 public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
+  /**
+   * Deliveries of one message after which the worker dead-letters it instead of running it again;
+   * the quorum queue's delivery limit ({@link LovageTopology#DELIVERY_LIMIT}) is the backstop.
+   */
+  public static final int POISON_DELIVERIES = 5;
+
   /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
@@ -66,6 +71,7 @@ public final class Worker implements AutoCloseable {
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong retried = new AtomicLong();
   private volatile boolean closed;
 
   public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
@@ -127,10 +133,13 @@ public final class Worker implements AutoCloseable {
     } catch (MalformedMessageException e) {
       return reject(delivery, null, null, e.getMessage());
     }
-    Optional<Task> task = tasks.find(message.task());
-    if (task.isEmpty()) {
+    Optional<TaskDefinition> definition = tasks.find(message.task());
+    if (definition.isEmpty()) {
       return reject(
           delivery, message.id(), message.task(), "unknown task '" + message.task() + "'");
+    }
+    if (delivery.deliveryCount() >= POISON_DELIVERIES) {
+      return poison(delivery, message);
     }
     Instant now = clock.instant();
     if (message.expires() != null && !now.isBefore(message.expires())) {
@@ -145,16 +154,104 @@ public final class Worker implements AutoCloseable {
     }
     events.received(message, delivery.queue());
     events.started(message);
-    return run(task.get(), message)
-        .handle(
-            (ok, error) -> {
-              if (error != null) {
-                log.error(
-                    "outcome not recorded task_id={} error={}", message.id(), error.toString());
-              }
-              delivery.ack();
-              return null;
-            });
+    Outcome outcome = TaskRunner.run(definition.get(), message);
+    log.info(
+        "task {} task_id={} task={} runtime={}s",
+        outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
+        message.id(),
+        message.task(),
+        outcome.runtime());
+    return switch (outcome) {
+      case Outcome.Success s -> succeed(delivery, message, s);
+      case Outcome.Retry r -> retry(delivery, message, r);
+      case Outcome.Failure f -> fail(delivery, message, f);
+    };
+  }
+
+  private CompletableFuture<Void> succeed(
+      Delivery delivery, TaskMessage message, Outcome.Success s) {
+    succeeded.incrementAndGet();
+    return recorded(
+            message,
+            events.succeeded(message, s.result(), s.runtime()),
+            () -> RpcReplies.success(broker, message, s.result()))
+        .handle((ok, error) -> ack(delivery, message, error));
+  }
+
+  /** A failure for good: recorded, answered, then the message moves to the dead-letter queue. */
+  private CompletableFuture<Void> fail(Delivery delivery, TaskMessage message, Outcome.Failure f) {
+    failed.incrementAndGet();
+    return recorded(
+            message,
+            events.failed(message, f.error(), f.runtime()),
+            () -> RpcReplies.failure(broker, message, f.error()))
+        .handle((ok, error) -> error)
+        .thenCompose(
+            error ->
+                deadLetters.send(
+                    delivery,
+                    new DeadLetter(
+                        "task failed: " + f.error().type() + ": " + f.error().message(),
+                        f.error(),
+                        message.retries() + 1L)));
+  }
+
+  /**
+   * Another try: the same task id with {@code retries} one higher goes back through the delay
+   * ladder; this delivery is acknowledged only once that copy is confirmed.
+   */
+  private CompletableFuture<Void> retry(Delivery delivery, TaskMessage message, Outcome.Retry r) {
+    retried.incrementAndGet();
+    TaskMessage next = message.retried(clock.instant().plus(r.delay()));
+    Message encoded = TaskMessageCodec.encode(next);
+    CompletableFuture<Void> published =
+        r.delay().compareTo(HOLD_AT_MOST) > 0
+            ? Delays.publish(broker, delivery.queue(), encoded, r.delay())
+            : broker.publish(LovageTopology.TASK_EXCHANGE, delivery.queue(), encoded);
+    return published.handle(
+        (ok, error) -> {
+          if (error != null) {
+            log.warn(
+                "retry not published, requeued task_id={} error={}",
+                message.id(),
+                error.toString());
+            delivery.requeue();
+            return null;
+          }
+          events.retried(message, r.error(), next.eta());
+          delivery.ack();
+          return null;
+        });
+  }
+
+  private Void ack(Delivery delivery, TaskMessage message, Throwable recordError) {
+    if (recordError != null) {
+      log.error("outcome not recorded task_id={} error={}", message.id(), recordError.toString());
+    }
+    delivery.ack();
+    return null;
+  }
+
+  /**
+   * A message delivered this often has been running when its worker died, each time: it is not run
+   * again but dead-lettered as a FAILURE with Celery's {@code WorkerLostError}.
+   */
+  private CompletableFuture<Void> poison(Delivery delivery, TaskMessage message) {
+    failed.incrementAndGet();
+    String reason =
+        "delivered "
+            + (delivery.deliveryCount() + 1)
+            + " times without finishing: the worker running it died each time";
+    TaskError error = new TaskError("WorkerLostError", null, reason, null);
+    log.error(
+        "poison message task_id={} task={} reason=\"{}\"", message.id(), message.task(), reason);
+    return events
+        .failed(message, error, 0)
+        .handle((ok, e) -> e)
+        .thenCompose(
+            e ->
+                deadLetters.send(
+                    delivery, new DeadLetter(reason, error, delivery.deliveryCount())));
   }
 
   /**
@@ -188,11 +285,7 @@ public final class Worker implements AutoCloseable {
         message.expires());
     return events
         .revoked(message, "expired at " + message.expires(), true)
-        .handle(
-            (ok, error) -> {
-              delivery.ack();
-              return null;
-            });
+        .handle((ok, error) -> ack(delivery, message, error));
   }
 
   private static void sleep(Duration wait) {
@@ -200,38 +293,6 @@ public final class Worker implements AutoCloseable {
       Thread.sleep(wait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private CompletableFuture<Void> run(Task task, TaskMessage message) {
-    long start = System.nanoTime();
-    try {
-      JsonNode result = Json.MAPPER.valueToTree(task.run(new TaskCall(message)));
-      double runtime = (System.nanoTime() - start) / 1e9;
-      succeeded.incrementAndGet();
-      log.info(
-          "task succeeded task_id={} task={} runtime={}s", message.id(), message.task(), runtime);
-      return recorded(
-          message,
-          events.succeeded(message, result, runtime),
-          () -> RpcReplies.success(broker, message, result));
-    } catch (Exception | StackOverflowError e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      double runtime = (System.nanoTime() - start) / 1e9;
-      failed.incrementAndGet();
-      log.info(
-          "task failed task_id={} task={} error={}: {}",
-          message.id(),
-          message.task(),
-          e.getClass().getSimpleName(),
-          e.getMessage());
-      TaskError error = TaskError.of(e);
-      return recorded(
-          message,
-          events.failed(message, error, runtime),
-          () -> RpcReplies.failure(broker, message, error));
     }
   }
 
@@ -273,7 +334,7 @@ public final class Worker implements AutoCloseable {
     if (taskId != null) {
       events.rejected(taskId, taskName, reason);
     }
-    return deadLetters.send(delivery, reason);
+    return deadLetters.send(delivery, new DeadLetter(reason, null, delivery.deliveryCount() + 1));
   }
 
   public WorkerSettings settings() {

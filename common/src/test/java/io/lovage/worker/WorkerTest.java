@@ -3,7 +3,9 @@ package io.lovage.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lovage.RetryPolicy;
 import io.lovage.TaskClient;
+import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
 import io.lovage.broker.InMemoryBroker;
@@ -28,6 +30,8 @@ class WorkerTest {
   private static final String QUEUE = "celery";
 
   private final CountDownLatch release = new CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicInteger attempts =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final InMemoryBroker broker = new InMemoryBroker();
   private final TaskRegistry tasks =
       TaskRegistry.builder()
@@ -38,6 +42,35 @@ class WorkerTest {
                 throw new IllegalStateException(call.arg(0, "message", String.class));
               })
           .register("wait", call -> release.await(10, TimeUnit.SECONDS))
+          .register(
+              "flaky",
+              call -> {
+                if (attempts.incrementAndGet() < 3) {
+                  throw new java.io.UncheckedIOException(new java.io.IOException("try again"));
+                }
+                return "ok after " + attempts.get();
+              },
+              TaskOptions.DEFAULT.withRetry(
+                  RetryPolicy.on(java.io.UncheckedIOException.class)
+                      .withBackoff(Duration.ZERO, Duration.ZERO)))
+          .register(
+              "self-retrying",
+              call -> {
+                if (call.retries() == 0) {
+                  throw call.retry(new IllegalStateException("not yet"), Duration.ZERO);
+                }
+                return call.retries();
+              })
+          .register(
+              "always-flaky",
+              call -> {
+                attempts.incrementAndGet();
+                throw new java.io.UncheckedIOException(new java.io.IOException("down"));
+              },
+              TaskOptions.DEFAULT.withRetry(
+                  RetryPolicy.on(java.io.UncheckedIOException.class)
+                      .withMaxRetries(2)
+                      .withBackoff(Duration.ZERO, Duration.ZERO)))
           .build();
   private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(QUEUE), 4));
   private final TaskClient client = new TaskClient(broker, "test");
@@ -86,6 +119,61 @@ class WorkerTest {
     assertEquals("boom", record.error().message());
     assertTrue(record.error().traceback().contains("IllegalStateException: boom"));
     Await.until(WAIT, "failed task acknowledged", () -> broker.unacked(QUEUE) == 0);
+  }
+
+  @Test
+  void taskThatFailsForGoodGoesToTheDeadLetterQueueWithItsError() {
+    TaskMessage sent = client.send(TaskMessage.builder("fail").args("boom").build()).join();
+    awaitState(sent.id(), TaskState.FAILURE);
+
+    Message dead = awaitDeadLetter();
+
+    assertEquals("task failed: IllegalStateException: boom", dead.headers().get("x-lovage-reason"));
+    assertEquals("IllegalStateException", dead.headers().get("x-lovage-exception-type"));
+    assertEquals("boom", dead.headers().get("x-lovage-exception-message"));
+    assertTrue(
+        dead.headers().get("x-lovage-traceback").toString().contains("IllegalStateException"));
+    assertEquals(1L, dead.headers().get("x-lovage-attempts"));
+    assertEquals(QUEUE, dead.headers().get("x-lovage-original-queue"));
+    assertEquals(sent.id(), dead.headers().get("id"));
+  }
+
+  @Test
+  void taskRetriesAutomaticallyOnTheDeclaredExceptionUntilItSucceeds() {
+    TaskMessage sent = client.send(TaskMessage.builder("flaky").build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.SUCCESS);
+
+    assertEquals("ok after 3", record.result().asString());
+    assertEquals(2, record.retries());
+  }
+
+  @Test
+  void taskCanRetryItself() {
+    TaskMessage sent = client.send(TaskMessage.builder("self-retrying").build()).join();
+
+    assertEquals(1, awaitState(sent.id(), TaskState.SUCCESS).result().asInt());
+  }
+
+  @Test
+  void retriesStopAtMaxRetriesAndTheTaskFailsIntoTheDeadLetterQueue() {
+    TaskMessage sent = client.send(TaskMessage.builder("always-flaky").build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals(3, attempts.get(), "one run and two retries");
+    assertEquals(2, record.retries());
+    assertEquals(3L, awaitDeadLetter().headers().get("x-lovage-attempts"));
+  }
+
+  @Test
+  void maxRetriesHeaderOverridesTheTaskForOneMessage() {
+    TaskMessage sent =
+        client.send(TaskMessage.builder("always-flaky").header("max_retries", 0).build()).join();
+
+    awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals(1, attempts.get());
   }
 
   @Test
@@ -162,6 +250,13 @@ class WorkerTest {
     TaskMessage sent = client.send(TaskMessage.builder("add").args(1, 1).build()).join();
 
     assertEquals(2, awaitState(sent.id(), TaskState.SUCCESS).result().asInt());
+  }
+
+  private Message awaitDeadLetter() {
+    return Await.until(
+        WAIT,
+        "a dead letter",
+        () -> broker.messages(LovageTopology.deadLetterQueue(QUEUE)).stream().findFirst());
   }
 
   private TaskRecord awaitState(String id, TaskState state) {

@@ -21,6 +21,7 @@ final class WorkerMetrics implements MeterSource {
     String name = worker.settings().name();
     counter(registry, "succeeded", () -> worker.stats().succeeded(), name);
     counter(registry, "failed", () -> worker.stats().failed(), name);
+    counter(registry, "retried", () -> worker.stats().retried(), name);
     counter(registry, "rejected", () -> worker.stats().rejected(), name);
     Gauge.builder("lovage.worker.tasks.active", worker, w -> w.stats().active())
         .description("Tasks running now")

@@ -23,6 +23,13 @@ public final class DemoTasks implements TaskModule {
         .register("demo.sleep", DemoTasks::sleep)
         .register("demo.primes", call -> primesBelow(call.arg(0, "n", long.class)))
         .register(
+            "demo.crash",
+            call -> {
+              // Like a native crash or the OOM killer: no shutdown hooks, no acknowledgement.
+              Runtime.getRuntime().halt(137);
+              return null;
+            })
+        .register(
             "demo.fail",
             call -> {
               throw new DemoFailure(call.arg(0, "message", String.class, "demo.fail was called"));

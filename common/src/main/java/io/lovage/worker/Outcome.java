@@ -1,0 +1,16 @@
+package io.lovage.worker;
+
+import io.lovage.TaskError;
+import java.time.Duration;
+import tools.jackson.databind.JsonNode;
+
+/** What running a task came to: a result, a retry after a wait, or a failure for good. */
+sealed interface Outcome {
+  double runtime();
+
+  record Success(JsonNode result, double runtime) implements Outcome {}
+
+  record Retry(Duration delay, TaskError error, double runtime) implements Outcome {}
+
+  record Failure(TaskError error, double runtime) implements Outcome {}
+}
