@@ -125,6 +125,19 @@ class TaskClientIT {
             queue,
             io.lovage.protocol.TaskMessageCodec.encode(message))
         .join();
+    Instant forwarded = Instant.now().plusMillis(500);
+    AtomicInteger heldWhileWaiting = new AtomicInteger();
+    Await.until(
+        WAIT,
+        "the eta to come near",
+        () -> {
+          Instant now = Instant.now();
+          if (now.isAfter(forwarded) && worker.stats().active() > 0) {
+            heldWhileWaiting.incrementAndGet();
+          }
+          return now.isAfter(eta.minusMillis(300));
+        });
+    assertEquals(0, heldWhileWaiting.get(), "the worker held the waiting task unacknowledged");
 
     TaskRecord record =
         Await.until(
