@@ -69,7 +69,7 @@ class TaskClientIT {
     worker.close();
     results.close();
     broker.close();
-    RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    RabbitFixture.deleteTaskQueue(queue);
   }
 
   @Test

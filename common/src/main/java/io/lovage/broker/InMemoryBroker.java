@@ -98,7 +98,10 @@ public final class InMemoryBroker implements Broker {
       throw new BrokerException("cannot consume queue '" + queue + "': no such queue");
     }
     Object offset = options.arguments().get("x-stream-offset");
-    int cursor = "next".equals(offset) || "last".equals(offset) ? q.log.size() : 0;
+    int cursor =
+        offset instanceof Number n
+            ? (int) Math.min(Math.max(0, n.longValue()), q.log.size())
+            : "next".equals(offset) || "last".equals(offset) ? q.log.size() : 0;
     MemoryConsumer consumer = new MemoryConsumer(q, options.prefetch(), handler, cursor);
     q.consumers.add(consumer);
     dispatch();
@@ -181,7 +184,10 @@ public final class InMemoryBroker implements Broker {
       if (isStream()) {
         for (MemoryConsumer c : consumers) {
           while (c.unacked < c.prefetch && c.cursor < log.size()) {
-            calls.add(c.deliver(new Entry(log.get(c.cursor++), 0)));
+            Message m = log.get(c.cursor);
+            java.util.Map<String, Object> headers = new java.util.LinkedHashMap<>(m.headers());
+            headers.put("x-stream-offset", (long) c.cursor++);
+            calls.add(c.deliver(new Entry(m.withHeaders(headers), 0)));
           }
         }
         return;

@@ -9,8 +9,10 @@ import java.util.Map;
  * <p>Task queues follow Celery's defaults (a direct exchange {@code celery}, the routing key is the
  * queue name) so that a Celery app shares them with few settings. They are quorum queues: durable,
  * replicated, with a delivery limit that sends a message which keeps killing its worker to the
- * queue's dead-letter queue. Task events go to Celery's {@code celeryev} topic exchange and are
- * kept in the stream {@code lovage.events}, which is where results and states are read from.
+ * queue's dead-letter queue, a stream that keeps dead letters for {@link #DEAD_LETTER_RETENTION} so
+ * they can be listed, replayed and deleted without being consumed. Task events go to Celery's
+ * {@code celeryev} topic exchange and are kept in the stream {@code lovage.events}, which is where
+ * results and states are read from.
  */
 public final class LovageTopology {
   public static final String DEFAULT_QUEUE = "celery";
@@ -41,14 +43,30 @@ public final class LovageTopology {
   /** How long task events, and so states and results, are kept. */
   public static final String EVENT_RETENTION = "24h";
 
+  /** How long dead letters are kept (the dead-letter queues are streams: browsable, replayable). */
+  public static final String DEAD_LETTER_RETENTION = "7D";
+
+  public static final long DEAD_LETTER_MAX_BYTES = 1_000_000_000L;
   public static final long EVENT_STREAM_MAX_BYTES = 2_000_000_000L;
   public static final long EVENT_STREAM_SEGMENT_BYTES = 50_000_000L;
 
   private LovageTopology() {}
 
-  /** The name of the dead-letter queue of a task queue. */
+  /**
+   * The dead-letter queue of a task queue: a stream, so dead letters can be listed and replayed
+   * without being consumed. Workers publish to it directly.
+   */
   public static String deadLetterQueue(String queue) {
     return queue + DEAD_LETTER_SUFFIX;
+  }
+
+  /**
+   * Where RabbitMQ itself dead-letters a task queue's messages (delivery limit, rejects): a quorum
+   * queue, because RabbitMQ 3.10 does not dead-letter into streams. Workers move what arrives here
+   * into {@link #deadLetterQueue}, with the reason RabbitMQ gave.
+   */
+  public static String brokerDeadLetterQueue(String queue) {
+    return queue + DEAD_LETTER_SUFFIX + ".broker";
   }
 
   /** A quorum task queue, its dead-letter queue and the exchanges they hang on. */
@@ -72,11 +90,18 @@ public final class LovageTopology {
             new Topology.Exchange(DELAY_DELIVERY_EXCHANGE, "topic")),
         List.of(
             new Topology.Queue(queue, arguments),
-            new Topology.Queue(deadLetterQueue(queue), Map.of("x-queue-type", "quorum"))),
+            new Topology.Queue(brokerDeadLetterQueue(queue), Map.of("x-queue-type", "quorum")),
+            new Topology.Queue(
+                deadLetterQueue(queue),
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-age", DEAD_LETTER_RETENTION,
+                    "x-max-length-bytes", DEAD_LETTER_MAX_BYTES,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES))),
         List.of(
             new Topology.Binding(TASK_EXCHANGE, queue, queue),
             new Topology.Binding(DELAY_DELIVERY_EXCHANGE, queue, "*.".repeat(DELAY_LEVELS) + queue),
-            new Topology.Binding(DEAD_LETTER_EXCHANGE, deadLetterQueue(queue), queue)));
+            new Topology.Binding(DEAD_LETTER_EXCHANGE, brokerDeadLetterQueue(queue), queue)));
   }
 
   /** The exchange of delay level {@code level}, 0 to 27; a delayed message enters at the top. */

@@ -32,6 +32,26 @@ public record Message(
         headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
   }
 
+  /**
+   * Headers RabbitMQ (dead-lettering, redelivery, streams) or Lovage (dead-letter reasons) add on
+   * the way: they describe one delivery, not the task, and are not carried into a retry or replay.
+   */
+  private static final java.util.Set<String> DELIVERY_HEADERS =
+      java.util.Set.of(
+          "x-death",
+          "x-delivery-count",
+          "x-first-death-exchange",
+          "x-first-death-queue",
+          "x-first-death-reason",
+          "x-last-death-exchange",
+          "x-last-death-queue",
+          "x-last-death-reason",
+          "x-stream-offset");
+
+  public static boolean isDeliveryHeader(String name) {
+    return DELIVERY_HEADERS.contains(name) || name.startsWith("x-lovage-");
+  }
+
   /** A persistent UTF-8 JSON message with the given headers. */
   public static Message json(byte[] body, Map<String, Object> headers) {
     return new Message(body, headers, "application/json", "utf-8", null, null, null, true);

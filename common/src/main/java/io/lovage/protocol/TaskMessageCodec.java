@@ -42,22 +42,6 @@ public final class TaskMessageCodec {
           "kwargsrepr",
           "origin");
 
-  /**
-   * Headers RabbitMQ adds on its way (dead-lettering, redelivery, streams): they describe one
-   * delivery, not the task, and are not carried into a retry or a replay.
-   */
-  private static final Set<String> BROKER_HEADERS =
-      Set.of(
-          "x-death",
-          "x-delivery-count",
-          "x-first-death-exchange",
-          "x-first-death-queue",
-          "x-first-death-reason",
-          "x-last-death-exchange",
-          "x-last-death-queue",
-          "x-last-death-reason",
-          "x-stream-offset");
-
   private TaskMessageCodec() {}
 
   public static Message encode(TaskMessage task) {
@@ -137,9 +121,7 @@ public final class TaskMessageCodec {
     Map<String, Object> extra = new LinkedHashMap<>();
     headers.forEach(
         (name, value) -> {
-          if (!MODELLED_HEADERS.contains(name)
-              && !BROKER_HEADERS.contains(name)
-              && !name.startsWith("x-lovage-")) {
+          if (!MODELLED_HEADERS.contains(name) && !Message.isDeliveryHeader(name)) {
             extra.put(name, value);
           }
         });

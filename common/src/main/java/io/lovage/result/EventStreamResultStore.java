@@ -117,7 +117,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   }
 
   static TaskRecord next(TaskRecord r, TaskEvent type, JsonNode e) {
-    TaskState state = r.state().canMoveTo(type.state()) ? type.state() : r.state();
+    // A replayed dead letter starts over; every other event moves only along TaskState's table.
+    TaskState state =
+        type == TaskEvent.REPLAYED || r.state().canMoveTo(type.state()) ? type.state() : r.state();
     boolean moved = state != r.state() || r.task() == null && type == TaskEvent.SENT;
     Instant at = timestamp(e);
     return new TaskRecord(
@@ -125,14 +127,25 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         e.hasNonNull("name") ? e.get("name").asString() : r.task(),
         state,
         moved && type == TaskEvent.SUCCEEDED ? result(e) : r.result(),
-        moved && type.state().isFinal() && type != TaskEvent.SUCCEEDED ? error(type, e) : r.error(),
-        e.hasNonNull("retries") ? e.get("retries").asInt() : r.retries(),
+        moved && type.state().isFinal() && type != TaskEvent.SUCCEEDED
+            ? error(type, e)
+            : type == TaskEvent.REPLAYED ? null : r.error(),
+        retries(r, type, e),
         e.hasNonNull("queue") ? e.get("queue").asString() : r.queue(),
         type == TaskEvent.SENT ? r.worker() : e.path("hostname").asString(r.worker()),
         type == TaskEvent.SENT && r.sent() == null ? at : r.sent(),
         type == TaskEvent.RECEIVED ? at : r.received(),
         type == TaskEvent.STARTED ? at : r.started(),
-        moved && state.isFinal() ? at : r.finished());
+        moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished());
+  }
+
+  /** Retries only grow, whatever order events arrive in; a replay starts them over. */
+  private static int retries(TaskRecord r, TaskEvent type, JsonNode e) {
+    if (!e.hasNonNull("retries")) {
+      return r.retries();
+    }
+    int retries = e.get("retries").asInt();
+    return type == TaskEvent.REPLAYED ? retries : Math.max(r.retries(), retries);
   }
 
   /**

@@ -17,7 +17,9 @@ public enum TaskEvent {
   FAILED("task-failed", TaskState.FAILURE),
   RETRIED("task-retried", TaskState.RETRY),
   REVOKED("task-revoked", TaskState.REVOKED),
-  REJECTED("task-rejected", TaskState.REJECTED);
+  REJECTED("task-rejected", TaskState.REJECTED),
+  /** Lovage's own: a dead letter sent back to its queue; the task starts over. */
+  REPLAYED("task-replayed", TaskState.PENDING);
 
   private static final Map<String, TaskEvent> BY_TYPE =
       Map.of(
@@ -28,7 +30,8 @@ public enum TaskEvent {
           FAILED.type, FAILED,
           RETRIED.type, RETRIED,
           REVOKED.type, REVOKED,
-          REJECTED.type, REJECTED);
+          REJECTED.type, REJECTED,
+          REPLAYED.type, REPLAYED);
 
   private final String type;
   private final TaskState state;

@@ -87,6 +87,15 @@ public final class TaskEvents {
     return send(TaskEvent.RETRIED, task.id(), event);
   }
 
+  /** A dead letter sent back to its queue: the task starts over. */
+  public CompletableFuture<Void> replayed(String taskId, String taskName, String queue) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("name", taskName);
+    event.put("queue", queue);
+    event.put("retries", 0);
+    return send(TaskEvent.REPLAYED, taskId, event);
+  }
+
   /** A task that will not run: expired, or revoked. */
   public CompletableFuture<Void> revoked(TaskMessage task, String reason, boolean expired) {
     ObjectNode event = Json.MAPPER.createObjectNode();

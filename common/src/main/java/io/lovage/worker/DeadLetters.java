@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves a message that will not run (again) to its queue's dead-letter queue, with headers saying
+ * Moves a message that will not run (again) to its queue's dead-letter stream, with headers saying
  * why, and only then acknowledges it. If that publish fails, the delivery is rejected instead, and
  * the queue's own dead-letter exchange takes it: the message is never simply dropped.
  */
@@ -48,9 +48,34 @@ final class DeadLetters {
 
   /** Completes once the delivery is settled (acknowledged after the copy, or rejected). */
   CompletableFuture<Void> send(Delivery delivery, DeadLetter dead) {
+    return send(delivery, delivery.queue(), dead);
+  }
+
+  /**
+   * Moves a message RabbitMQ dead-lettered (into {@link LovageTopology#brokerDeadLetterQueue}) to
+   * the task queue's dead-letter stream, with the reason from its {@code x-death} header.
+   */
+  CompletableFuture<Void> moveFromBroker(Delivery delivery, String queue) {
+    String reason = "dead-lettered by RabbitMQ";
+    long count = 0;
+    if (delivery.message().headers().get("x-death") instanceof java.util.List<?> deaths
+        && !deaths.isEmpty()
+        && deaths.get(0) instanceof Map<?, ?> death) {
+      reason += ": " + death.get("reason");
+      if ("delivery_limit".equals(String.valueOf(death.get("reason")))) {
+        reason += " (the worker running it died each time)";
+      }
+      count = death.get("count") instanceof Number n ? n.longValue() : 0;
+    }
+    Object deliveries = delivery.message().headers().get("x-delivery-count");
+    long attempts = deliveries instanceof Number n ? n.longValue() + 1 : count;
+    return send(delivery, queue, new DeadLetter(reason, null, attempts));
+  }
+
+  private CompletableFuture<Void> send(Delivery delivery, String queue, DeadLetter dead) {
     Map<String, Object> headers = new LinkedHashMap<>(delivery.message().headers());
     headers.put(REASON, dead.reason());
-    headers.put(ORIGINAL_QUEUE, delivery.queue());
+    headers.put(ORIGINAL_QUEUE, queue);
     headers.put(FAILED_AT, clock.instant().toString());
     headers.put(WORKER, worker);
     headers.put(ATTEMPTS, dead.attempts());
@@ -65,10 +90,7 @@ final class DeadLetters {
               : trace.substring(0, TRACEBACK_EXCERPT));
     }
     return broker
-        .publish(
-            LovageTopology.DEAD_LETTER_EXCHANGE,
-            delivery.queue(),
-            delivery.message().withHeaders(headers))
+        .publish("", LovageTopology.deadLetterQueue(queue), delivery.message().withHeaders(headers))
         .handle(
             (ok, error) -> {
               if (error == null) {

@@ -56,6 +56,8 @@ public final class Worker implements AutoCloseable {
    */
   public static final int POISON_DELIVERIES = 5;
 
+  private static final int DEAD_LETTER_PREFETCH = 10;
+
   /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
@@ -94,6 +96,11 @@ public final class Worker implements AutoCloseable {
     for (String queue : settings.queues()) {
       subscriptions.add(
           broker.consume(queue, ConsumeOptions.prefetch(settings.concurrency()), this::accept));
+      subscriptions.add(
+          broker.consume(
+              LovageTopology.brokerDeadLetterQueue(queue),
+              ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
+              delivery -> deadLetters.moveFromBroker(delivery, queue)));
     }
     log.info(
         "worker started name={} queues={} concurrency={} tasks={}",
@@ -203,6 +210,8 @@ public final class Worker implements AutoCloseable {
   private CompletableFuture<Void> retry(Delivery delivery, TaskMessage message, Outcome.Retry r) {
     retried.incrementAndGet();
     TaskMessage next = message.retried(clock.instant().plus(r.delay()));
+    // Sent before the next try exists, so the stream never shows RETRY after that try's events.
+    events.retried(message, r.error(), next.eta());
     Message encoded = TaskMessageCodec.encode(next);
     CompletableFuture<Void> published =
         r.delay().compareTo(HOLD_AT_MOST) > 0
@@ -216,10 +225,9 @@ public final class Worker implements AutoCloseable {
                 message.id(),
                 error.toString());
             delivery.requeue();
-            return null;
+          } else {
+            delivery.ack();
           }
-          events.retried(message, r.error(), next.eta());
-          delivery.ack();
           return null;
         });
   }

@@ -25,7 +25,8 @@ class RabbitBrokerIT {
   @AfterEach
   void cleanUp() {
     broker.close();
-    RabbitFixture.deleteQueues(queue, LovageTopology.deadLetterQueue(queue));
+    RabbitFixture.deleteQueues(
+        queue, LovageTopology.deadLetterQueue(queue), LovageTopology.brokerDeadLetterQueue(queue));
   }
 
   @Test
@@ -95,11 +96,12 @@ class RabbitBrokerIT {
   }
 
   @Test
-  void rejectedMessageGoesToTheQueuesDeadLetterQueue() {
+  void rejectedMessageIsDeadLetteredByTheBrokerWithTheReasonInXDeath() {
     broker.declare(LovageTopology.taskQueue(queue));
     broker.consume(queue, ConsumeOptions.prefetch(1), Delivery::reject);
     List<Delivery> dead = new CopyOnWriteArrayList<>();
-    broker.consume(LovageTopology.deadLetterQueue(queue), ConsumeOptions.prefetch(1), dead::add);
+    broker.consume(
+        LovageTopology.brokerDeadLetterQueue(queue), ConsumeOptions.prefetch(1), dead::add);
 
     broker
         .publish(
@@ -111,6 +113,9 @@ class RabbitBrokerIT {
     Delivery d =
         Await.until(Duration.ofSeconds(10), "a dead letter", () -> dead.stream().findFirst());
     assertEquals("x", new String(d.message().body(), StandardCharsets.UTF_8));
+    assertTrue(
+        d.message().headers().get("x-death").toString().contains("reason=rejected"),
+        d.message().headers().toString());
     d.ack();
   }
 

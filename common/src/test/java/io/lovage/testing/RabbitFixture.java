@@ -63,6 +63,14 @@ public final class RabbitFixture {
     return "test." + prefix + "." + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** Deletes a task queue a test made and its dead-letter queues. */
+  public static void deleteTaskQueue(String queue) {
+    deleteQueues(
+        queue,
+        io.lovage.broker.LovageTopology.deadLetterQueue(queue),
+        io.lovage.broker.LovageTopology.brokerDeadLetterQueue(queue));
+  }
+
   /** Deletes queues a test made (missing ones are fine). */
   public static void deleteQueues(String... queues) {
     ConnectionFactory factory = new ConnectionFactory();

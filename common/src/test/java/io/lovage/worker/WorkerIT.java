@@ -40,7 +40,7 @@ class WorkerIT {
     worker.close();
     results.close();
     broker.close();
-    RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    RabbitFixture.deleteTaskQueue(queue);
   }
 
   @Test

@@ -4,6 +4,10 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.service.Problem;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -14,12 +18,23 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The body of {@code POST /tasks}, checked field by field: {@code task} (required), {@code args},
- * {@code kwargs}, {@code queue}. Anything else is an error that points at the field.
+ * {@code kwargs}, {@code queue}, {@code countdown} (seconds) or {@code eta} (ISO-8601), {@code
+ * expires} (ISO-8601, or seconds from now), {@code maxRetries}. Anything else is an error that
+ * points at the field.
  */
-record TaskSubmission(String task, ArrayNode args, ObjectNode kwargs, String queue) {
-  private static final Set<String> FIELDS = Set.of("task", "args", "kwargs", "queue");
+record TaskSubmission(
+    String task,
+    ArrayNode args,
+    ObjectNode kwargs,
+    String queue,
+    Instant eta,
+    Instant expires,
+    Integer maxRetries) {
+  private static final Set<String> FIELDS =
+      Set.of("task", "args", "kwargs", "queue", "countdown", "eta", "expires", "maxRetries");
   private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
+  static final int MAX_RETRIES_LIMIT = 1_000;
 
   /** A field of the request that is wrong; becomes a 400 problem with a pointer. */
   static final class Invalid extends Exception {
@@ -32,6 +47,10 @@ record TaskSubmission(String task, ArrayNode args, ObjectNode kwargs, String que
   }
 
   static TaskSubmission parse(String body) throws Invalid {
+    return parse(body, Instant.now());
+  }
+
+  static TaskSubmission parse(String body, Instant now) throws Invalid {
     JsonNode json;
     try {
       json = Json.MAPPER.readTree(body == null ? "" : body);
@@ -45,44 +64,124 @@ record TaskSubmission(String task, ArrayNode args, ObjectNode kwargs, String que
       String name = names.next();
       if (!FIELDS.contains(name)) {
         throw new Invalid(
-            "/" + name, "unknown field '" + name + "'; allowed: task, args, kwargs, queue");
+            "/" + name,
+            "unknown field '"
+                + name
+                + "'; allowed: "
+                + String.join(", ", FIELDS.stream().sorted().toList()));
       }
     }
-    JsonNode task = json.get("task");
-    if (task == null || task.isNull()) {
+    JsonNode task = present(json, "task");
+    if (task == null) {
       throw new Invalid("/task", "field 'task' is required: the name of the task to run");
     }
     if (!task.isString() || !TASK_NAME.matcher(task.stringValue()).matches()) {
       throw new Invalid("/task", "field 'task' must be a task name such as \"demo.add\"");
     }
-    JsonNode args = json.get("args");
-    if (args != null && !args.isNull() && !args.isArray()) {
+    JsonNode args = present(json, "args");
+    if (args != null && !args.isArray()) {
       throw new Invalid("/args", "field 'args' must be a JSON array");
     }
-    JsonNode kwargs = json.get("kwargs");
-    if (kwargs != null && !kwargs.isNull() && !kwargs.isObject()) {
+    JsonNode kwargs = present(json, "kwargs");
+    if (kwargs != null && !kwargs.isObject()) {
       throw new Invalid("/kwargs", "field 'kwargs' must be a JSON object");
-    }
-    JsonNode queue = json.get("queue");
-    String queueName = LovageTopology.DEFAULT_QUEUE;
-    if (queue != null && !queue.isNull()) {
-      if (!queue.isString()
-          || !QUEUE_NAME.matcher(queue.stringValue()).matches()
-          || queue.stringValue().startsWith("amq.")) {
-        throw new Invalid(
-            "/queue",
-            "field 'queue' must be a queue name of letters, digits, '.', '_', ':' or '-'");
-      }
-      queueName = queue.stringValue();
     }
     return new TaskSubmission(
         task.stringValue(),
-        args == null || args.isNull() ? null : (ArrayNode) args,
-        kwargs == null || kwargs.isNull() ? null : (ObjectNode) kwargs,
-        queueName);
+        (ArrayNode) args,
+        (ObjectNode) kwargs,
+        queue(present(json, "queue")),
+        eta(present(json, "countdown"), present(json, "eta"), now),
+        expires(present(json, "expires"), now),
+        maxRetries(present(json, "maxRetries")));
+  }
+
+  private static JsonNode present(JsonNode json, String field) {
+    JsonNode value = json.get(field);
+    return value == null || value.isNull() ? null : value;
+  }
+
+  private static String queue(JsonNode queue) throws Invalid {
+    if (queue == null) {
+      return LovageTopology.DEFAULT_QUEUE;
+    }
+    if (!queue.isString()
+        || !QUEUE_NAME.matcher(queue.stringValue()).matches()
+        || queue.stringValue().startsWith("amq.")) {
+      throw new Invalid(
+          "/queue", "field 'queue' must be a queue name of letters, digits, '.', '_', ':' or '-'");
+    }
+    return queue.stringValue();
+  }
+
+  private static Instant eta(JsonNode countdown, JsonNode eta, Instant now) throws Invalid {
+    if (countdown != null && eta != null) {
+      throw new Invalid("/countdown", "give 'countdown' or 'eta', not both");
+    }
+    if (countdown != null) {
+      return now.plus(seconds(countdown, "/countdown", "countdown", true));
+    }
+    return eta == null ? null : time(eta, "/eta", "eta");
+  }
+
+  private static Instant expires(JsonNode expires, Instant now) throws Invalid {
+    if (expires == null) {
+      return null;
+    }
+    return expires.isNumber()
+        ? now.plus(seconds(expires, "/expires", "expires", false))
+        : time(expires, "/expires", "expires");
+  }
+
+  private static Duration seconds(JsonNode value, String pointer, String field, boolean zeroAllowed)
+      throws Invalid {
+    double max = LovageTopology.MAX_DELAY_SECONDS;
+    if (!value.isNumber()
+        || value.asDouble() < 0
+        || (!zeroAllowed && value.asDouble() == 0)
+        || value.asDouble() > max) {
+      throw new Invalid(
+          pointer,
+          "field '"
+              + field
+              + "' must be a number of seconds, "
+              + (zeroAllowed ? "0" : "above 0")
+              + " to "
+              + (long) max);
+    }
+    return Duration.ofMillis(Math.round(value.asDouble() * 1000));
+  }
+
+  private static Instant time(JsonNode value, String pointer, String field) throws Invalid {
+    try {
+      if (value.isString()) {
+        return OffsetDateTime.parse(value.stringValue()).toInstant();
+      }
+    } catch (DateTimeParseException e) {
+      // falls through to the error below
+    }
+    throw new Invalid(
+        pointer,
+        "field '" + field + "' must be an ISO-8601 time with an offset, e.g. 2030-01-02T03:04:05Z");
+  }
+
+  private static Integer maxRetries(JsonNode value) throws Invalid {
+    if (value == null) {
+      return null;
+    }
+    if (!value.isIntegralNumber() || value.asLong() < 0 || value.asLong() > MAX_RETRIES_LIMIT) {
+      throw new Invalid(
+          "/maxRetries", "field 'maxRetries' must be an integer from 0 to " + MAX_RETRIES_LIMIT);
+    }
+    return value.asInt();
   }
 
   TaskMessage toMessage() {
-    return TaskMessage.builder(task).args(args).kwargs(kwargs).build();
+    TaskMessage.Builder message =
+        TaskMessage.builder(task).args(args).kwargs(kwargs).eta(eta).expires(expires);
+    if (maxRetries != null) {
+      message.header("max_retries", maxRetries);
+    }
+    return message.build();
   }
 }

@@ -30,6 +30,39 @@ class TaskSubmissionTest {
   }
 
   @Test
+  void countdownBecomesAnEtaAndExpiresTakesSecondsOrATime() throws Exception {
+    java.time.Instant now = java.time.Instant.parse("2030-01-01T00:00:00Z");
+
+    TaskSubmission s =
+        TaskSubmission.parse(
+            "{\"task\": \"t\", \"countdown\": 90, \"expires\": 3600, \"maxRetries\": 5}", now);
+
+    assertEquals(java.time.Instant.parse("2030-01-01T00:01:30Z"), s.eta());
+    assertEquals(java.time.Instant.parse("2030-01-01T01:00:00Z"), s.expires());
+    assertEquals(5, s.toMessage().extraHeaders().get("max_retries"));
+    TaskSubmission t =
+        TaskSubmission.parse(
+            "{\"task\": \"t\", \"eta\": \"2030-06-01T12:00:00+02:00\", \"expires\": \"2030-06-02T00:00:00Z\"}",
+            now);
+    assertEquals(java.time.Instant.parse("2030-06-01T10:00:00Z"), t.toMessage().eta());
+    assertEquals(java.time.Instant.parse("2030-06-02T00:00:00Z"), t.toMessage().expires());
+  }
+
+  @Test
+  void badTimesAndCountsAreRefusedWithPointers() {
+    assertProblem("{\"task\": \"t\", \"countdown\": -1}", "/countdown");
+    assertProblem("{\"task\": \"t\", \"countdown\": \"soon\"}", "/countdown");
+    assertProblem("{\"task\": \"t\", \"countdown\": 1e12}", "/countdown");
+    assertProblem(
+        "{\"task\": \"t\", \"countdown\": 5, \"eta\": \"2030-01-01T00:00:00Z\"}", "/countdown");
+    assertProblem("{\"task\": \"t\", \"eta\": \"tomorrow\"}", "/eta");
+    assertProblem("{\"task\": \"t\", \"eta\": \"2030-01-01T00:00:00\"}", "/eta");
+    assertProblem("{\"task\": \"t\", \"expires\": 0}", "/expires");
+    assertProblem("{\"task\": \"t\", \"maxRetries\": 1.5}", "/maxRetries");
+    assertProblem("{\"task\": \"t\", \"maxRetries\": 100000}", "/maxRetries");
+  }
+
+  @Test
   void unknownFieldIsRefusedWithAPointerToIt() {
     assertProblem("{\"task\": \"demo.add\", \"countdwn\": 5}", "/countdwn");
   }

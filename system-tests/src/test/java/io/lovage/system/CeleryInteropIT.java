@@ -56,7 +56,7 @@ class CeleryInteropIT {
       assertEquals("DemoFailure", out.at("/fail/type").asString(), out.toString());
       assertTrue(out.at("/fail/message").asString().contains("boom"), out.toString());
     } finally {
-      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+      RabbitFixture.deleteTaskQueue(queue);
     }
   }
 
@@ -69,7 +69,10 @@ class CeleryInteropIT {
       PythonCelery.runScript("celery_unsafe.py", queue, Duration.ofSeconds(60));
 
       List<Delivery> dead = new CopyOnWriteArrayList<>();
-      broker.consume(queue + ".dead-letter", ConsumeOptions.prefetch(10), dead::add);
+      broker.consume(
+          queue + ".dead-letter",
+          ConsumeOptions.prefetch(10).withArgument("x-stream-offset", "first"),
+          dead::add);
       Await.until(WAIT, "three dead letters", () -> dead.size() == 3);
       List<String> reasons =
           dead.stream()
@@ -82,7 +85,7 @@ class CeleryInteropIT {
       dead.forEach(Delivery::ack);
       assertEquals(200, worker.get("/health").statusCode(), "the worker is still up");
     } finally {
-      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+      RabbitFixture.deleteTaskQueue(queue);
     }
   }
 
@@ -120,7 +123,7 @@ class CeleryInteropIT {
       assertEquals("boom", failure.remoteMessage());
       assertTrue(failure.remoteTraceback().contains("ValueError: boom"), failure.remoteTraceback());
     } finally {
-      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+      RabbitFixture.deleteTaskQueue(queue);
     }
   }
 
@@ -154,7 +157,7 @@ class CeleryInteropIT {
           failure.at("/error/traceback").asString().contains("ValueError: boom"),
           failure.toString());
     } finally {
-      RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+      RabbitFixture.deleteTaskQueue(queue);
     }
   }
 

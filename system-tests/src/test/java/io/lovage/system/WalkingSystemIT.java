@@ -44,7 +44,7 @@ class WalkingSystemIT {
   @AfterEach
   void stopWorkers() {
     workers.forEach(AppProcess::close);
-    RabbitFixture.deleteQueues(queue, queue + ".dead-letter");
+    RabbitFixture.deleteTaskQueue(queue);
   }
 
   @Test
