@@ -350,14 +350,16 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * Counts since start: tasks succeeded, failed, and messages rejected to the dead-letter queue.
+   * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
+   * dead-letter queue unrun; and deliveries held now (running or being settled).
    */
-  public record Stats(long succeeded, long failed, long rejected, int active) {}
+  public record Stats(long succeeded, long failed, long retried, long rejected, int active) {}
 
   public Stats stats() {
     return new Stats(
         succeeded.get(),
         failed.get(),
+        retried.get(),
         rejected.get(),
         settings.concurrency() - slots.availablePermits());
   }

@@ -6,6 +6,7 @@ import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
+import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
@@ -34,6 +35,12 @@ final class ProducerFactory {
         "lovage-producer-" + ProcessHandle.current().pid(),
         QueueType.parse(queueType),
         Clock.systemUTC());
+  }
+
+  @Singleton
+  DeadLetterStore deadLetters(Broker broker) {
+    return new DeadLetterStore(
+        broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC());
   }
 
   @Singleton

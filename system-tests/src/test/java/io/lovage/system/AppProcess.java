@@ -100,6 +100,14 @@ final class AppProcess implements AutoCloseable {
             .build());
   }
 
+  HttpResponse<String> delete(String path) throws IOException {
+    return send(HttpRequest.newBuilder(uri(path)).DELETE().build());
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
   private HttpResponse<String> send(HttpRequest request) throws IOException {
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,145 @@
+package io.lovage.producer;
+
+import io.lovage.broker.BrokerException;
+import io.lovage.broker.LovageTopology;
+import io.lovage.deadletter.DeadLetter;
+import io.lovage.deadletter.DeadLetterStore;
+import io.lovage.protocol.Json;
+import io.lovage.service.Problem;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.util.concurrent.CompletionException;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The dead letters of a task queue: {@code GET /dead-letters?queue=…&offset=…&limit=…}, {@code POST
+ * /dead-letters/{id}/replay}, {@code DELETE /dead-letters/{id}}.
+ */
+@Controller("/dead-letters")
+@ExecuteOn(TaskExecutors.BLOCKING)
+final class DeadLetterController {
+  static final int DEFAULT_LIMIT = 50;
+  static final int MAX_LIMIT = 500;
+
+  private final DeadLetterStore deadLetters;
+
+  DeadLetterController(DeadLetterStore deadLetters) {
+    this.deadLetters = deadLetters;
+  }
+
+  @Get
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> list(
+      @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
+      @QueryValue(defaultValue = "0") long offset,
+      @QueryValue(defaultValue = "" + DEFAULT_LIMIT) int limit) {
+    if (limit < 1 || limit > MAX_LIMIT) {
+      return Problem.badRequest("/limit", "limit must be from 1 to " + MAX_LIMIT).response();
+    }
+    if (offset < 0) {
+      return Problem.badRequest("/offset", "offset must be 0 or more").response();
+    }
+    DeadLetterStore.Page page;
+    try {
+      page = deadLetters.list(queue, offset, limit);
+    } catch (BrokerException e) {
+      return new Problem(
+              HttpStatus.NOT_FOUND, "no dead-letter queue for queue '" + queue + "'", null)
+          .response();
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("queue", page.queue());
+    ArrayNode items = body.putArray("deadLetters");
+    page.deadLetters().forEach(d -> items.add(toJson(d)));
+    if (page.next() == null) {
+      body.putNull("next");
+    } else {
+      body.put("next", page.next());
+    }
+    return HttpResponse.ok(Json.MAPPER.writeValueAsString(body));
+  }
+
+  @Get("/{id}")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> get(@PathVariable String id) {
+    try {
+      return deadLetters
+          .find(id)
+          .map(d -> HttpResponse.ok(Json.MAPPER.writeValueAsString(toJson(d))))
+          .orElseGet(() -> notFound(id));
+    } catch (DeadLetterStore.NotFoundException | BrokerException e) {
+      return notFound(id);
+    }
+  }
+
+  @Post("/{id}/replay")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> replay(@PathVariable String id) {
+    try {
+      DeadLetter replayed = deadLetters.replay(id);
+      ObjectNode body = Json.MAPPER.createObjectNode();
+      body.put("id", replayed.id());
+      body.put("taskId", replayed.taskId());
+      body.put("state", "PENDING");
+      MutableHttpResponse<String> response =
+          HttpResponse.<String>status(HttpStatus.ACCEPTED)
+              .body(Json.MAPPER.writeValueAsString(body));
+      return replayed.taskId() == null
+          ? response
+          : response.header("Location", "/tasks/" + replayed.taskId());
+    } catch (DeadLetterStore.NotFoundException | BrokerException e) {
+      return notFound(id);
+    } catch (CompletionException e) {
+      return new Problem(
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "the broker did not confirm the replay, the dead letter stays: "
+                  + e.getCause().getMessage(),
+              null)
+          .response()
+          .header("Retry-After", String.valueOf(TaskController.RETRY_AFTER_SECONDS));
+    }
+  }
+
+  @Delete("/{id}")
+  MutableHttpResponse<String> delete(@PathVariable String id) {
+    try {
+      deadLetters.delete(id);
+      return HttpResponse.noContent();
+    } catch (DeadLetterStore.NotFoundException | BrokerException e) {
+      return notFound(id);
+    }
+  }
+
+  private static MutableHttpResponse<String> notFound(String id) {
+    return new Problem(HttpStatus.NOT_FOUND, "no dead letter '" + id + "'", null).response();
+  }
+
+  static ObjectNode toJson(DeadLetter d) {
+    ObjectNode json = Json.MAPPER.createObjectNode();
+    json.put("id", d.id());
+    json.put("queue", d.queue());
+    json.put("offset", d.offset());
+    json.put("taskId", d.taskId());
+    json.put("task", d.task());
+    json.put("reason", d.reason());
+    json.put("exceptionType", d.exceptionType());
+    json.put("exceptionMessage", d.exceptionMessage());
+    json.put("traceback", d.traceback());
+    json.put("attempts", d.attempts());
+    json.put("failedAt", d.failedAt());
+    json.set("body", d.body());
+    return json;
+  }
+}
