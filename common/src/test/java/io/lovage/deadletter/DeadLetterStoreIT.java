@@ -131,6 +131,22 @@ class DeadLetterStoreIT {
   }
 
   @Test
+  void unknownTaskGoesToTheDeadLetterQueueOnItsFirstDelivery() {
+    String id = client.send(TaskMessage.builder("it.no-such-task").build(), queue).join().id();
+
+    DeadLetter dead =
+        Await.until(
+            WAIT,
+            "a dead letter",
+            () -> deadLetters.list(queue, 0, 10).deadLetters().stream().findFirst());
+
+    assertEquals(id, dead.taskId());
+    assertEquals("unknown task 'it.no-such-task'", dead.reason());
+    assertEquals(1, dead.attempts());
+    assertEquals(TaskState.REJECTED, awaitState(id, TaskState.REJECTED).state());
+  }
+
+  @Test
   void messageRabbitMqDeadLettersIsMovedIntoTheDeadLetterQueueWithRabbitMqsReason() {
     Map<String, Object> death =
         Map.of("reason", "delivery_limit", "queue", queue, "count", 10L, "exchange", "celery");
