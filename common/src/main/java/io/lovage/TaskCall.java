@@ -14,9 +14,34 @@ import tools.jackson.databind.JsonNode;
  */
 public final class TaskCall {
   private final TaskMessage message;
+  private final Progress progress;
+
+  /** Where a running task's progress reports go (the worker publishes them as events). */
+  @FunctionalInterface
+  public interface Progress {
+    void report(long done, long total);
+  }
 
   public TaskCall(TaskMessage message) {
+    this(message, (done, total) -> {});
+  }
+
+  public TaskCall(TaskMessage message, Progress progress) {
     this.message = message;
+    this.progress = progress;
+  }
+
+  /**
+   * Reports how far the task is, e.g. {@code call.progress(30, 100)}; shown as {@code progress} in
+   * {@code GET /tasks/{id}}.
+   */
+  public void progress(long done, long total) {
+    progress.report(done, total);
+  }
+
+  /** The message's headers that Lovage does not model itself, e.g. custom ones. */
+  public java.util.Map<String, Object> headers() {
+    return message.extraHeaders();
   }
 
   public TaskMessage message() {

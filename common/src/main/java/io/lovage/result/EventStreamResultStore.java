@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A {@link ResultStore} that reads the event stream {@code lovage.events} from its start and keeps
@@ -100,6 +101,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             at,
             null,
             null,
+            null,
             null));
   }
 
@@ -136,7 +138,18 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         type == TaskEvent.SENT && r.sent() == null ? at : r.sent(),
         type == TaskEvent.RECEIVED ? at : r.received(),
         type == TaskEvent.STARTED ? at : r.started(),
-        moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished());
+        moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished(),
+        progress(r, type, e));
+  }
+
+  private static JsonNode progress(TaskRecord r, TaskEvent type, JsonNode e) {
+    if (type == TaskEvent.PROGRESS) {
+      ObjectNode progress = Json.MAPPER.createObjectNode();
+      progress.put("done", e.path("done").asLong());
+      progress.put("total", e.path("total").asLong());
+      return progress;
+    }
+    return type == TaskEvent.REPLAYED ? null : r.progress();
   }
 
   /** Retries only grow, whatever order events arrive in; a replay starts them over. */

@@ -18,6 +18,8 @@ public enum TaskEvent {
   RETRIED("task-retried", TaskState.RETRY),
   REVOKED("task-revoked", TaskState.REVOKED),
   REJECTED("task-rejected", TaskState.REJECTED),
+  /** Lovage's own: a running task reported how far it is. */
+  PROGRESS("task-progress", TaskState.STARTED),
   /** Lovage's own: a dead letter sent back to its queue; the task starts over. */
   REPLAYED("task-replayed", TaskState.PENDING);
 
@@ -31,7 +33,8 @@ public enum TaskEvent {
           RETRIED.type, RETRIED,
           REVOKED.type, REVOKED,
           REJECTED.type, REJECTED,
-          REPLAYED.type, REPLAYED);
+          REPLAYED.type, REPLAYED,
+          PROGRESS.type, PROGRESS);
 
   private final String type;
   private final TaskState state;

@@ -87,6 +87,14 @@ public final class TaskEvents {
     return send(TaskEvent.RETRIED, task.id(), event);
   }
 
+  /** How far a running task is, e.g. 30 of 100. */
+  public CompletableFuture<Void> progress(TaskMessage task, long done, long total) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("done", done);
+    event.put("total", total);
+    return send(TaskEvent.PROGRESS, task.id(), event);
+  }
+
   /** A dead letter sent back to its queue: the task starts over. */
   public CompletableFuture<Void> replayed(String taskId, String taskName, String queue) {
     ObjectNode event = Json.MAPPER.createObjectNode();

@@ -9,6 +9,7 @@ import tools.jackson.databind.JsonNode;
  * What is known of one task: its state, and its result or error once it has finished.
  *
  * @param worker the name of the worker that received it last
+ * @param progress the last {@code {"done", "total"}} a running task reported, or null
  */
 public record TaskRecord(
     String id,
@@ -22,10 +23,11 @@ public record TaskRecord(
     Instant sent,
     Instant received,
     Instant started,
-    Instant finished) {
+    Instant finished,
+    JsonNode progress) {
 
   public static TaskRecord unknown(String id) {
     return new TaskRecord(
-        id, null, TaskState.PENDING, null, null, 0, null, null, null, null, null, null);
+        id, null, TaskState.PENDING, null, null, 0, null, null, null, null, null, null, null);
   }
 }

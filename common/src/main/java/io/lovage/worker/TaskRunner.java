@@ -2,17 +2,24 @@ package io.lovage.worker;
 
 import io.lovage.RetryPolicy;
 import io.lovage.RetryRequest;
+import io.lovage.SoftTimeLimitExceeded;
 import io.lovage.TaskCall;
 import io.lovage.TaskError;
 import io.lovage.TaskRegistry.TaskDefinition;
+import io.lovage.TimeLimitExceeded;
+import io.lovage.TimeLimits;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Runs one task and decides its {@link Outcome}: the result, or for an error whether the task's
- * {@link RetryPolicy} (or the message's {@code max_retries} header) allows another try.
+ * Runs one task in its pool under its time limits and decides its {@link Outcome}: the result, or
+ * for an error whether the task's {@link RetryPolicy} (or the message's {@code max_retries} header)
+ * allows another try.
  */
 final class TaskRunner {
   /** A message header that overrides the task's max retries for that message. */
@@ -20,21 +27,78 @@ final class TaskRunner {
 
   private TaskRunner() {}
 
-  static Outcome run(TaskDefinition definition, TaskMessage message) {
+  static Outcome run(
+      TaskDefinition definition, TaskMessage message, Pools pools, TaskCall.Progress progress) {
     long start = System.nanoTime();
+    TimeLimits limits =
+        definition
+            .options()
+            .timeLimits()
+            .overriddenBy(message.timeLimit().soft(), message.timeLimit().hard());
+    Pools.Running running;
     try {
-      Object value = definition.task().run(new TaskCall(message));
-      return new Outcome.Success(Json.MAPPER.valueToTree(value), seconds(start));
-    } catch (Exception | StackOverflowError e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      Throwable cause = e instanceof RetryRequest r && r.getCause() != null ? r.getCause() : e;
-      TaskError error = TaskError.of(cause);
-      return retryDelay(definition.options().retry(), message, e)
-          .<Outcome>map(delay -> new Outcome.Retry(delay, error, seconds(start)))
-          .orElseGet(() -> new Outcome.Failure(error, seconds(start)));
+      running =
+          pools.start(
+              definition.options().kind(),
+              () -> definition.task().run(new TaskCall(message, progress)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Outcome.Abandoned(seconds(start));
     }
+    try {
+      Object value = await(running, limits);
+      return new Outcome.Success(Json.MAPPER.valueToTree(value), seconds(start));
+    } catch (InterruptedException e) {
+      running.thread().interrupt();
+      Thread.currentThread().interrupt();
+      return new Outcome.Abandoned(seconds(start));
+    } catch (Exception | StackOverflowError e) {
+      Throwable error = e instanceof ExecutionException ex ? ex.getCause() : e;
+      return failed(definition, message, error, seconds(start));
+    } finally {
+      pools.release(definition.options().kind());
+    }
+  }
+
+  /**
+   * Waits for the task: at the soft limit its thread is interrupted; at the hard limit the wait
+   * ends with {@link TimeLimitExceeded} and the thread is left to itself.
+   */
+  private static Object await(Pools.Running running, TimeLimits limits)
+      throws InterruptedException, ExecutionException {
+    long startNanos = System.nanoTime();
+    Duration hard = limits.hardOrDefault();
+    Duration soft = limits.soft();
+    boolean softFired = false;
+    if (soft != null && soft.compareTo(hard) < 0) {
+      try {
+        return running.value().get(soft.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException t) {
+        softFired = true;
+        running.thread().interrupt();
+      }
+    }
+    long left = hard.toNanos() - (System.nanoTime() - startNanos);
+    try {
+      return running.value().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException t) {
+      running.thread().interrupt();
+      throw new ExecutionException(new TimeLimitExceeded(hard));
+    } catch (ExecutionException e) {
+      if (softFired && !(e.getCause() instanceof TimeLimitExceeded)) {
+        throw new ExecutionException(new SoftTimeLimitExceeded(soft, e.getCause()));
+      }
+      throw e;
+    }
+  }
+
+  private static Outcome failed(
+      TaskDefinition definition, TaskMessage message, Throwable e, double runtime) {
+    Throwable cause = e instanceof RetryRequest r && r.getCause() != null ? r.getCause() : e;
+    TaskError error = TaskError.of(cause);
+    return retryDelay(definition.options().retry(), message, e)
+        .<Outcome>map(delay -> new Outcome.Retry(delay, error, runtime))
+        .orElseGet(() -> new Outcome.Failure(error, runtime));
   }
 
   static Optional<Duration> retryDelay(RetryPolicy policy, TaskMessage message, Throwable error) {

@@ -68,6 +68,7 @@ public final class Worker implements AutoCloseable {
   private final TaskEvents events;
   private final DeadLetters deadLetters;
   private final Semaphore slots;
+  private final Pools pools;
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final AtomicLong succeeded = new AtomicLong();
@@ -87,15 +88,18 @@ public final class Worker implements AutoCloseable {
     this.settings = settings;
     this.events = new TaskEvents(broker, settings.name(), clock);
     this.deadLetters = new DeadLetters(broker, settings.name(), clock);
-    this.slots = new Semaphore(settings.concurrency());
+    this.slots = new Semaphore(settings.capacity());
+    this.pools = new Pools(settings.cpuConcurrency());
   }
 
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
-    broker.declare(LovageTopology.forQueues(settings.queues(), settings.queueType()));
-    for (String queue : settings.queues()) {
+    broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
+    for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
+      String queue = weighted.name();
       subscriptions.add(
-          broker.consume(queue, ConsumeOptions.prefetch(settings.concurrency()), this::accept));
+          broker.consume(
+              queue, ConsumeOptions.prefetch(settings.prefetch(weighted)), this::accept));
       subscriptions.add(
           broker.consume(
               LovageTopology.brokerDeadLetterQueue(queue),
@@ -103,10 +107,11 @@ public final class Worker implements AutoCloseable {
               delivery -> deadLetters.moveFromBroker(delivery, queue)));
     }
     log.info(
-        "worker started name={} queues={} concurrency={} tasks={}",
+        "worker started name={} queues={} io_concurrency={} cpu_concurrency={} tasks={}",
         settings.name(),
         settings.queues(),
-        settings.concurrency(),
+        settings.ioConcurrency(),
+        settings.cpuConcurrency(),
         tasks.names());
   }
 
@@ -161,7 +166,12 @@ public final class Worker implements AutoCloseable {
     }
     events.received(message, delivery.queue());
     events.started(message);
-    Outcome outcome = TaskRunner.run(definition.get(), message);
+    Outcome outcome =
+        TaskRunner.run(
+            definition.get(),
+            message,
+            pools,
+            (done, total) -> events.progress(message, done, total));
     log.info(
         "task {} task_id={} task={} runtime={}s",
         outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
@@ -172,6 +182,7 @@ public final class Worker implements AutoCloseable {
       case Outcome.Success s -> succeed(delivery, message, s);
       case Outcome.Retry r -> retry(delivery, message, r);
       case Outcome.Failure f -> fail(delivery, message, f);
+      case Outcome.Abandoned a -> abandon(delivery, message);
     };
   }
 
@@ -230,6 +241,17 @@ public final class Worker implements AutoCloseable {
           }
           return null;
         });
+  }
+
+  /**
+   * The worker stopped waiting for a task (shutdown past its grace): the message goes back to the
+   * queue, unacknowledged work is never lost; the task may run again elsewhere.
+   */
+  private CompletableFuture<Void> abandon(Delivery delivery, TaskMessage message) {
+    log.warn(
+        "task abandoned at shutdown, requeued task_id={} task={}", message.id(), message.task());
+    delivery.requeue();
+    return CompletableFuture.completedFuture(null);
   }
 
   private Void ack(Delivery delivery, TaskMessage message, Throwable recordError) {
@@ -353,7 +375,8 @@ public final class Worker implements AutoCloseable {
    * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
    * dead-letter queue unrun; and deliveries held now (running or being settled).
    */
-  public record Stats(long succeeded, long failed, long retried, long rejected, int active) {}
+  public record Stats(
+      long succeeded, long failed, long retried, long rejected, int active, int cpuActive) {}
 
   public Stats stats() {
     return new Stats(
@@ -361,7 +384,8 @@ public final class Worker implements AutoCloseable {
         failed.get(),
         retried.get(),
         rejected.get(),
-        settings.concurrency() - slots.availablePermits());
+        settings.capacity() - slots.availablePermits(),
+        pools.cpuActive());
   }
 
   /**
@@ -378,8 +402,8 @@ public final class Worker implements AutoCloseable {
     subscriptions.clear();
     try {
       if (slots.tryAcquire(
-          settings.concurrency(), settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        slots.release(settings.concurrency());
+          settings.capacity(), settings.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        slots.release(settings.capacity());
       } else {
         log.warn(
             "tasks still running after the shutdown grace, interrupting them name={} active={}",

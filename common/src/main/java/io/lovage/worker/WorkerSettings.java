@@ -4,40 +4,98 @@ import io.lovage.broker.QueueType;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * How a worker runs.
  *
  * @param name the worker's name in events and logs, like Celery's {@code celery@host}
- * @param queues the task queues it consumes
- * @param concurrency how many tasks run at once; also the prefetch of each queue
+ * @param queues the task queues it consumes, each with a weight: its share of the prefetch
+ * @param ioConcurrency IO tasks running at once, each on a virtual thread
+ * @param cpuConcurrency CPU tasks running at once, each on a platform thread
  * @param shutdownGrace how long running tasks may take to finish when the worker stops
  * @param queueType the type of the queues the worker creates when they do not exist yet
  */
 public record WorkerSettings(
     String name,
-    List<String> queues,
-    int concurrency,
+    List<WeightedQueue> queues,
+    int ioConcurrency,
+    int cpuConcurrency,
     Duration shutdownGrace,
     QueueType queueType) {
 
-  public static final int DEFAULT_CONCURRENCY = 8;
+  public static final int DEFAULT_IO_CONCURRENCY = 200;
+  public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+  /** A queue and its weight: {@code high:3,default:1} gives high three quarters of the prefetch. */
+  public record WeightedQueue(String name, int weight) {
+    public WeightedQueue {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("a queue needs a name");
+      }
+      if (weight < 1) {
+        throw new IllegalArgumentException("queue weight must be at least 1, got " + weight);
+      }
+    }
+  }
 
   public WorkerSettings {
     queues = List.copyOf(queues);
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a worker needs at least one queue");
     }
-    if (concurrency < 1) {
-      throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
+    if (ioConcurrency < 1 || cpuConcurrency < 1) {
+      throw new IllegalArgumentException(
+          "concurrency must be at least 1, got io=" + ioConcurrency + " cpu=" + cpuConcurrency);
     }
   }
 
+  /** Settings for tests and embedding: {@code concurrency} IO tasks, as many CPU tasks as cores. */
   public static WorkerSettings of(List<String> queues, int concurrency) {
     return new WorkerSettings(
-        defaultName(), queues, concurrency, DEFAULT_SHUTDOWN_GRACE, QueueType.QUORUM);
+        defaultName(),
+        queues.stream().map(q -> new WeightedQueue(q, 1)).toList(),
+        concurrency,
+        Math.min(concurrency, DEFAULT_CPU_CONCURRENCY),
+        DEFAULT_SHUTDOWN_GRACE,
+        QueueType.QUORUM);
+  }
+
+  /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */
+  public static List<WeightedQueue> parseQueues(String text) {
+    return Arrays.stream(text.split(","))
+        .map(String::trim)
+        .filter(q -> !q.isEmpty())
+        .map(
+            q -> {
+              int colon = q.lastIndexOf(':');
+              if (colon > 0 && q.substring(colon + 1).matches("\\d+")) {
+                return new WeightedQueue(
+                    q.substring(0, colon), Integer.parseInt(q.substring(colon + 1)));
+              }
+              return new WeightedQueue(q, 1);
+            })
+        .toList();
+  }
+
+  public List<String> queueNames() {
+    return queues.stream().map(WeightedQueue::name).toList();
+  }
+
+  /** Deliveries the worker can run at once: both pools. */
+  public int capacity() {
+    return ioConcurrency + cpuConcurrency;
+  }
+
+  /**
+   * The queue's prefetch: its weighted share of the capacity, so the worker never holds far more
+   * messages than it can start.
+   */
+  public int prefetch(WeightedQueue queue) {
+    int total = queues.stream().mapToInt(WeightedQueue::weight).sum();
+    return Math.max(1, capacity() * queue.weight() / total);
   }
 
   /** {@code lovage-<pid>@<host>}: unique per worker JVM, also with several on one machine. */

@@ -127,6 +127,7 @@ final class TaskController {
     json.put("received", text(r.received()));
     json.put("started", text(r.started()));
     json.put("finished", text(r.finished()));
+    json.set("progress", r.progress());
     return json;
   }
 

@@ -19,8 +19,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The body of {@code POST /tasks}, checked field by field: {@code task} (required), {@code args},
  * {@code kwargs}, {@code queue}, {@code countdown} (seconds) or {@code eta} (ISO-8601), {@code
- * expires} (ISO-8601, or seconds from now), {@code maxRetries}. Anything else is an error that
- * points at the field.
+ * expires} (ISO-8601, or seconds from now), {@code maxRetries}, {@code timeLimit} and {@code
+ * softTimeLimit} (seconds). Anything else is an error that points at the field.
  */
 record TaskSubmission(
     String task,
@@ -29,9 +29,21 @@ record TaskSubmission(
     String queue,
     Instant eta,
     Instant expires,
-    Integer maxRetries) {
+    Integer maxRetries,
+    Double softTimeLimit,
+    Double timeLimit) {
   private static final Set<String> FIELDS =
-      Set.of("task", "args", "kwargs", "queue", "countdown", "eta", "expires", "maxRetries");
+      Set.of(
+          "task",
+          "args",
+          "kwargs",
+          "queue",
+          "countdown",
+          "eta",
+          "expires",
+          "maxRetries",
+          "timeLimit",
+          "softTimeLimit");
   private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
@@ -93,7 +105,9 @@ record TaskSubmission(
         queue(present(json, "queue")),
         eta(present(json, "countdown"), present(json, "eta"), now),
         expires(present(json, "expires"), now),
-        maxRetries(present(json, "maxRetries")));
+        maxRetries(present(json, "maxRetries")),
+        limit(present(json, "softTimeLimit"), "/softTimeLimit", "softTimeLimit"),
+        limit(present(json, "timeLimit"), "/timeLimit", "timeLimit"));
   }
 
   private static JsonNode present(JsonNode json, String field) {
@@ -165,6 +179,13 @@ record TaskSubmission(
         "field '" + field + "' must be an ISO-8601 time with an offset, e.g. 2030-01-02T03:04:05Z");
   }
 
+  private static Double limit(JsonNode value, String pointer, String field) throws Invalid {
+    if (value == null) {
+      return null;
+    }
+    return seconds(value, pointer, field, false).toMillis() / 1000.0;
+  }
+
   private static Integer maxRetries(JsonNode value) throws Invalid {
     if (value == null) {
       return null;
@@ -178,7 +199,12 @@ record TaskSubmission(
 
   TaskMessage toMessage() {
     TaskMessage.Builder message =
-        TaskMessage.builder(task).args(args).kwargs(kwargs).eta(eta).expires(expires);
+        TaskMessage.builder(task)
+            .args(args)
+            .kwargs(kwargs)
+            .eta(eta)
+            .expires(expires)
+            .timeLimit(new TaskMessage.TimeLimit(softTimeLimit, timeLimit));
     if (maxRetries != null) {
       message.header("max_retries", maxRetries);
     }

@@ -14,13 +14,13 @@ import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 
 /**
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
- * LOVAGE_CONCURRENCY}, {@code LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}. Defaults live in
- * {@link BrokerSettings} and {@link WorkerSettings}.
+ * LOVAGE_IO_CONCURRENCY} (or {@code LOVAGE_CONCURRENCY}), {@code LOVAGE_CPU_CONCURRENCY}, {@code
+ * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}. Defaults live in {@link BrokerSettings} and
+ * {@link WorkerSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -41,15 +41,17 @@ final class WorkerFactory {
   @Singleton
   WorkerSettings settings(
       @Value("${lovage.queues:}") String queues,
+      @Value("${lovage.io.concurrency:0}") int ioConcurrency,
       @Value("${lovage.concurrency:0}") int concurrency,
+      @Value("${lovage.cpu.concurrency:0}") int cpuConcurrency,
       @Value("${lovage.shutdown.grace:}") String grace,
       @Value("${lovage.queue.type:}") String queueType) {
+    int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
         WorkerSettings.defaultName(),
-        queues.isBlank()
-            ? List.of(LovageTopology.DEFAULT_QUEUE)
-            : Arrays.stream(queues.split(",")).map(String::trim).filter(q -> !q.isEmpty()).toList(),
-        concurrency > 0 ? concurrency : WorkerSettings.DEFAULT_CONCURRENCY,
+        WorkerSettings.parseQueues(queues.isBlank() ? LovageTopology.DEFAULT_QUEUE : queues),
+        io > 0 ? io : WorkerSettings.DEFAULT_IO_CONCURRENCY,
+        cpuConcurrency > 0 ? cpuConcurrency : WorkerSettings.DEFAULT_CPU_CONCURRENCY,
         grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace),
         QueueType.parse(queueType));
   }

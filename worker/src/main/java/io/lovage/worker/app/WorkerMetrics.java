@@ -24,7 +24,15 @@ final class WorkerMetrics implements MeterSource {
     counter(registry, "retried", () -> worker.stats().retried(), name);
     counter(registry, "rejected", () -> worker.stats().rejected(), name);
     Gauge.builder("lovage.worker.tasks.active", worker, w -> w.stats().active())
-        .description("Tasks running now")
+        .description("Deliveries held now: running or being settled")
+        .tag("worker", name)
+        .register(registry);
+    Gauge.builder("lovage.worker.pool.cpu.active", worker, w -> w.stats().cpuActive())
+        .description("CPU tasks running now")
+        .tag("worker", name)
+        .register(registry);
+    Gauge.builder("lovage.worker.capacity", worker, w -> w.settings().capacity())
+        .description("Tasks the worker can run at once (IO and CPU pools)")
         .tag("worker", name)
         .register(registry);
   }

@@ -1,7 +1,9 @@
 package io.lovage.worker.app.demo;
 
 import io.lovage.TaskCall;
+import io.lovage.TaskKind;
 import io.lovage.TaskModule;
+import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
@@ -21,7 +23,12 @@ public final class DemoTasks implements TaskModule {
         .register("demo.echo", call -> call.argNode(0, "value"))
         .register("demo.noop", call -> null)
         .register("demo.sleep", DemoTasks::sleep)
-        .register("demo.primes", call -> primesBelow(call.arg(0, "n", long.class)))
+        .register(
+            "demo.primes",
+            call -> primesBelow(call.arg(0, "n", long.class)),
+            TaskOptions.DEFAULT.withKind(TaskKind.CPU))
+        .register("demo.spin", DemoTasks::spin, TaskOptions.DEFAULT.withKind(TaskKind.CPU))
+        .register("demo.progress", DemoTasks::progress)
         .register(
             "demo.crash",
             call -> {
@@ -63,6 +70,27 @@ public final class DemoTasks implements TaskModule {
     }
     Thread.sleep(Math.round(seconds * 1000));
     return seconds;
+  }
+
+  /** A CPU loop that ignores interruption, for hard time limit tests: returns its iterations. */
+  static long spin(TaskCall call) {
+    long until = System.nanoTime() + Math.round(call.arg(0, "seconds", double.class) * 1e9);
+    long spins = 0;
+    while (System.nanoTime() < until) {
+      spins++;
+    }
+    return spins;
+  }
+
+  /** Reports progress: {@code steps} steps of {@code seconds} each. */
+  static long progress(TaskCall call) throws InterruptedException {
+    long steps = call.arg(0, "steps", long.class);
+    double seconds = call.arg(1, "seconds", double.class, 0.1);
+    for (long i = 1; i <= steps; i++) {
+      Thread.sleep(Math.round(seconds * 1000));
+      call.progress(i, steps);
+    }
+    return steps;
   }
 
   /** CPU-bound: the count of primes below n, by the sieve of Eratosthenes. */

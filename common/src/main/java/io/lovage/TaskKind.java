@@ -1,0 +1,18 @@
+package io.lovage;
+
+/**
+ * What a task mostly waits on, which decides the pool it runs in: the lesson of threads for IO and
+ * processes for CPU, on the JVM.
+ */
+public enum TaskKind {
+  /**
+   * Waits on the network, disks, other services: runs on a virtual thread, hundreds at once per
+   * worker ({@code LOVAGE_IO_CONCURRENCY}).
+   */
+  IO,
+  /**
+   * Computes: runs on a platform thread, never more at once than the worker's CPU pool size ({@code
+   * LOVAGE_CPU_CONCURRENCY}, the number of cores by default).
+   */
+  CPU
+}
