@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where task code runs: IO tasks each on a new virtual thread, CPU tasks each on a new platform
@@ -17,6 +18,7 @@ final class Pools {
       Thread.ofPlatform().name("lovage-cpu-", 0).daemon(true).factory();
   private final Semaphore cpuSlots;
   private final int cpuConcurrency;
+  private volatile boolean closing;
 
   Pools(int cpuConcurrency) {
     this.cpuConcurrency = cpuConcurrency;
@@ -32,7 +34,12 @@ final class Pools {
    */
   Running start(TaskKind kind, Callable<Object> body) throws InterruptedException {
     if (kind == TaskKind.CPU) {
-      cpuSlots.acquire();
+      // A task still waiting for a slot when the worker stops is not started at all.
+      while (!cpuSlots.tryAcquire(50, TimeUnit.MILLISECONDS)) {
+        if (closing) {
+          throw new InterruptedException("worker stopping: task not started");
+        }
+      }
     }
     CompletableFuture<Object> value = new CompletableFuture<>();
     Thread thread =
@@ -53,6 +60,11 @@ final class Pools {
     if (kind == TaskKind.CPU) {
       cpuSlots.release();
     }
+  }
+
+  /** From now on, tasks waiting for a slot are not started. */
+  void close() {
+    closing = true;
   }
 
   int cpuActive() {

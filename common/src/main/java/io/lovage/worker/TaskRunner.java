@@ -27,8 +27,15 @@ final class TaskRunner {
 
   private TaskRunner() {}
 
+  /**
+   * @param started called on the task's thread just before the task runs (once it has a slot)
+   */
   static Outcome run(
-      TaskDefinition definition, TaskMessage message, Pools pools, TaskCall.Progress progress) {
+      TaskDefinition definition,
+      TaskMessage message,
+      Pools pools,
+      Runnable started,
+      TaskCall.Progress progress) {
     long start = System.nanoTime();
     TimeLimits limits =
         definition
@@ -40,7 +47,10 @@ final class TaskRunner {
       running =
           pools.start(
               definition.options().kind(),
-              () -> definition.task().run(new TaskCall(message, progress)));
+              () -> {
+                started.run();
+                return definition.task().run(new TaskCall(message, progress));
+              });
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Outcome.Abandoned(seconds(start));

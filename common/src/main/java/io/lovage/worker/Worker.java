@@ -165,12 +165,12 @@ public final class Worker implements AutoCloseable {
       sleep(wait);
     }
     events.received(message, delivery.queue());
-    events.started(message);
     Outcome outcome =
         TaskRunner.run(
             definition.get(),
             message,
             pools,
+            () -> events.started(message),
             (done, total) -> events.progress(message, done, total));
     log.info(
         "task {} task_id={} task={} runtime={}s",
@@ -399,6 +399,7 @@ public final class Worker implements AutoCloseable {
     }
     closed = true;
     subscriptions.forEach(Subscription::close);
+    pools.close();
     subscriptions.clear();
     try {
       if (slots.tryAcquire(

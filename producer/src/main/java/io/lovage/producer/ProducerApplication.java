@@ -1,5 +1,6 @@
 package io.lovage.producer;
 
+import io.lovage.service.GracefulExit;
 import io.micronaut.runtime.Micronaut;
 
 /** The REST service: {@code POST /tasks}, {@code GET /tasks/{id}}, health and metrics. */
@@ -7,6 +8,7 @@ public final class ProducerApplication {
   private ProducerApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.build(args).mainClass(ProducerApplication.class).banner(false).start();
+    GracefulExit.install(
+        Micronaut.build(args).mainClass(ProducerApplication.class).banner(false).start());
   }
 }

@@ -35,10 +35,13 @@ final class AppProcess implements AutoCloseable {
   }
 
   static AppProcess worker(String queue, int concurrency) {
-    return start(
-        "lovage.worker.jar",
-        "worker",
-        Map.of("LOVAGE_QUEUES", queue, "LOVAGE_CONCURRENCY", String.valueOf(concurrency)));
+    return worker(queue, Map.of("LOVAGE_IO_CONCURRENCY", String.valueOf(concurrency)));
+  }
+
+  static AppProcess worker(String queue, Map<String, String> settings) {
+    Map<String, String> env = new java.util.HashMap<>(settings);
+    env.put("LOVAGE_QUEUES", queue);
+    return start("lovage.worker.jar", "worker", env);
   }
 
   static AppProcess producer() {
@@ -133,6 +136,20 @@ final class AppProcess implements AutoCloseable {
       process.waitFor();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Sends SIGTERM, as docker compose stop does, and answers the exit code. */
+  int stop(Duration timeout) {
+    process.destroy();
+    try {
+      if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("did not stop within " + timeout + ", log: " + log);
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 

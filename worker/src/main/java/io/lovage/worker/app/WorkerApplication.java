@@ -1,5 +1,6 @@
 package io.lovage.worker.app;
 
+import io.lovage.service.GracefulExit;
 import io.micronaut.runtime.Micronaut;
 
 /** The worker JVM: consumes task queues, runs tasks, serves health and metrics on port 8081. */
@@ -7,6 +8,7 @@ public final class WorkerApplication {
   private WorkerApplication() {}
 
   public static void main(String[] args) {
-    Micronaut.build(args).mainClass(WorkerApplication.class).banner(false).start();
+    GracefulExit.install(
+        Micronaut.build(args).mainClass(WorkerApplication.class).banner(false).start());
   }
 }
