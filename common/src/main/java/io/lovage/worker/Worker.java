@@ -69,6 +69,7 @@ public final class Worker implements AutoCloseable {
   private final DeadLetters deadLetters;
   private final Semaphore slots;
   private final Pools pools;
+  private final WorkerObserver observer;
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final AtomicLong succeeded = new AtomicLong();
@@ -82,6 +83,16 @@ public final class Worker implements AutoCloseable {
   }
 
   public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings, Clock clock) {
+    this(broker, tasks, settings, clock, WorkerObserver.NONE);
+  }
+
+  public Worker(
+      Broker broker,
+      TaskRegistry tasks,
+      WorkerSettings settings,
+      Clock clock,
+      WorkerObserver observer) {
+    this.observer = observer;
     this.broker = broker;
     this.clock = clock;
     this.tasks = tasks;
@@ -165,6 +176,7 @@ public final class Worker implements AutoCloseable {
       sleep(wait);
     }
     events.received(message, delivery.queue());
+    observer.received(message.task());
     Outcome outcome =
         TaskRunner.run(
             definition.get(),
@@ -178,11 +190,23 @@ public final class Worker implements AutoCloseable {
         message.id(),
         message.task(),
         outcome.runtime());
+    if (!(outcome instanceof Outcome.Abandoned)) {
+      observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
+    }
     return switch (outcome) {
       case Outcome.Success s -> succeed(delivery, message, s);
       case Outcome.Retry r -> retry(delivery, message, r);
       case Outcome.Failure f -> fail(delivery, message, f);
       case Outcome.Abandoned a -> abandon(delivery, message);
+    };
+  }
+
+  private static String outcomeName(Outcome outcome) {
+    return switch (outcome) {
+      case Outcome.Success s -> "succeeded";
+      case Outcome.Retry r -> "retried";
+      case Outcome.Failure f -> "failed";
+      case Outcome.Abandoned a -> "abandoned";
     };
   }
 

@@ -3,8 +3,8 @@ package io.lovage.service;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Factory;
-import jakarta.inject.Singleton;
 import java.util.List;
 
 /**
@@ -14,7 +14,8 @@ import java.util.List;
 @Factory
 final class MetricsFactory {
 
-  @Singleton
+  // Created at start-up, so that meters count from the first task, not from the first scrape.
+  @Context
   @Bean(preDestroy = "close")
   PrometheusMeterRegistry registry(List<MeterSource> sources) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -64,12 +64,14 @@ class WalkingSystemIT {
     assertEquals("SUCCESS", done.get("state").asString());
     assertEquals(5, done.get("result").asInt());
     assertEquals("demo.add", done.get("task").asString());
+    String metrics = worker.get("/prometheus").body();
     assertTrue(
-        worker
-            .get("/prometheus")
-            .body()
-            .contains("lovage_worker_tasks_total{outcome=\"succeeded\""),
-        "the worker counts its tasks at /prometheus");
+        metrics.contains("lovage_worker_tasks_total{outcome=\"succeeded\""),
+        "totals at /prometheus");
+    assertTrue(
+        metrics.contains(
+            "lovage_task_runtime_seconds_count{outcome=\"succeeded\",task=\"demo.add\"} 1"),
+        "per-task run time at /prometheus");
   }
 
   @Test
@@ -129,6 +131,30 @@ class WalkingSystemIT {
     assertEquals("SUCCESS", done.get("state").asString());
     assertTrue(
         done.get("worker").asString().startsWith(survivor.workerNamePrefix()), done.toString());
+  }
+
+  @Test
+  void progressReportedByARunningTaskIsShownOverRest() throws IOException {
+    startWorker(2);
+
+    String id =
+        idOf(
+            submit(
+                "{\"task\": \"demo.progress\", \"args\": [4, 0.3], \"queue\": \"" + queue + "\"}"));
+
+    JsonNode midway =
+        Await.until(
+            WAIT,
+            "progress while running",
+            () ->
+                state(id)
+                    .filter(
+                        t ->
+                            t.get("progress").isObject()
+                                && "STARTED".equals(t.get("state").asString())));
+    assertEquals(4, midway.at("/progress/total").asInt());
+    JsonNode done = awaitFinal(id);
+    assertEquals(4, done.at("/progress/done").asInt());
   }
 
   @Test

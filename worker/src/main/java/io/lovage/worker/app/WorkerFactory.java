@@ -8,6 +8,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.worker.Worker;
+import io.lovage.worker.WorkerObserver;
 import io.lovage.worker.WorkerSettings;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
@@ -58,8 +59,9 @@ final class WorkerFactory {
 
   @Singleton
   @Bean(preDestroy = "close")
-  Worker worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
-    return new Worker(broker, tasks, settings);
+  Worker worker(
+      Broker broker, TaskRegistry tasks, WorkerSettings settings, WorkerObserver observer) {
+    return new Worker(broker, tasks, settings, java.time.Clock.systemUTC(), observer);
   }
 
   /** {@code 30}, {@code 30s} or an ISO-8601 duration such as {@code PT30S}. */

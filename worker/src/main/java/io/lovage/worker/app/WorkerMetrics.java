@@ -2,22 +2,54 @@ package io.lovage.worker.app;
 
 import io.lovage.service.MeterSource;
 import io.lovage.worker.Worker;
+import io.lovage.worker.WorkerObserver;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 
-/** The worker's counts at {@code /prometheus}: {@code lovage_worker_tasks_total{outcome=…}}. */
+/**
+ * The worker at {@code /prometheus}: totals by outcome ({@code lovage_worker_tasks_total}), per
+ * task name received counts and a run-time histogram ({@code lovage_task_received_total}, {@code
+ * lovage_task_runtime_seconds}), pool occupancy and capacity.
+ */
 @Singleton
-final class WorkerMetrics implements MeterSource {
-  private final Worker worker;
+final class WorkerMetrics implements MeterSource, WorkerObserver {
+  private final jakarta.inject.Provider<Worker> worker;
+  private volatile MeterRegistry registry;
 
-  WorkerMetrics(Worker worker) {
+  WorkerMetrics(jakarta.inject.Provider<Worker> worker) {
     this.worker = worker;
   }
 
   @Override
+  public void received(String task) {
+    MeterRegistry r = registry;
+    if (r != null) {
+      r.counter("lovage.task.received", "task", task).increment();
+    }
+  }
+
+  @Override
+  public void finished(String task, String outcome, double runtimeSeconds) {
+    MeterRegistry r = registry;
+    if (r != null) {
+      Timer.builder("lovage.task.runtime")
+          .description("Run time of tasks, by task name and outcome")
+          .tag("task", task)
+          .tag("outcome", outcome)
+          .publishPercentileHistogram()
+          .register(r)
+          .record(Duration.ofNanos(Math.round(runtimeSeconds * 1e9)));
+    }
+  }
+
+  @Override
   public void bindTo(MeterRegistry registry) {
+    this.registry = registry;
+    Worker worker = this.worker.get();
     String name = worker.settings().name();
     counter(registry, "succeeded", () -> worker.stats().succeeded(), name);
     counter(registry, "failed", () -> worker.stats().failed(), name);
