@@ -1,18 +1,22 @@
 package io.lovage;
 
 /**
- * A group of tasks that registers itself; the worker application finds every module and registers
- * its tasks at start-up.
+ * A group of tasks that registers itself. The worker application registers every module it finds at
+ * start-up: Micronaut beans, and classes named in {@code META-INF/services/io.lovage.TaskModule} of
+ * any jar on its classpath (so tasks come in a jar of their own, without editing Lovage).
  *
  * <pre>{@code
  * public final class BillingTasks implements TaskModule {
- *   public void register(TaskRegistry.Builder tasks) {
- *     tasks.register("billing.invoice", call -> invoice(call.arg(0, "orderId", String.class)));
- *   }
+ *   @TaskHandler("billing.invoice")
+ *   public Invoice invoice(String orderId, BigDecimal amount) { ... }
  * }
  * }</pre>
+ *
+ * <p>By default a module registers its {@link TaskHandler} methods; override {@link #register} to
+ * register lambdas instead.
  */
-@FunctionalInterface
 public interface TaskModule {
-  void register(TaskRegistry.Builder tasks);
+  default void register(TaskRegistry.Builder tasks) {
+    tasks.registerAnnotated(this);
+  }
 }

@@ -56,6 +56,12 @@ public final class TaskRegistry {
       return this;
     }
 
+    /** Registers every {@link TaskHandler} method of {@code target}. */
+    public Builder registerAnnotated(Object target) {
+      MethodTask.registerAll(target, this);
+      return this;
+    }
+
     public TaskRegistry build() {
       return new TaskRegistry(tasks);
     }

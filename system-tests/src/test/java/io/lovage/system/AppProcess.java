@@ -41,14 +41,28 @@ final class AppProcess implements AutoCloseable {
   static AppProcess worker(String queue, Map<String, String> settings) {
     Map<String, String> env = new java.util.HashMap<>(settings);
     env.put("LOVAGE_QUEUES", queue);
-    return start("lovage.worker.jar", "worker", env);
+    return start("lovage.worker.jar", "worker", env, List.of());
+  }
+
+  /** A worker with a jar of the user's own tasks on its classpath, as /app/tasks/ in the image. */
+  static AppProcess workerWithTasks(String queue, String tasksJar) {
+    return start(
+        "lovage.worker.jar",
+        "worker",
+        Map.of("LOVAGE_QUEUES", queue),
+        List.of(tasksJar, "io.lovage.worker.app.WorkerApplication"));
   }
 
   static AppProcess producer() {
-    return start("lovage.producer.jar", "producer", Map.of());
+    return start("lovage.producer.jar", "producer", Map.of(), List.of());
   }
 
-  private static AppProcess start(String jarProperty, String kind, Map<String, String> env) {
+  /**
+   * @param classpath empty to run {@code java -jar}; else extra jars then the main class, to run
+   *     {@code java -cp jar:extra… main}
+   */
+  private static AppProcess start(
+      String jarProperty, String kind, Map<String, String> env, List<String> classpath) {
     String jar = System.getProperty(jarProperty);
     if (jar == null || !new File(jar).isFile()) {
       throw new IllegalStateException(
@@ -59,8 +73,16 @@ final class AppProcess implements AutoCloseable {
       Path log = Files.createTempFile(Path.of("target"), kind + "-", ".log");
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("-jar");
-      command.add(jar);
+      if (classpath.isEmpty()) {
+        command.add("-jar");
+        command.add(jar);
+      } else {
+        List<String> jars = new ArrayList<>(classpath.subList(0, classpath.size() - 1));
+        jars.add(0, jar);
+        command.add("-cp");
+        command.add(String.join(File.pathSeparator, jars));
+        command.add(classpath.get(classpath.size() - 1));
+      }
       ProcessBuilder builder = new ProcessBuilder(command);
       builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
       builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));

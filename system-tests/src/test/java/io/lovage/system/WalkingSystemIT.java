@@ -158,6 +158,34 @@ class WalkingSystemIT {
   }
 
   @Test
+  void tasksFromTheirOwnJarOnTheWorkersClasspathRunWithTypedParameters() throws IOException {
+    workers.add(AppProcess.workerWithTasks(queue, System.getProperty("lovage.example.tasks.jar")));
+
+    String id =
+        idOf(
+            submit(
+                "{\"task\": \"billing.invoice\", \"queue\": \""
+                    + queue
+                    + "\", \"kwargs\": {\"orderId\": \"o-7\","
+                    + " \"vatRate\": 0.2, \"lines\": [{\"sku\": \"a\", \"quantity\": 2, \"unitPrice\": 10},"
+                    + " {\"sku\": \"b\", \"quantity\": 1, \"unitPrice\": 5}]}}"));
+
+    JsonNode done = awaitFinal(id);
+    assertEquals("SUCCESS", done.get("state").asString(), done.toString());
+    assertEquals("o-7", done.at("/result/orderId").asString());
+    assertEquals(30.0, done.at("/result/total").asDouble());
+    String bad =
+        idOf(
+            submit(
+                "{\"task\": \"billing.checksum\", \"args\": [\"x\", \"many\"], \"queue\": \""
+                    + queue
+                    + "\"}"));
+    JsonNode failed = awaitFinal(bad);
+    assertEquals("TaskArgumentException", failed.at("/error/type").asString());
+    assertTrue(failed.at("/error/message").asString().contains("'rounds'"), failed.toString());
+  }
+
+  @Test
   void invalidJsonIsABadRequestWithAProblemBody() throws IOException {
     HttpResponse<String> response = submit("{\"task\": ");
 

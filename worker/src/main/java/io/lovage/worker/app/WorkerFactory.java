@@ -16,6 +16,9 @@ import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
+import java.util.ServiceLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
@@ -25,6 +28,7 @@ import java.util.List;
  */
 @Factory
 final class WorkerFactory {
+  private static final Logger log = LoggerFactory.getLogger(WorkerFactory.class);
 
   @Singleton
   @Bean(preDestroy = "close")
@@ -33,9 +37,17 @@ final class WorkerFactory {
   }
 
   @Singleton
-  TaskRegistry tasks(List<TaskModule> modules) {
+  TaskRegistry tasks(List<TaskModule> beans) {
     TaskRegistry.Builder tasks = TaskRegistry.builder();
-    modules.forEach(module -> module.register(tasks));
+    beans.forEach(module -> module.register(tasks));
+    // Task jars added to the classpath (e.g. /app/tasks/*.jar in the image) list their modules
+    // in META-INF/services/io.lovage.TaskModule.
+    ServiceLoader.load(TaskModule.class)
+        .forEach(
+            module -> {
+              log.info("task module from classpath module={}", module.getClass().getName());
+              module.register(tasks);
+            });
     return tasks.build();
   }
 

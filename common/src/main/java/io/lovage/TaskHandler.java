@@ -1,0 +1,43 @@
+package io.lovage;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a method as a task, registered under {@link #value()} by {@link
+ * TaskRegistry.Builder#registerAnnotated}. Parameters are bound like Python's: by position from
+ * {@code args}, or by name from {@code kwargs} (compile with {@code -parameters}), each converted
+ * by Jackson to the parameter's type; a {@link TaskCall} parameter receives the call itself.
+ *
+ * <pre>{@code
+ * public final class BillingTasks implements TaskModule {
+ *   @TaskHandler("billing.invoice")
+ *   public Invoice invoice(String orderId, BigDecimal amount, TaskCall call) { ... }
+ * }
+ * }</pre>
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface TaskHandler {
+  /** The task's name, e.g. {@code billing.invoice}. */
+  String value();
+
+  /** The pool it runs in. */
+  TaskKind kind() default TaskKind.IO;
+
+  /** Exception types that retry by themselves (see {@link RetryPolicy}). */
+  Class<? extends Throwable>[] retryOn() default {};
+
+  /** Max retries, or -1 for the default ({@value RetryPolicy#DEFAULT_MAX_RETRIES}). */
+  int maxRetries() default -1;
+
+  /** Soft time limit in seconds, or 0 for none. */
+  double softTimeLimit() default 0;
+
+  /** Hard time limit in seconds, or 0 for the default. */
+  double timeLimit() default 0;
+}
