@@ -16,6 +16,9 @@ import java.util.List;
  * @param cpuConcurrency CPU tasks running at once, each on a platform thread
  * @param shutdownGrace how long running tasks may take to finish when the worker stops
  * @param queueType the type of the queues the worker creates when they do not exist yet
+ * @param prefetch a fixed prefetch per queue, or 0 to derive it from the pools (see {@link
+ *     #prefetch(WeightedQueue)}); 1 keeps a task that crashes its worker from taking the tasks
+ *     prefetched with it along (they would be redelivered, and count toward the poison limit)
  */
 public record WorkerSettings(
     String name,
@@ -23,7 +26,8 @@ public record WorkerSettings(
     int ioConcurrency,
     int cpuConcurrency,
     Duration shutdownGrace,
-    QueueType queueType) {
+    QueueType queueType,
+    int prefetch) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
@@ -60,7 +64,8 @@ public record WorkerSettings(
         concurrency,
         Math.min(concurrency, DEFAULT_CPU_CONCURRENCY),
         DEFAULT_SHUTDOWN_GRACE,
-        QueueType.QUORUM);
+        QueueType.QUORUM,
+        0);
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */
@@ -94,6 +99,9 @@ public record WorkerSettings(
    * messages than it can start.
    */
   public int prefetch(WeightedQueue queue) {
+    if (prefetch > 0) {
+      return prefetch;
+    }
     int total = queues.stream().mapToInt(WeightedQueue::weight).sum();
     return Math.max(1, capacity() * queue.weight() / total);
   }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -54,7 +55,8 @@ class FailuresIT {
     // Each worker takes the poison task first and dies; the next one gets it redelivered.
     int workersKilled = 0;
     while (!state(poison).map(t -> t.get("state").asString()).orElse("").equals("FAILURE")) {
-      AppProcess worker = AppProcess.worker(queue, 1);
+      // Prefetch 1: the poison task does not take the other task down with it.
+      AppProcess worker = AppProcess.worker(queue, Map.of("LOVAGE_PREFETCH", "1"));
       workers.add(worker);
       Await.until(
           WAIT,

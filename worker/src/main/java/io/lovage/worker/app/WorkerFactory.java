@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
  * LOVAGE_IO_CONCURRENCY} (or {@code LOVAGE_CONCURRENCY}), {@code LOVAGE_CPU_CONCURRENCY}, {@code
- * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}. Defaults live in {@link BrokerSettings} and
- * {@link WorkerSettings}.
+ * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}, {@code LOVAGE_PREFETCH}. Defaults live in
+ * {@link BrokerSettings} and {@link WorkerSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -58,7 +58,8 @@ final class WorkerFactory {
       @Value("${lovage.concurrency:0}") int concurrency,
       @Value("${lovage.cpu.concurrency:0}") int cpuConcurrency,
       @Value("${lovage.shutdown.grace:}") String grace,
-      @Value("${lovage.queue.type:}") String queueType) {
+      @Value("${lovage.queue.type:}") String queueType,
+      @Value("${lovage.prefetch:0}") int prefetch) {
     int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
         WorkerSettings.defaultName(),
@@ -66,7 +67,8 @@ final class WorkerFactory {
         io > 0 ? io : WorkerSettings.DEFAULT_IO_CONCURRENCY,
         cpuConcurrency > 0 ? cpuConcurrency : WorkerSettings.DEFAULT_CPU_CONCURRENCY,
         grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace),
-        QueueType.parse(queueType));
+        QueueType.parse(queueType),
+        prefetch);
   }
 
   @Singleton

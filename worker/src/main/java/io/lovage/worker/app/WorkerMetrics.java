@@ -63,6 +63,13 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
         .description("CPU tasks running now")
         .tag("worker", name)
         .register(registry);
+    for (var queue : worker.settings().queues()) {
+      Gauge.builder("lovage.worker.prefetch", worker, w -> w.settings().prefetch(queue))
+          .description("Messages the broker hands this worker at once, per queue")
+          .tag("queue", queue.name())
+          .tag("worker", name)
+          .register(registry);
+    }
     Gauge.builder("lovage.worker.capacity", worker, w -> w.settings().capacity())
         .description("Tasks the worker can run at once (IO and CPU pools)")
         .tag("worker", name)

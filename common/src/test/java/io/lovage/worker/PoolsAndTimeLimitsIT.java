@@ -9,12 +9,13 @@ import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
 import io.lovage.TimeLimits;
-import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.QueueType;
+import io.lovage.broker.RabbitBroker;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskRecord;
 import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,8 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The worker's pools and time limits: the threads-for-IO, cores-for-CPU lesson, as tests. */
-class PoolsAndTimeLimitsTest {
+/**
+ * The worker's pools and time limits on a real RabbitMQ: the threads-for-IO, cores-for-CPU lesson,
+ * as tests.
+ */
+class PoolsAndTimeLimitsIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final int CPU = 2;
 
@@ -36,7 +40,8 @@ class PoolsAndTimeLimitsTest {
   private final AtomicInteger cpuRunning = new AtomicInteger();
   private final AtomicInteger cpuPeak = new AtomicInteger();
   private final Map<String, Instant> finished = new ConcurrentHashMap<>();
-  private final InMemoryBroker broker = new InMemoryBroker();
+  private final String queue = RabbitFixture.uniqueQueue("pools");
+  private final RabbitBroker broker = RabbitFixture.connect("PoolsAndTimeLimitsIT");
   private final TaskRegistry tasks =
       TaskRegistry.builder()
           .register(
@@ -101,16 +106,17 @@ class PoolsAndTimeLimitsTest {
           tasks,
           new WorkerSettings(
               "test-worker",
-              List.of(new WorkerSettings.WeightedQueue("celery", 1)),
+              List.of(new WorkerSettings.WeightedQueue(queue, 1)),
               400,
               CPU,
               Duration.ofSeconds(5),
-              QueueType.QUORUM));
+              QueueType.QUORUM,
+              0));
   private final TaskClient client =
       new TaskClient(broker, "test", QueueType.QUORUM, Clock.systemUTC());
   private final EventStreamResultStore results = new EventStreamResultStore(10_000);
 
-  PoolsAndTimeLimitsTest() {
+  PoolsAndTimeLimitsIT() {
     worker.start();
     results.follow(broker);
   }
@@ -118,7 +124,9 @@ class PoolsAndTimeLimitsTest {
   @AfterEach
   void stop() {
     worker.close();
+    results.close();
     broker.close();
+    RabbitFixture.deleteTaskQueue(queue);
   }
 
   @Test
@@ -169,7 +177,7 @@ class PoolsAndTimeLimitsTest {
     for (int i = 0; i < CPU; i++) {
       ids.add(
           client
-              .send(TaskMessage.builder("stubborn").timeLimit(stubborn.timeLimit()).build())
+              .send(TaskMessage.builder("stubborn").timeLimit(stubborn.timeLimit()).build(), queue)
               .join()
               .id());
     }
@@ -195,7 +203,7 @@ class PoolsAndTimeLimitsTest {
   private List<String> send(int count, String task, Object... args) {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      ids.add(client.send(TaskMessage.builder(task).args(args).build()).join().id());
+      ids.add(client.send(TaskMessage.builder(task).args(args).build(), queue).join().id());
     }
     return ids;
   }
