@@ -40,6 +40,8 @@ class PoolsAndTimeLimitsIT {
   private final AtomicInteger cpuRunning = new AtomicInteger();
   private final AtomicInteger cpuPeak = new AtomicInteger();
   private final Map<String, Instant> finished = new ConcurrentHashMap<>();
+  private final java.util.concurrent.CountDownLatch gate =
+      new java.util.concurrent.CountDownLatch(200);
   private final String queue = RabbitFixture.uniqueQueue("pools");
   private final RabbitBroker broker = RabbitFixture.connect("PoolsAndTimeLimitsIT");
   private final TaskRegistry tasks =
@@ -55,6 +57,18 @@ class PoolsAndTimeLimitsIT {
                   finished.put(call.id(), Instant.now());
                 }
                 return null;
+              })
+          .register(
+              "io.gate",
+              call -> {
+                track(ioRunning, ioPeak);
+                gate.countDown();
+                try {
+                  // Returns once 200 of these run at the same time (or after 20 s if they cannot).
+                  return gate.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } finally {
+                  ioRunning.decrementAndGet();
+                }
               })
           .register(
               "cpu.busy",
@@ -131,11 +145,14 @@ class PoolsAndTimeLimitsIT {
 
   @Test
   void ioTasksRunHundredsAtOnceOnVirtualThreads() {
-    List<String> ids = send(400, "io.sleep", 0.5);
+    List<String> ids = send(400, "io.gate");
 
     ids.forEach(id -> awaitState(id, TaskState.SUCCESS));
 
     assertTrue(ioPeak.get() >= 200, "only " + ioPeak.get() + " IO tasks ran at once");
+    assertTrue(
+        ids.stream().allMatch(id -> results.find(id).orElseThrow().result().asBoolean()),
+        "some tasks never saw 200 running at once");
   }
 
   @Test
