@@ -137,6 +137,20 @@ public final class TaskClient implements AutoCloseable {
     return future;
   }
 
+  /**
+   * Revokes a task (Celery's {@code revoke}): no worker starts it from now on, also one that starts
+   * later (within the event retention); with {@code terminate}, the worker running it interrupts
+   * it. Its state becomes REVOKED. Completes once the broker has the revocation.
+   */
+  public CompletableFuture<Void> revoke(String taskId, boolean terminate) {
+    return events.revoke(
+        taskId,
+        null,
+        terminate ? "revoked and terminated on request" : "revoked on request",
+        false,
+        terminate);
+  }
+
   private void declareOnce(String queue) {
     if (declared.add(queue)) {
       try {

@@ -23,6 +23,12 @@ public final class LovageTopology {
   public static final String EVENT_STREAM = "lovage.events";
 
   /**
+   * Revocations (task-revoked events) kept as long as the events, which every worker reads from its
+   * start: a revoked task never runs later, also on a worker that starts after the revocation.
+   */
+  public static final String REVOCATION_STREAM = "lovage.revocations";
+
+  /**
    * The delay ladder (as in NServiceBus and Celery 5.5): level i is a topic exchange and a queue
    * whose messages wait 2^i seconds, then dead-letter to level i-1. A message's routing key is its
    * delay in seconds as 28 bits, most significant first, then its task queue; each level keeps it
@@ -160,8 +166,16 @@ public final class LovageTopology {
                     "x-queue-type", "stream",
                     "x-max-age", EVENT_RETENTION,
                     "x-max-length-bytes", EVENT_STREAM_MAX_BYTES,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES)),
+            new Topology.Queue(
+                REVOCATION_STREAM,
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-age", EVENT_RETENTION,
                     "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES))),
-        List.of(new Topology.Binding(EVENT_EXCHANGE, EVENT_STREAM, "task.#")));
+        List.of(
+            new Topology.Binding(EVENT_EXCHANGE, EVENT_STREAM, "task.#"),
+            new Topology.Binding(EVENT_EXCHANGE, REVOCATION_STREAM, "task.revoked")));
   }
 
   /** Everything a worker or producer using these task queues needs. */

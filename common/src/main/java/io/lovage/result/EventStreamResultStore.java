@@ -38,7 +38,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private static final int PREFETCH = 1_000;
   private static final Pattern PYTHON_ERROR_LINE = Pattern.compile("([A-Za-z_][\\w.]*): ?(.*)");
 
-  private final Map<String, TaskRecord> index;
+  private final java.util.SequencedMap<String, TaskRecord> index;
   private Subscription subscription;
 
   public EventStreamResultStore(int maxTasks) {
@@ -103,6 +103,20 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             null,
             null,
             null));
+  }
+
+  /**
+   * The most recent tasks first, optionally only those in {@code state} and named {@code task}
+   * (null for any), skipping {@code offset} matches.
+   */
+  public synchronized java.util.List<TaskRecord> recent(
+      TaskState state, String task, int offset, int limit) {
+    return index.sequencedValues().reversed().stream()
+        .filter(r -> state == null || r.state() == state)
+        .filter(r -> task == null || task.equals(r.task()))
+        .skip(offset)
+        .limit(limit)
+        .toList();
   }
 
   /** Applies one event in Celery's shape; events of unknown types or without a uuid are ignored. */

@@ -106,13 +106,22 @@ public final class TaskEvents {
 
   /** A task that will not run: expired, or revoked. */
   public CompletableFuture<Void> revoked(TaskMessage task, String reason, boolean expired) {
+    return revoke(task.id(), task.task(), reason, expired, false);
+  }
+
+  /**
+   * Revokes a task (Celery's {@code revoke}): workers that have not started it skip it; with {@code
+   * terminate}, the worker running it interrupts it.
+   */
+  public CompletableFuture<Void> revoke(
+      String taskId, String taskName, String reason, boolean expired, boolean terminate) {
     ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("name", task.task());
-    event.put("terminated", false);
+    event.put("name", taskName);
+    event.put("terminated", terminate);
     event.putNull("signum");
     event.put("expired", expired);
     event.put("reason", reason);
-    return send(TaskEvent.REVOKED, task.id(), event);
+    return send(TaskEvent.REVOKED, taskId, event);
   }
 
   /** A message that will not run: unknown task, or not a task message Lovage accepts. */

@@ -21,8 +21,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -70,6 +72,8 @@ public final class Worker implements AutoCloseable {
   private final Semaphore slots;
   private final Pools pools;
   private final WorkerObserver observer;
+  private final Revocations revocations = new Revocations(this::terminate);
+  private final Map<String, Thread> running = new ConcurrentHashMap<>();
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final AtomicLong succeeded = new AtomicLong();
@@ -106,6 +110,7 @@ public final class Worker implements AutoCloseable {
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
     broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
+    revocations.follow(broker);
     for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
       String queue = weighted.name();
       subscriptions.add(
@@ -161,6 +166,11 @@ public final class Worker implements AutoCloseable {
       return reject(
           delivery, message.id(), message.task(), "unknown task '" + message.task() + "'");
     }
+    if (revocations.isRevoked(message.id())) {
+      log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
+      delivery.ack();
+      return CompletableFuture.completedFuture(null);
+    }
     if (delivery.deliveryCount() >= POISON_DELIVERIES) {
       return poison(delivery, message);
     }
@@ -182,7 +192,7 @@ public final class Worker implements AutoCloseable {
             definition.get(),
             message,
             pools,
-            () -> events.started(message),
+            () -> started(message),
             (done, total) -> events.progress(message, done, total));
     log.info(
         "task {} task_id={} task={} runtime={}s",
@@ -190,6 +200,13 @@ public final class Worker implements AutoCloseable {
         message.id(),
         message.task(),
         outcome.runtime());
+    running.remove(message.id());
+    if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
+      // Terminated on request: its state is REVOKED already; no retry, no dead letter.
+      log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
+      delivery.ack();
+      return CompletableFuture.completedFuture(null);
+    }
     if (!(outcome instanceof Outcome.Abandoned)) {
       observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
     }
@@ -199,6 +216,24 @@ public final class Worker implements AutoCloseable {
       case Outcome.Failure f -> fail(delivery, message, f);
       case Outcome.Abandoned a -> abandon(delivery, message);
     };
+  }
+
+  /** On the task's own thread, just before it runs. */
+  private void started(TaskMessage message) {
+    running.put(message.id(), Thread.currentThread());
+    if (revocations.isRevoked(message.id())) {
+      throw new IllegalStateException("revoked before it started");
+    }
+    events.started(message);
+  }
+
+  /** A revocation with terminate: interrupts the task if it runs here. */
+  private void terminate(String taskId) {
+    Thread thread = running.get(taskId);
+    if (thread != null) {
+      log.info("terminating revoked task task_id={}", taskId);
+      thread.interrupt();
+    }
   }
 
   private static String outcomeName(Outcome outcome) {
@@ -423,6 +458,7 @@ public final class Worker implements AutoCloseable {
     }
     closed = true;
     subscriptions.forEach(Subscription::close);
+    revocations.close();
     pools.close();
     subscriptions.clear();
     try {

@@ -2,6 +2,7 @@ package io.lovage.producer;
 
 import io.lovage.TaskClient;
 import io.lovage.TaskError;
+import io.lovage.TaskState;
 import io.lovage.broker.PublishException;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
@@ -14,10 +15,12 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.time.Clock;
@@ -25,6 +28,7 @@ import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /** Submits tasks and reads their states; a task is accepted only once RabbitMQ confirmed it. */
@@ -35,6 +39,8 @@ final class TaskController {
 
   /** Seconds a client is asked to wait before retrying while the broker is unavailable. */
   static final int RETRY_AFTER_SECONDS = 5;
+
+  static final int MAX_PAGE = 500;
 
   private final TaskClient client;
   private final EventStreamResultStore results;
@@ -91,6 +97,80 @@ final class TaskController {
             null)
         .response()
         .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+  }
+
+  @Get
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> list(
+      @QueryValue(defaultValue = "") String state,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "0") int offset,
+      @QueryValue(defaultValue = "50") int limit) {
+    TaskState wanted = null;
+    if (!state.isEmpty()) {
+      try {
+        wanted = TaskState.valueOf(state.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        return Problem.badRequest(
+                "/state", "state must be one of " + java.util.Arrays.toString(TaskState.values()))
+            .response();
+      }
+    }
+    if (limit < 1 || limit > MAX_PAGE) {
+      return Problem.badRequest("/limit", "limit must be from 1 to " + MAX_PAGE).response();
+    }
+    if (offset < 0) {
+      return Problem.badRequest("/offset", "offset must be 0 or more").response();
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    ArrayNode tasks = body.putArray("tasks");
+    results
+        .recent(wanted, task.isEmpty() ? null : task, offset, limit)
+        .forEach(r -> tasks.add(toJson(r)));
+    body.put("offset", offset);
+    body.put("limit", limit);
+    return HttpResponse.ok(Json.MAPPER.writeValueAsString(body));
+  }
+
+  /**
+   * Revokes a task: 202 when it had not finished, 409 when it had, 404 when unknown. With {@code
+   * ?terminate=true} a running task is interrupted.
+   */
+  @Delete("/{id}")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> revoke(
+      @PathVariable String id, @QueryValue(defaultValue = "false") boolean terminate) {
+    var record = results.find(id);
+    if (record.isEmpty()) {
+      return new Problem(HttpStatus.NOT_FOUND, "no task with id '" + id + "' is known", null)
+          .response();
+    }
+    if (record.get().state().isFinal()) {
+      return new Problem(
+              HttpStatus.CONFLICT,
+              "task '" + id + "' has already finished in state " + record.get().state(),
+              null)
+          .response();
+    }
+    try {
+      client.revoke(id, terminate).get();
+    } catch (ExecutionException e) {
+      return new Problem(
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "the broker did not confirm the revocation: " + e.getCause().getMessage(),
+              null)
+          .response()
+          .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Problem(HttpStatus.SERVICE_UNAVAILABLE, "interrupted", null).response();
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("id", id);
+    body.put("state", "REVOKED");
+    body.put("terminate", terminate);
+    return HttpResponse.<String>status(HttpStatus.ACCEPTED)
+        .body(Json.MAPPER.writeValueAsString(body));
   }
 
   @Get("/{id}")
