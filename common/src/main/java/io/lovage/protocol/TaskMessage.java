@@ -199,6 +199,27 @@ public record TaskMessage(
       return this;
     }
 
+    /** Celery's {@code link}: called with this task's result when it succeeds. */
+    public Builder link(io.lovage.Signature callback) {
+      return addTo("callbacks", callback);
+    }
+
+    /** Celery's {@code link_error}: called with this task's id when it fails for good. */
+    public Builder linkError(io.lovage.Signature errback) {
+      return addTo("errbacks", errback);
+    }
+
+    private Builder addTo(String key, io.lovage.Signature signature) {
+      if (embed == null) {
+        embed = defaultEmbed();
+      }
+      if (!embed.path(key).isArray()) {
+        embed.putArray(key);
+      }
+      ((tools.jackson.databind.node.ArrayNode) embed.get(key)).add(signature.toJson());
+      return this;
+    }
+
     public Builder rootId(String rootId) {
       this.rootId = rootId;
       return this;

@@ -72,6 +72,7 @@ public final class Worker implements AutoCloseable {
   private final Semaphore slots;
   private final Pools pools;
   private final WorkerObserver observer;
+  private final Callbacks callbacks;
   private final Revocations revocations = new Revocations(this::terminate);
   private final Map<String, Thread> running = new ConcurrentHashMap<>();
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
@@ -104,6 +105,9 @@ public final class Worker implements AutoCloseable {
     this.events = new TaskEvents(broker, settings.name(), clock);
     this.deadLetters = new DeadLetters(broker, settings.name(), clock);
     this.slots = new Semaphore(settings.capacity());
+    this.callbacks =
+        new Callbacks(
+            new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock));
     this.pools = new Pools(settings.cpuConcurrency());
   }
 
@@ -252,25 +256,58 @@ public final class Worker implements AutoCloseable {
             message,
             events.succeeded(message, s.result(), s.runtime()),
             () -> RpcReplies.success(broker, message, s.result()))
-        .handle((ok, error) -> ack(delivery, message, error));
+        .handle((ok, error) -> logUnrecorded(message, error))
+        .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
+        .handle(
+            (ok, error) -> {
+              if (error == null) {
+                delivery.ack();
+              } else {
+                // Without its callbacks the task is not done: it runs again (at least once).
+                log.error(
+                    "callbacks not sent, requeued task_id={} error={}",
+                    message.id(),
+                    error.toString());
+                delivery.requeue();
+              }
+              return null;
+            });
   }
 
-  /** A failure for good: recorded, answered, then the message moves to the dead-letter queue. */
+  /**
+   * A failure for good: recorded, answered, errbacks sent, then the message moves to the
+   * dead-letter queue.
+   */
   private CompletableFuture<Void> fail(Delivery delivery, TaskMessage message, Outcome.Failure f) {
     failed.incrementAndGet();
     return recorded(
             message,
             events.failed(message, f.error(), f.runtime()),
             () -> RpcReplies.failure(broker, message, f.error()))
-        .handle((ok, error) -> error)
+        .handle((ok, error) -> logUnrecorded(message, error))
+        .thenCompose(ok -> callbacks.afterFailure(message, delivery.queue()))
+        .handle(
+            (ok, error) -> {
+              if (error != null) {
+                log.error("errbacks not sent task_id={} error={}", message.id(), error.toString());
+              }
+              return null;
+            })
         .thenCompose(
-            error ->
+            ok ->
                 deadLetters.send(
                     delivery,
                     new DeadLetter(
                         "task failed: " + f.error().type() + ": " + f.error().message(),
                         f.error(),
                         message.retries() + 1L)));
+  }
+
+  private Void logUnrecorded(TaskMessage message, Throwable error) {
+    if (error != null) {
+      log.error("outcome not recorded task_id={} error={}", message.id(), error.toString());
+    }
+    return null;
   }
 
   /**
