@@ -1,5 +1,6 @@
 package io.lovage.producer;
 
+import io.lovage.Signature;
 import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
@@ -31,7 +32,9 @@ record TaskSubmission(
     Instant expires,
     Integer maxRetries,
     Double softTimeLimit,
-    Double timeLimit) {
+    Double timeLimit,
+    java.util.List<Signature> link,
+    java.util.List<Signature> linkError) {
   private static final Set<String> FIELDS =
       Set.of(
           "task",
@@ -43,7 +46,9 @@ record TaskSubmission(
           "expires",
           "maxRetries",
           "timeLimit",
-          "softTimeLimit");
+          "softTimeLimit",
+          "link",
+          "linkError");
   private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
@@ -107,7 +112,9 @@ record TaskSubmission(
         expires(present(json, "expires"), now),
         maxRetries(present(json, "maxRetries")),
         limit(present(json, "softTimeLimit"), "/softTimeLimit", "softTimeLimit"),
-        limit(present(json, "timeLimit"), "/timeLimit", "timeLimit"));
+        limit(present(json, "timeLimit"), "/timeLimit", "timeLimit"),
+        signatures(present(json, "link"), "/link"),
+        signatures(present(json, "linkError"), "/linkError"));
   }
 
   private static JsonNode present(JsonNode json, String field) {
@@ -179,6 +186,54 @@ record TaskSubmission(
         "field '" + field + "' must be an ISO-8601 time with an offset, e.g. 2030-01-02T03:04:05Z");
   }
 
+  private static final Set<String> SIGNATURE_FIELDS =
+      Set.of("task", "args", "kwargs", "queue", "immutable");
+
+  /** One {@code {"task", "args", "kwargs", "queue", "immutable"}} object, or a list of them. */
+  private static java.util.List<Signature> signatures(JsonNode value, String pointer)
+      throws Invalid {
+    if (value == null) {
+      return java.util.List.of();
+    }
+    java.util.List<JsonNode> items =
+        value.isArray() ? value.valueStream().toList() : java.util.List.of(value);
+    java.util.List<Signature> out = new java.util.ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode item = items.get(i);
+      String at = value.isArray() ? pointer + "/" + i : pointer;
+      if (!item.isObject()) {
+        throw new Invalid(
+            at, "a signature is an object {\"task\", \"args\", \"kwargs\", \"queue\"}");
+      }
+      for (String name : item.propertyNames()) {
+        if (!SIGNATURE_FIELDS.contains(name)) {
+          throw new Invalid(at + "/" + name, "unknown field '" + name + "' in a signature");
+        }
+      }
+      JsonNode task = item.get("task");
+      if (task == null || !task.isString() || !TASK_NAME.matcher(task.stringValue()).matches()) {
+        throw new Invalid(at + "/task", "a signature needs a task name");
+      }
+      JsonNode args = present(item, "args");
+      JsonNode kwargs = present(item, "kwargs");
+      if (args != null && !args.isArray()) {
+        throw new Invalid(at + "/args", "field 'args' must be a JSON array");
+      }
+      if (kwargs != null && !kwargs.isObject()) {
+        throw new Invalid(at + "/kwargs", "field 'kwargs' must be a JSON object");
+      }
+      JsonNode queue = present(item, "queue");
+      out.add(
+          new Signature(
+              task.stringValue(),
+              (ArrayNode) args,
+              (ObjectNode) kwargs,
+              queue == null ? null : queue(queue),
+              item.path("immutable").asBoolean(false)));
+    }
+    return out;
+  }
+
   private static Double limit(JsonNode value, String pointer, String field) throws Invalid {
     if (value == null) {
       return null;
@@ -208,6 +263,8 @@ record TaskSubmission(
     if (maxRetries != null) {
       message.header("max_retries", maxRetries);
     }
+    link.forEach(message::link);
+    linkError.forEach(message::linkError);
     return message.build();
   }
 }

@@ -63,6 +63,28 @@ class TaskSubmissionTest {
   }
 
   @Test
+  void linkAndLinkErrorBecomeCelerySignaturesInTheEmbed() throws Exception {
+    TaskSubmission s =
+        TaskSubmission.parse(
+            "{\"task\": \"demo.add\", \"args\": [1, 2], \"link\": {\"task\": \"demo.echo\"},"
+                + " \"linkError\": [{\"task\": \"demo.noop\", \"immutable\": true, \"queue\": \"errors\"}]}");
+
+    var embed = s.toMessage().embed();
+    assertEquals("demo.echo", embed.at("/callbacks/0/task").asString());
+    assertEquals("errors", embed.at("/errbacks/0/options/queue").asString());
+    assertEquals(true, embed.at("/errbacks/0/immutable").asBoolean());
+  }
+
+  @Test
+  void badSignaturesAreRefusedWithPointers() {
+    assertProblem("{\"task\": \"t\", \"link\": \"demo.echo\"}", "/link");
+    assertProblem("{\"task\": \"t\", \"link\": [{\"args\": []}]}", "/link/0/task");
+    assertProblem(
+        "{\"task\": \"t\", \"linkError\": {\"task\": \"x\", \"countdown\": 1}}",
+        "/linkError/countdown");
+  }
+
+  @Test
   void unknownFieldIsRefusedWithAPointerToIt() {
     assertProblem("{\"task\": \"demo.add\", \"countdwn\": 5}", "/countdwn");
   }
