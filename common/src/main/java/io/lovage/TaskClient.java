@@ -12,8 +12,10 @@ import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
+import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
+import io.lovage.result.TaskRecord;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,6 +59,8 @@ public final class TaskClient implements AutoCloseable {
   private final Set<String> declared = ConcurrentHashMap.newKeySet();
   private final Map<String, TaskFuture> waiting = new ConcurrentHashMap<>();
   private String replyQueue;
+  private EventStreamResultStore records;
+  private final Map<String, java.util.List<TaskFuture>> recordWaiting = new ConcurrentHashMap<>();
   private Subscription replies;
 
   public TaskClient(Broker broker, String origin) {
@@ -201,11 +205,71 @@ public final class TaskClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Pool.map: submits {@code task} once per item (the item as its one argument) and answers their
+   * futures, in order. {@code TaskFuture.allOf(client.map("resize", images))} waits for all.
+   */
+  public java.util.List<TaskFuture> map(String task, Iterable<?> items, String queue) {
+    java.util.List<TaskFuture> futures = new java.util.ArrayList<>();
+    for (Object item : items) {
+      futures.add(submit(TaskMessage.builder(task).args(item).build(), queue));
+    }
+    return futures;
+  }
+
+  /**
+   * A future for any task by id, also one sent by another process or before a restart: it completes
+   * from the durable record of task events (the stream {@code lovage.events}) when the task reaches
+   * SUCCESS, FAILURE or REVOKED. The first call starts reading that stream.
+   */
+  public TaskFuture future(String taskId) {
+    EventStreamResultStore store = records();
+    TaskFuture future = new TaskFuture(taskId);
+    recordWaiting
+        .computeIfAbsent(taskId, id -> new java.util.concurrent.CopyOnWriteArrayList<>())
+        .add(future);
+    future.whenComplete((r, e) -> recordWaiting.remove(taskId));
+    store.find(taskId).ifPresent(this::completeFromRecord);
+    return future;
+  }
+
+  private synchronized EventStreamResultStore records() {
+    if (records == null) {
+      records = new EventStreamResultStore(EventStreamResultStore.DEFAULT_MAX_TASKS);
+      records.onChange(this::completeFromRecord);
+      records.follow(broker);
+    }
+    return records;
+  }
+
+  private void completeFromRecord(TaskRecord record) {
+    java.util.List<TaskFuture> futures = recordWaiting.get(record.id());
+    if (futures == null || !record.state().isFinal()) {
+      return;
+    }
+    for (TaskFuture future : futures) {
+      if (record.state() == TaskState.SUCCESS) {
+        future.complete(record.result());
+      } else {
+        TaskError error = record.error();
+        future.completeExceptionally(
+            new TaskFailedException(
+                record.id(),
+                error == null ? record.state().name() : error.type(),
+                error == null ? "" : String.valueOf(error.message()),
+                error == null ? null : error.traceback()));
+      }
+    }
+  }
+
   /** Stops listening for replies; futures not completed by then stay incomplete. */
   @Override
   public synchronized void close() {
     if (replies != null) {
       replies.close();
+    }
+    if (records != null) {
+      records.close();
     }
   }
 }

@@ -45,6 +45,16 @@ public final class TaskFuture extends CompletableFuture<JsonNode> {
     return this;
   }
 
+  /**
+   * Completes when all of them have, with their results in order, or exceptionally with the first
+   * failure; like {@code concurrent.futures.wait} or Celery's group result.
+   */
+  public static CompletableFuture<java.util.List<JsonNode>> allOf(
+      java.util.List<TaskFuture> futures) {
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+        .thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
+  }
+
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {
     return new CompletableFuture<>();

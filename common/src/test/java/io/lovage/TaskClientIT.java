@@ -41,6 +41,8 @@ class TaskClientIT {
               })
           .register("it.count", call -> runs.incrementAndGet())
           .register(
+              "it.square", call -> call.arg(0, "x", long.class) * call.arg(0, "x", long.class))
+          .register(
               "it.flaky",
               call -> {
                 starts.add(Instant.now());
@@ -82,6 +84,43 @@ class TaskClientIT {
     assertEquals(42L, future.get(WAIT, long.class));
     Await.until(WAIT, "the callback", () -> callbacks.get() == 1);
     assertEquals(1, callbacks.get());
+  }
+
+  @Test
+  void mapRunsATaskOverItemsAndAllOfGathersTheResultsInOrder() throws Exception {
+    List<TaskFuture> futures =
+        client.map("it.square", List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), queue);
+
+    List<Long> squares =
+        TaskFuture.allOf(futures)
+            .get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+            .stream()
+            .map(tools.jackson.databind.JsonNode::asLong)
+            .toList();
+
+    assertEquals(List.of(1L, 4L, 9L, 16L, 25L, 36L, 49L, 64L, 81L, 100L), squares);
+  }
+
+  @Test
+  void futureByIdCompletesFromTheDurableRecordForATaskAnotherClientSent() throws Exception {
+    String done = client.send(TaskMessage.builder("it.add").args(1, 1).build(), queue).join().id();
+    TaskFuture first = client.submit(TaskMessage.builder("it.add").args(0, 0).build(), queue);
+    first.get(WAIT, long.class);
+
+    try (TaskClient other = new TaskClient(broker, "another-process")) {
+      String later =
+          client.send(TaskMessage.builder("it.add").args(2, 2).build(), queue).join().id();
+      String failing =
+          client.send(TaskMessage.builder("it.fail").args("x").build(), queue).join().id();
+
+      assertEquals(2L, other.future(done).get(WAIT, long.class), "a task finished before the call");
+      assertEquals(
+          4L, other.future(later).get(WAIT, long.class), "a task finishing after the call");
+      ExecutionException e =
+          assertThrows(
+              ExecutionException.class, () -> other.future(failing).get(WAIT, Object.class));
+      assertEquals("IllegalArgumentException", ((TaskFailedException) e.getCause()).type());
+    }
   }
 
   @Test

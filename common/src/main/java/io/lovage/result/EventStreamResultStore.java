@@ -40,6 +40,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   private final java.util.SequencedMap<String, TaskRecord> index;
   private Subscription subscription;
+  private final java.util.List<java.util.function.Consumer<TaskRecord>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public EventStreamResultStore(int maxTasks) {
     this.index =
@@ -126,10 +128,18 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     if (id == null || type.isEmpty()) {
       return;
     }
+    TaskRecord updated;
     synchronized (this) {
       TaskRecord current = index.get(id);
-      index.put(id, next(current == null ? TaskRecord.unknown(id) : current, type.get(), event));
+      updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
+      index.put(id, updated);
     }
+    listeners.forEach(listener -> listener.accept(updated));
+  }
+
+  /** Called with every record that an event changed, after the change. */
+  public void onChange(java.util.function.Consumer<TaskRecord> listener) {
+    listeners.add(listener);
   }
 
   static TaskRecord next(TaskRecord r, TaskEvent type, JsonNode e) {
