@@ -10,6 +10,7 @@ import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
+import io.lovage.protocol.Json;
 import io.lovage.protocol.MalformedMessageException;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
@@ -205,6 +206,7 @@ public final class Worker implements AutoCloseable {
         message.task(),
         outcome.runtime());
     running.remove(message.id());
+    outcome = limitResultSize(outcome);
     if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
@@ -220,6 +222,26 @@ public final class Worker implements AutoCloseable {
       case Outcome.Failure f -> fail(delivery, message, f);
       case Outcome.Abandoned a -> abandon(delivery, message);
     };
+  }
+
+  private Outcome limitResultSize(Outcome outcome) {
+    if (outcome instanceof Outcome.Success s) {
+      int size = Json.MAPPER.writeValueAsBytes(s.result()).length;
+      if (size > WorkerSettings.RESULT_MAX_BYTES) {
+        return new Outcome.Failure(
+            new TaskError(
+                "ResultTooLarge",
+                null,
+                "result of "
+                    + size
+                    + " bytes is above the limit of "
+                    + WorkerSettings.RESULT_MAX_BYTES
+                    + " bytes",
+                null),
+            s.runtime());
+      }
+    }
+    return outcome;
   }
 
   /** On the task's own thread, just before it runs. */

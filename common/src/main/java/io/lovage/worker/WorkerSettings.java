@@ -33,6 +33,12 @@ public record WorkerSettings(
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
+  /**
+   * The largest result a task may return, as JSON: a larger one makes the task a FAILURE with
+   * {@code ResultTooLarge} (results travel in events and replies, and are kept in every producer).
+   */
+  public static final int RESULT_MAX_BYTES = 1 << 20;
+
   /** A queue and its weight: {@code high:3,default:1} gives high three quarters of the prefetch. */
   public record WeightedQueue(String name, int weight) {
     public WeightedQueue {

@@ -42,6 +42,7 @@ class WorkerTest {
                 throw new IllegalStateException(call.arg(0, "message", String.class));
               })
           .register("wait", call -> release.await(10, TimeUnit.SECONDS))
+          .register("huge", call -> "x".repeat(WorkerSettings.RESULT_MAX_BYTES + 1))
           .register(
               "flaky",
               call -> {
@@ -146,6 +147,16 @@ class WorkerTest {
 
     assertEquals("ok after 3", record.result().asString());
     assertEquals(2, record.retries());
+  }
+
+  @Test
+  void resultAboveTheSizeLimitMakesTheTaskAFailureThatSaysSo() {
+    TaskMessage sent = client.send(TaskMessage.builder("huge").build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals("ResultTooLarge", record.error().type());
+    assertTrue(record.error().message().contains("above the limit"), record.error().message());
   }
 
   @Test
