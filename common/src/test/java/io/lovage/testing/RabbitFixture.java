@@ -6,6 +6,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.RabbitBroker;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.rabbitmq.RabbitMQContainer;
@@ -18,6 +19,7 @@ import org.testcontainers.rabbitmq.RabbitMQContainer;
 public final class RabbitFixture {
   public static final String IMAGE = "rabbitmq:4.1-management";
   private static String uri;
+  private static RabbitMQContainer container;
 
   private RabbitFixture() {}
 
@@ -29,7 +31,7 @@ public final class RabbitFixture {
     if (fromEnv != null && !fromEnv.isBlank()) {
       uri = fromEnv;
     } else if (dockerAvailable()) {
-      RabbitMQContainer container = new RabbitMQContainer(IMAGE);
+      container = new RabbitMQContainer(IMAGE);
       container.start();
       uri = container.getAmqpUrl();
     } else {
@@ -49,6 +51,37 @@ public final class RabbitFixture {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException e) {
       return false;
+    }
+  }
+
+  /**
+   * Stops and starts the broker's RabbitMQ application ({@code rabbitmqctl stop_app}, {@code
+   * start_app}): queues and streams survive, every connection is cut.
+   */
+  public static synchronized void restartBroker() {
+    uri();
+    try {
+      if (container != null) {
+        container.execInContainer("rabbitmqctl", "stop_app");
+        container.execInContainer("rabbitmqctl", "start_app");
+        container.execInContainer("rabbitmqctl", "await_startup");
+        return;
+      }
+      for (String step : List.of("stop_app", "start_app", "await_startup")) {
+        Process p = new ProcessBuilder("rabbitmqctl", step).inheritIO().start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+          throw new IllegalStateException("rabbitmqctl " + step + " failed");
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(
+          "restarting the broker needs rabbitmqctl on this machine (the broker of RABBITMQ_URI must"
+              + " be local) or a Testcontainers broker: "
+              + e.getMessage(),
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 
