@@ -41,20 +41,31 @@ final class AppProcess implements AutoCloseable {
   static AppProcess worker(String queue, Map<String, String> settings) {
     Map<String, String> env = new java.util.HashMap<>(settings);
     env.put("LOVAGE_QUEUES", queue);
+    return start("lovage.worker.jar", "worker", env, List.of()).awaitHealthy();
+  }
+
+  /**
+   * A worker not waited for: it may take a task and die before it ever answers /health (a task that
+   * crashes its JVM).
+   */
+  static AppProcess workerNotAwaited(String queue, Map<String, String> settings) {
+    Map<String, String> env = new java.util.HashMap<>(settings);
+    env.put("LOVAGE_QUEUES", queue);
     return start("lovage.worker.jar", "worker", env, List.of());
   }
 
   /** A worker with a jar of the user's own tasks on its classpath, as /app/tasks/ in the image. */
   static AppProcess workerWithTasks(String queue, String tasksJar) {
     return start(
-        "lovage.worker.jar",
-        "worker",
-        Map.of("LOVAGE_QUEUES", queue),
-        List.of(tasksJar, "io.lovage.worker.app.WorkerApplication"));
+            "lovage.worker.jar",
+            "worker",
+            Map.of("LOVAGE_QUEUES", queue),
+            List.of(tasksJar, "io.lovage.worker.app.WorkerApplication"))
+        .awaitHealthy();
   }
 
   static AppProcess producer() {
-    return start("lovage.producer.jar", "producer", Map.of(), List.of());
+    return start("lovage.producer.jar", "producer", Map.of(), List.of()).awaitHealthy();
   }
 
   /**
@@ -89,14 +100,13 @@ final class AppProcess implements AutoCloseable {
       builder.environment().putAll(env);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       AppProcess app = new AppProcess(builder.start(), port, log);
-      app.awaitHealthy();
       return app;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + kind, e);
     }
   }
 
-  private void awaitHealthy() {
+  private AppProcess awaitHealthy() {
     Await.until(
         STARTUP,
         "process on port " + port + " to be healthy (log: " + log + ")",
@@ -111,6 +121,7 @@ final class AppProcess implements AutoCloseable {
             return false;
           }
         });
+    return this;
   }
 
   HttpResponse<String> get(String path) throws IOException {

@@ -56,7 +56,7 @@ class FailuresIT {
     int workersKilled = 0;
     while (!state(poison).map(t -> t.get("state").asString()).orElse("").equals("FAILURE")) {
       // Prefetch 1: the poison task does not take the other task down with it.
-      AppProcess worker = AppProcess.worker(queue, Map.of("LOVAGE_PREFETCH", "1"));
+      AppProcess worker = AppProcess.workerNotAwaited(queue, Map.of("LOVAGE_PREFETCH", "1"));
       workers.add(worker);
       Await.until(
           WAIT,
