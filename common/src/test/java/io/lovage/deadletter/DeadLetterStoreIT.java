@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lovage.TaskClient;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.protocol.TaskMessage;
-import io.lovage.result.EventStreamResultStore;
 import io.lovage.testing.Await;
-import io.lovage.testing.RabbitFixture;
-import io.lovage.worker.Worker;
-import io.lovage.worker.WorkerSettings;
+import io.lovage.testing.LiveQueue;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,51 +26,43 @@ import org.junit.jupiter.api.Test;
 class DeadLetterStoreIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private final String queue = RabbitFixture.uniqueQueue("dead");
-  private final RabbitBroker broker = RabbitFixture.connect("DeadLetterStoreIT");
+  private final LiveQueue queue = new LiveQueue("dead");
+  private final RabbitBroker broker = queue.broker;
   private final AtomicBoolean broken = new AtomicBoolean(true);
-  private final Worker worker =
-      new Worker(
-          broker,
-          TaskRegistry.builder()
-              .register(
-                  "it.fragile",
-                  call -> {
-                    if (broken.get()) {
-                      throw new IllegalStateException("dependency down");
-                    }
-                    return "fixed";
-                  })
-              .build(),
-          WorkerSettings.of(List.of(queue), 2));
-  private final TaskClient client = new TaskClient(broker, "DeadLetterStoreIT");
-  private final EventStreamResultStore results = new EventStreamResultStore(100_000);
+  private final TaskRegistry tasks =
+      TaskRegistry.builder()
+          .register(
+              "it.fragile",
+              call -> {
+                if (broken.get()) {
+                  throw new IllegalStateException("dependency down");
+                }
+                return "fixed";
+              })
+          .build();
   private final DeadLetterStore deadLetters =
       new DeadLetterStore(broker, "test", Clock.systemUTC());
 
   DeadLetterStoreIT() {
-    worker.start();
-    results.follow(broker);
+    queue.startWorker(tasks, 2);
   }
 
   @AfterEach
   void stop() {
-    worker.close();
-    results.close();
-    broker.close();
-    RabbitFixture.deleteTaskQueue(queue);
+    queue.close();
   }
 
   @Test
   void failedTaskIsListedWithItsReasonAndReplayRunsItAgainUnderTheSameId() {
-    String id = client.send(TaskMessage.builder("it.fragile").build(), queue).join().id();
+    String id =
+        queue.client.send(TaskMessage.builder("it.fragile").build(), queue.name).join().id();
     awaitState(id, TaskState.FAILURE);
 
     DeadLetter dead =
         Await.until(
             WAIT,
             "a dead letter",
-            () -> deadLetters.list(queue, 0, 10).deadLetters().stream().findFirst());
+            () -> deadLetters.list(queue.name, 0, 10).deadLetters().stream().findFirst());
     assertEquals(id, dead.taskId());
     assertEquals("it.fragile", dead.task());
     assertEquals("IllegalStateException", dead.exceptionType());
@@ -88,7 +76,9 @@ class DeadLetterStoreIT {
 
     assertEquals("fixed", awaitState(id, TaskState.SUCCESS).result().asString());
     assertEquals(
-        List.of(), deadLetters.list(queue, 0, 10).deadLetters(), "a replayed dead letter is gone");
+        List.of(),
+        deadLetters.list(queue.name, 0, 10).deadLetters(),
+        "a replayed dead letter is gone");
     assertThrows(DeadLetterStore.NotFoundException.class, () -> deadLetters.replay(dead.id()));
   }
 
@@ -98,7 +88,7 @@ class DeadLetterStoreIT {
       broker
           .publish(
               LovageTopology.TASK_EXCHANGE,
-              queue,
+              queue.name,
               Message.json(body.getBytes(StandardCharsets.UTF_8), Map.of()))
           .join();
     }
@@ -107,7 +97,7 @@ class DeadLetterStoreIT {
             WAIT,
             "three dead letters",
             () -> {
-              List<DeadLetter> found = deadLetters.list(queue, 0, 10).deadLetters();
+              List<DeadLetter> found = deadLetters.list(queue.name, 0, 10).deadLetters();
               return found.size() == 3 ? java.util.Optional.of(found) : java.util.Optional.empty();
             });
     assertTrue(all.get(0).reason().startsWith("body is not valid JSON"), all.get(0).reason());
@@ -117,12 +107,12 @@ class DeadLetterStoreIT {
 
     assertEquals(
         List.of(all.get(0).id(), all.get(2).id()),
-        deadLetters.list(queue, 0, 10).deadLetters().stream().map(DeadLetter::id).toList());
-    DeadLetterStore.Page first = deadLetters.list(queue, 0, 1);
+        deadLetters.list(queue.name, 0, 10).deadLetters().stream().map(DeadLetter::id).toList());
+    DeadLetterStore.Page first = deadLetters.list(queue.name, 0, 1);
     assertEquals(1, first.deadLetters().size());
     assertEquals(
         List.of(all.get(2).id()),
-        deadLetters.list(queue, first.next(), 1).deadLetters().stream()
+        deadLetters.list(queue.name, first.next(), 1).deadLetters().stream()
             .map(DeadLetter::id)
             .toList());
     assertThrows(
@@ -132,13 +122,14 @@ class DeadLetterStoreIT {
 
   @Test
   void unknownTaskGoesToTheDeadLetterQueueOnItsFirstDelivery() {
-    String id = client.send(TaskMessage.builder("it.no-such-task").build(), queue).join().id();
+    String id =
+        queue.client.send(TaskMessage.builder("it.no-such-task").build(), queue.name).join().id();
 
     DeadLetter dead =
         Await.until(
             WAIT,
             "a dead letter",
-            () -> deadLetters.list(queue, 0, 10).deadLetters().stream().findFirst());
+            () -> deadLetters.list(queue.name, 0, 10).deadLetters().stream().findFirst());
 
     assertEquals(id, dead.taskId());
     assertEquals("unknown task 'it.no-such-task'", dead.reason());
@@ -149,14 +140,14 @@ class DeadLetterStoreIT {
   @Test
   void messageRabbitMqDeadLettersIsMovedIntoTheDeadLetterQueueWithRabbitMqsReason() {
     Map<String, Object> death =
-        Map.of("reason", "delivery_limit", "queue", queue, "count", 10L, "exchange", "celery");
+        Map.of("reason", "delivery_limit", "queue", queue.name, "count", 10L, "exchange", "celery");
     Map<String, Object> headers =
         Map.of("task", "it.fragile", "id", "t-1", "x-death", List.of(death));
     // As RabbitMQ dead-letters a message of the task queue: to its dead-letter exchange.
     broker
         .publish(
             LovageTopology.DEAD_LETTER_EXCHANGE,
-            queue,
+            queue.name,
             Message.json("[[], {}, {}]".getBytes(StandardCharsets.UTF_8), headers))
         .join();
 
@@ -164,16 +155,13 @@ class DeadLetterStoreIT {
         Await.until(
             WAIT,
             "the moved dead letter",
-            () -> deadLetters.list(queue, 0, 10).deadLetters().stream().findFirst());
+            () -> deadLetters.list(queue.name, 0, 10).deadLetters().stream().findFirst());
 
     assertEquals("t-1", dead.taskId());
     assertTrue(dead.reason().contains("delivery_limit"), dead.reason());
   }
 
   private io.lovage.result.TaskRecord awaitState(String id, TaskState state) {
-    return Await.until(
-        WAIT,
-        "task " + id + " in state " + state,
-        () -> results.find(id).filter(r -> r.state() == state));
+    return queue.awaitState(id, state);
   }
 }

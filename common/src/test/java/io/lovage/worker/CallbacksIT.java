@@ -3,15 +3,12 @@ package io.lovage.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lovage.Signature;
-import io.lovage.TaskClient;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
-import io.lovage.broker.RabbitBroker;
 import io.lovage.protocol.TaskMessage;
-import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskRecord;
 import io.lovage.testing.Await;
-import io.lovage.testing.RabbitFixture;
+import io.lovage.testing.LiveQueue;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,8 +19,7 @@ import org.junit.jupiter.api.Test;
 class CallbacksIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private final String queue = RabbitFixture.uniqueQueue("links");
-  private final RabbitBroker broker = RabbitFixture.connect("CallbacksIT");
+  private final LiveQueue queue = new LiveQueue("links");
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private final TaskRegistry tasks =
       TaskRegistry.builder()
@@ -41,41 +37,35 @@ class CallbacksIT {
                 return null;
               })
           .build();
-  private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(queue), 4));
-  private final TaskClient client = new TaskClient(broker, "CallbacksIT");
-  private final EventStreamResultStore results = new EventStreamResultStore(100_000);
 
   CallbacksIT() {
-    worker.start();
-    results.follow(broker);
+    queue.startWorker(tasks, 4);
   }
 
   @AfterEach
   void stop() {
-    worker.close();
-    results.close();
-    broker.close();
-    RabbitFixture.deleteTaskQueue(queue);
+    queue.close();
   }
 
   @Test
   void linkRunsOnceWithTheResultAndLinkErrorDoesNotRun() {
     TaskMessage parent =
-        client
+        queue
+            .client
             .send(
                 TaskMessage.builder("it.add")
                     .args(2, 3)
                     .link(Signature.of("it.record", "extra"))
                     .linkError(Signature.of("it.record", "error"))
                     .build(),
-                queue)
+                queue.name)
             .join();
     awaitState(parent.id(), TaskState.SUCCESS);
 
     Await.until(WAIT, "the callback", () -> !calls.isEmpty());
     // A marker after the callback: once it ran, no second callback can be pending before it.
     awaitState(
-        client.send(TaskMessage.builder("it.add").args(0, 0).build(), queue).join().id(),
+        queue.client.send(TaskMessage.builder("it.add").args(0, 0).build(), queue.name).join().id(),
         TaskState.SUCCESS);
     assertEquals(List.of("it.record[5,\"extra\"] parent=" + parent.id()), calls);
   }
@@ -83,20 +73,21 @@ class CallbacksIT {
   @Test
   void linkErrorRunsOnceWithTheTaskIdAndLinkDoesNotRun() {
     TaskMessage parent =
-        client
+        queue
+            .client
             .send(
                 TaskMessage.builder("it.fail")
                     .link(Signature.of("it.record", "ok"))
                     .linkError(Signature.of("it.record", "failed").asImmutable())
                     .linkError(Signature.of("it.record"))
                     .build(),
-                queue)
+                queue.name)
             .join();
     awaitState(parent.id(), TaskState.FAILURE);
 
     Await.until(WAIT, "both errbacks", () -> calls.size() >= 2);
     awaitState(
-        client.send(TaskMessage.builder("it.add").args(0, 0).build(), queue).join().id(),
+        queue.client.send(TaskMessage.builder("it.add").args(0, 0).build(), queue.name).join().id(),
         TaskState.SUCCESS);
     assertEquals(
         java.util.Set.of(
@@ -107,9 +98,6 @@ class CallbacksIT {
   }
 
   private TaskRecord awaitState(String id, TaskState state) {
-    return Await.until(
-        WAIT,
-        "task " + id + " in " + state,
-        () -> results.find(id).filter(r -> r.state() == state));
+    return queue.awaitState(id, state);
   }
 }

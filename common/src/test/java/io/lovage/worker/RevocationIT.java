@@ -3,18 +3,14 @@ package io.lovage.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lovage.TaskClient;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
-import io.lovage.broker.RabbitBroker;
 import io.lovage.protocol.TaskMessage;
-import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskRecord;
 import io.lovage.testing.Await;
-import io.lovage.testing.RabbitFixture;
+import io.lovage.testing.LiveQueue;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,8 +21,7 @@ import org.junit.jupiter.api.Test;
 class RevocationIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private final String queue = RabbitFixture.uniqueQueue("revoke");
-  private final RabbitBroker broker = RabbitFixture.connect("RevocationIT");
+  private final LiveQueue queue = new LiveQueue("revoke");
   private final Set<String> ran = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean interrupted = new AtomicBoolean();
   private final TaskRegistry tasks =
@@ -49,22 +44,11 @@ class RevocationIT {
                 }
               })
           .build();
-  private final TaskClient client = new TaskClient(broker, "RevocationIT");
-  private final EventStreamResultStore results = new EventStreamResultStore(100_000);
   private Worker worker;
-
-  RevocationIT() {
-    results.follow(broker);
-  }
 
   @AfterEach
   void stop() {
-    if (worker != null) {
-      worker.close();
-    }
-    results.close();
-    broker.close();
-    RabbitFixture.deleteTaskQueue(queue);
+    queue.close();
   }
 
   @Test
@@ -72,25 +56,34 @@ class RevocationIT {
     startWorker();
     Instant eta = Instant.now().plusSeconds(2);
     TaskMessage revoked =
-        client.send(TaskMessage.builder("it.mark").args("revoked").eta(eta).build(), queue).join();
-    client.revoke(revoked.id(), false).join();
+        queue
+            .client
+            .send(TaskMessage.builder("it.mark").args("revoked").eta(eta).build(), queue.name)
+            .join();
+    queue.client.revoke(revoked.id(), false).join();
     // Same eta, sent after it: when this one has run, the revoked one has been passed over.
     TaskMessage after =
-        client.send(TaskMessage.builder("it.mark").args("after").eta(eta).build(), queue).join();
+        queue
+            .client
+            .send(TaskMessage.builder("it.mark").args("after").eta(eta).build(), queue.name)
+            .join();
 
     awaitState(after.id(), TaskState.SUCCESS);
 
     assertEquals(Set.of("after"), ran);
-    assertEquals(TaskState.REVOKED, results.find(revoked.id()).orElseThrow().state());
+    assertEquals(TaskState.REVOKED, queue.results.find(revoked.id()).orElseThrow().state());
   }
 
   @Test
   void revokedTaskNeverRunsOnAWorkerThatStartsAfterTheRevocation() {
     TaskMessage revoked =
-        client.send(TaskMessage.builder("it.mark").args("revoked").build(), queue).join();
-    client.revoke(revoked.id(), false).join();
+        queue
+            .client
+            .send(TaskMessage.builder("it.mark").args("revoked").build(), queue.name)
+            .join();
+    queue.client.revoke(revoked.id(), false).join();
     TaskMessage after =
-        client.send(TaskMessage.builder("it.mark").args("after").build(), queue).join();
+        queue.client.send(TaskMessage.builder("it.mark").args("after").build(), queue.name).join();
 
     startWorker();
 
@@ -101,10 +94,11 @@ class RevocationIT {
   @Test
   void revokeWithTerminateInterruptsTheRunningTask() {
     startWorker();
-    TaskMessage running = client.send(TaskMessage.builder("it.long").build(), queue).join();
+    TaskMessage running =
+        queue.client.send(TaskMessage.builder("it.long").build(), queue.name).join();
     awaitState(running.id(), TaskState.STARTED);
 
-    client.revoke(running.id(), true).join();
+    queue.client.revoke(running.id(), true).join();
 
     Await.until(WAIT, "the task to be interrupted", interrupted::get);
     TaskRecord record = awaitState(running.id(), TaskState.REVOKED);
@@ -113,14 +107,10 @@ class RevocationIT {
   }
 
   private void startWorker() {
-    worker = new Worker(broker, tasks, WorkerSettings.of(List.of(queue), 4));
-    worker.start();
+    worker = queue.startWorker(tasks, 4);
   }
 
   private TaskRecord awaitState(String id, TaskState state) {
-    return Await.until(
-        WAIT,
-        "task " + id + " in " + state,
-        () -> results.find(id).filter(r -> r.state() == state));
+    return queue.awaitState(id, state);
   }
 }
