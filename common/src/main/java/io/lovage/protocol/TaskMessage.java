@@ -75,71 +75,40 @@ public record TaskMessage(
 
   /** This message with another {@code origin} header. */
   public TaskMessage withOrigin(String newOrigin) {
-    return new TaskMessage(
-        id,
-        task,
-        args,
-        kwargs,
-        embed,
-        rootId,
-        parentId,
-        group,
-        retries,
-        eta,
-        expires,
-        timeLimit,
-        argsrepr,
-        kwargsrepr,
-        newOrigin,
-        replyTo,
-        priority,
-        extraHeaders);
+    return toBuilder().origin(newOrigin).build();
   }
 
   /** The next try of this task: the same id, {@code retries} one higher, due at {@code eta}. */
   public TaskMessage retried(Instant nextEta) {
-    return new TaskMessage(
-        id,
-        task,
-        args,
-        kwargs,
-        embed,
-        rootId,
-        parentId,
-        group,
-        retries + 1,
-        nextEta,
-        expires,
-        timeLimit,
-        argsrepr,
-        kwargsrepr,
-        origin,
-        replyTo,
-        priority,
-        extraHeaders);
+    return toBuilder().retries(retries + 1).eta(nextEta).build();
   }
 
   /** This message with another {@code reply_to} property. */
   public TaskMessage withReplyTo(String newReplyTo) {
-    return new TaskMessage(
-        id,
-        task,
-        args,
-        kwargs,
-        embed,
-        rootId,
-        parentId,
-        group,
-        retries,
-        eta,
-        expires,
-        timeLimit,
-        argsrepr,
-        kwargsrepr,
-        origin,
-        newReplyTo,
-        priority,
-        extraHeaders);
+    return toBuilder().replyTo(newReplyTo).build();
+  }
+
+  /** A builder holding everything of this message, its reprs included, to change a few fields. */
+  public Builder toBuilder() {
+    Builder b = new Builder(task);
+    b.id = id;
+    b.args = args;
+    b.kwargs = kwargs;
+    b.embed = embed;
+    b.rootId = rootId;
+    b.parentId = parentId;
+    b.group = group;
+    b.retries = retries;
+    b.eta = eta;
+    b.expires = expires;
+    b.timeLimit = timeLimit;
+    b.argsrepr = argsrepr;
+    b.kwargsrepr = kwargsrepr;
+    b.origin = origin;
+    b.replyTo = replyTo;
+    b.priority = priority;
+    b.extraHeaders.putAll(extraHeaders);
+    return b;
   }
 
   public static Builder builder(String task) {
@@ -161,6 +130,8 @@ public record TaskMessage(
     private Instant expires;
     private TimeLimit timeLimit = TimeLimit.NONE;
     private String origin;
+    private String argsrepr;
+    private String kwargsrepr;
     private String replyTo;
     private Integer priority;
     private final Map<String, Object> extraHeaders = new LinkedHashMap<>();
@@ -175,21 +146,25 @@ public record TaskMessage(
     }
 
     public Builder args(Object... values) {
+      this.argsrepr = null;
       this.args = Json.MAPPER.valueToTree(values);
       return this;
     }
 
     public Builder args(ArrayNode args) {
+      this.argsrepr = null;
       this.args = args == null ? Json.MAPPER.createArrayNode() : args;
       return this;
     }
 
     public Builder kwargs(Map<String, ?> values) {
+      this.kwargsrepr = null;
       this.kwargs = Json.MAPPER.valueToTree(values);
       return this;
     }
 
     public Builder kwargs(ObjectNode kwargs) {
+      this.kwargsrepr = null;
       this.kwargs = kwargs == null ? Json.MAPPER.createObjectNode() : kwargs;
       return this;
     }
@@ -210,9 +185,8 @@ public record TaskMessage(
     }
 
     private Builder addTo(String key, io.lovage.Signature signature) {
-      if (embed == null) {
-        embed = defaultEmbed();
-      }
+      // A copy: the embed may be shared with the message this builder came from.
+      embed = embed == null ? defaultEmbed() : embed.deepCopy();
       if (!embed.path(key).isArray()) {
         embed.putArray(key);
       }
@@ -289,8 +263,8 @@ public record TaskMessage(
           eta,
           expires,
           timeLimit,
-          PythonRepr.of(args),
-          PythonRepr.of(kwargs),
+          argsrepr == null ? PythonRepr.of(args) : argsrepr,
+          kwargsrepr == null ? PythonRepr.of(kwargs) : kwargsrepr,
           origin,
           replyTo,
           priority,
