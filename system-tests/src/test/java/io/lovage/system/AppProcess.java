@@ -1,5 +1,6 @@
 package io.lovage.system;
 
+import io.lovage.protocol.Json;
 import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
 import java.io.File;
@@ -15,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
 
 /**
  * One of Lovage's jars running as its own JVM process, as a user runs it: {@code java -jar}, the
@@ -22,6 +25,9 @@ import java.util.Map;
  */
 final class AppProcess implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(60);
+  private static final Duration TASK_WAIT = Duration.ofSeconds(60);
+  private static final java.util.Set<String> FINAL =
+      java.util.Set.of("SUCCESS", "FAILURE", "REJECTED", "REVOKED");
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private final Process process;
@@ -134,6 +140,44 @@ final class AppProcess implements AutoCloseable {
             .header("Content-Type", contentType)
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build());
+  }
+
+  /** POST /tasks with this JSON; asserts 202 Accepted and answers the task's id. */
+  String submitTask(String json) throws IOException {
+    HttpResponse<String> accepted = post("/tasks", "application/json", json);
+    if (accepted.statusCode() != 202) {
+      throw new AssertionError(
+          "expected 202, got " + accepted.statusCode() + ": " + accepted.body());
+    }
+    return Json.MAPPER.readTree(accepted.body()).get("id").asString();
+  }
+
+  /** What GET /tasks/{id} says, when the task is known. */
+  Optional<JsonNode> task(String id) {
+    try {
+      HttpResponse<String> response = get("/tasks/" + id);
+      return response.statusCode() == 200
+          ? Optional.of(Json.MAPPER.readTree(response.body()))
+          : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Waits until the task is in {@code state} and answers what GET /tasks/{id} said. */
+  JsonNode awaitState(String id, String state) {
+    return Await.until(
+        TASK_WAIT,
+        "task " + id + " in state " + state,
+        () -> task(id).filter(t -> state.equals(t.get("state").asString())));
+  }
+
+  /** Waits until the task has finished: SUCCESS, FAILURE, REJECTED or REVOKED. */
+  JsonNode awaitFinal(String id) {
+    return Await.until(
+        TASK_WAIT,
+        "task " + id + " to finish",
+        () -> task(id).filter(t -> FINAL.contains(t.get("state").asString())));
   }
 
   HttpResponse<String> delete(String path) throws IOException {

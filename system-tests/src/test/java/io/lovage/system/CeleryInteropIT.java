@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
@@ -146,12 +145,12 @@ class CeleryInteropIT {
       assertEquals(202, bad.statusCode(), bad.body());
 
       JsonNode success =
-          awaitState(producer, Json.MAPPER.readTree(ok.body()).get("id").asString(), "SUCCESS");
+          producer.awaitState(Json.MAPPER.readTree(ok.body()).get("id").asString(), "SUCCESS");
       assertEquals(5, success.get("result").asInt(), success.toString());
       assertTrue(success.get("worker").asString().startsWith("py-"), success.toString());
 
       JsonNode failure =
-          awaitState(producer, Json.MAPPER.readTree(bad.body()).get("id").asString(), "FAILURE");
+          producer.awaitState(Json.MAPPER.readTree(bad.body()).get("id").asString(), "FAILURE");
       assertEquals("ValueError", failure.at("/error/type").asString(), failure.toString());
       assertTrue(
           failure.at("/error/traceback").asString().contains("ValueError: boom"),
@@ -159,20 +158,5 @@ class CeleryInteropIT {
     } finally {
       RabbitFixture.deleteTaskQueue(queue);
     }
-  }
-
-  private static JsonNode awaitState(AppProcess producer, String id, String state) {
-    return Await.until(
-        WAIT,
-        "task " + id + " in state " + state,
-        () -> {
-          try {
-            HttpResponse<String> r = producer.get("/tasks/" + id);
-            JsonNode json = r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
-            return Optional.ofNullable(json).filter(j -> state.equals(j.get("state").asString()));
-          } catch (IOException e) {
-            return Optional.empty();
-          }
-        });
   }
 }

@@ -48,13 +48,18 @@ class FailuresIT {
   @Test
   void poisonTaskThatKillsItsWorkerEveryTimeEndsInTheDeadLetterQueueAndTheOthersComplete()
       throws IOException {
-    String poison = submit("{\"task\": \"demo.crash\", \"queue\": \"" + queue + "\"}");
+    String poison = producer.submitTask("{\"task\": \"demo.crash\", \"queue\": \"" + queue + "\"}");
     String healthy =
-        submit("{\"task\": \"demo.add\", \"args\": [1, 2], \"queue\": \"" + queue + "\"}");
+        producer.submitTask(
+            "{\"task\": \"demo.add\", \"args\": [1, 2], \"queue\": \"" + queue + "\"}");
 
     // Each worker takes the poison task first and dies; the next one gets it redelivered.
     int workersKilled = 0;
-    while (!state(poison).map(t -> t.get("state").asString()).orElse("").equals("FAILURE")) {
+    while (!producer
+        .task(poison)
+        .map(t -> t.get("state").asString())
+        .orElse("")
+        .equals("FAILURE")) {
       // Prefetch 1: the poison task does not take the other task down with it.
       AppProcess worker = AppProcess.workerNotAwaited(queue, Map.of("LOVAGE_PREFETCH", "1"));
       workers.add(worker);
@@ -69,9 +74,9 @@ class FailuresIT {
     }
 
     assertEquals(5, workersKilled, "dead-lettered on its sixth delivery");
-    JsonNode failed = state(poison).orElseThrow();
+    JsonNode failed = producer.task(poison).orElseThrow();
     assertEquals("WorkerLostError", failed.at("/error/type").asString(), failed.toString());
-    assertEquals("SUCCESS", awaitFinal(healthy).get("state").asString());
+    assertEquals("SUCCESS", producer.awaitFinal(healthy).get("state").asString());
     JsonNode dead = deadLetters().get("deadLetters").get(0);
     assertEquals(poison, dead.get("taskId").asString());
     assertTrue(dead.get("reason").asString().contains("delivered 6 times"), dead.toString());
@@ -82,9 +87,11 @@ class FailuresIT {
     workers.add(AppProcess.worker(queue, 2));
     Instant before = Instant.now();
 
-    String id = submit("{\"task\": \"demo.noop\", \"countdown\": 2, \"queue\": \"" + queue + "\"}");
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.noop\", \"countdown\": 2, \"queue\": \"" + queue + "\"}");
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = producer.awaitFinal(id);
     assertEquals("SUCCESS", done.get("state").asString());
     Instant started = Instant.parse(done.get("started").asString());
     assertFalse(
@@ -96,8 +103,9 @@ class FailuresIT {
   void failedTaskIsListedOverRestAndReplayRunsItAgainAndDeleteRemovesIt() throws IOException {
     workers.add(AppProcess.worker(queue, 2));
     String id =
-        submit("{\"task\": \"demo.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}");
-    String finishedFirst = awaitFinal(id).get("finished").asString();
+        producer.submitTask(
+            "{\"task\": \"demo.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}");
+    String finishedFirst = producer.awaitFinal(id).get("finished").asString();
 
     JsonNode dead = Await.until(WAIT, "a dead letter", () -> firstDeadLetter());
     assertEquals(id, dead.get("taskId").asString());
@@ -114,7 +122,8 @@ class FailuresIT {
             WAIT,
             "the replayed task to fail again",
             () ->
-                state(id)
+                producer
+                    .task(id)
                     .filter(
                         t ->
                             "FAILURE".equals(t.get("state").asString())
@@ -133,7 +142,7 @@ class FailuresIT {
   }
 
   private static boolean isFailure(String id) {
-    return state(id).map(t -> "FAILURE".equals(t.get("state").asString())).orElse(false);
+    return producer.task(id).map(t -> "FAILURE".equals(t.get("state").asString())).orElse(false);
   }
 
   private JsonNode deadLetters() throws IOException {
@@ -149,29 +158,5 @@ class FailuresIT {
     } catch (IOException e) {
       return Optional.empty();
     }
-  }
-
-  private static String submit(String json) throws IOException {
-    HttpResponse<String> accepted = producer.post("/tasks", "application/json", json);
-    assertEquals(202, accepted.statusCode(), accepted.body());
-    return Json.MAPPER.readTree(accepted.body()).get("id").asString();
-  }
-
-  private static Optional<JsonNode> state(String id) {
-    try {
-      HttpResponse<String> response = producer.get("/tasks/" + id);
-      return response.statusCode() == 200
-          ? Optional.of(Json.MAPPER.readTree(response.body()))
-          : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-  }
-
-  private static JsonNode awaitFinal(String id) {
-    return Await.until(
-        WAIT,
-        "task " + id + " to finish",
-        () -> state(id).filter(t -> t.get("finished") != null && !t.get("finished").isNull()));
   }
 }

@@ -3,15 +3,12 @@ package io.lovage.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lovage.protocol.Json;
-import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Task states and results live in RabbitMQ: any producer replica reads them, also after the
@@ -42,43 +39,29 @@ class TaskRecordIT {
       id = Json.MAPPER.readTree(accepted.body()).get("id").asString();
 
       assertEquals(
-          42, awaitSuccess(second, id).get("result").asInt(), "read through the second replica");
+          42,
+          second.awaitState(id, "SUCCESS").get("result").asInt(),
+          "read through the second replica");
     }
 
     try (AppProcess restarted = AppProcess.producer()) {
       assertEquals(
-          42, awaitSuccess(restarted, id).get("result").asInt(), "read after a producer restart");
+          42,
+          restarted.awaitState(id, "SUCCESS").get("result").asInt(),
+          "read after a producer restart");
 
       RabbitFixture.restartBroker();
 
       assertEquals(
           42,
-          awaitSuccess(restarted, id).get("result").asInt(),
+          restarted.awaitState(id, "SUCCESS").get("result").asInt(),
           "read by a producer that lived through it");
     }
     try (AppProcess afterBroker = AppProcess.producer()) {
       assertEquals(
-          42, awaitSuccess(afterBroker, id).get("result").asInt(), "read after a broker restart");
+          42,
+          afterBroker.awaitState(id, "SUCCESS").get("result").asInt(),
+          "read after a broker restart");
     }
-  }
-
-  private static JsonNode awaitSuccess(AppProcess producer, String id) {
-    return Await.until(
-        WAIT,
-        "task " + id + " to read SUCCESS",
-        () -> {
-          try {
-            HttpResponse<String> r = producer.get("/tasks/" + id);
-            if (r.statusCode() != 200) {
-              return Optional.empty();
-            }
-            JsonNode task = Json.MAPPER.readTree(r.body());
-            return "SUCCESS".equals(task.get("state").asString())
-                ? Optional.of(task)
-                : Optional.empty();
-          } catch (IOException e) {
-            return Optional.empty();
-          }
-        });
   }
 }

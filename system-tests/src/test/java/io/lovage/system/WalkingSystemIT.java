@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -60,7 +59,7 @@ class WalkingSystemIT {
     assertEquals(
         "/tasks/" + body.get("id").asString(),
         accepted.headers().firstValue("Location").orElseThrow());
-    JsonNode done = awaitFinal(body.get("id").asString());
+    JsonNode done = producer.awaitFinal(body.get("id").asString());
     assertEquals("SUCCESS", done.get("state").asString());
     assertEquals(5, done.get("result").asInt());
     assertEquals("demo.add", done.get("task").asString());
@@ -79,11 +78,10 @@ class WalkingSystemIT {
     startWorker(4);
 
     String id =
-        idOf(
-            submit(
-                "{\"task\": \"demo.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}"));
+        producer.submitTask(
+            ("{\"task\": \"demo.fail\", \"args\": [\"boom\"], \"queue\": \"" + queue + "\"}"));
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = producer.awaitFinal(id);
     assertEquals("FAILURE", done.get("state").asString());
     assertEquals("DemoFailure", done.at("/error/type").asString());
     assertEquals("boom", done.at("/error/message").asString());
@@ -97,13 +95,13 @@ class WalkingSystemIT {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       ids.add(
-          idOf(
-              submit("{\"task\": \"demo.sleep\", \"args\": [0.2], \"queue\": \"" + queue + "\"}")));
+          producer.submitTask(
+              ("{\"task\": \"demo.sleep\", \"args\": [0.2], \"queue\": \"" + queue + "\"}")));
     }
 
     Set<String> ranOn = new HashSet<>();
     for (String id : ids) {
-      JsonNode done = awaitFinal(id);
+      JsonNode done = producer.awaitFinal(id);
       assertEquals("SUCCESS", done.get("state").asString(), done.toString());
       String worker = done.get("worker").asString();
       ranOn.add(
@@ -118,16 +116,17 @@ class WalkingSystemIT {
   void taskOfAKilledWorkerIsRedeliveredAndCompletesOnAnother() throws IOException {
     AppProcess doomed = startWorker(1);
     String id =
-        idOf(submit("{\"task\": \"demo.sleep\", \"args\": [3], \"queue\": \"" + queue + "\"}"));
+        producer.submitTask(
+            ("{\"task\": \"demo.sleep\", \"args\": [3], \"queue\": \"" + queue + "\"}"));
     Await.until(
         WAIT,
         "task started on the first worker",
-        () -> state(id).filter(t -> "STARTED".equals(t.get("state").asString())));
+        () -> producer.task(id).filter(t -> "STARTED".equals(t.get("state").asString())));
 
     doomed.kill();
     AppProcess survivor = startWorker(1);
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = producer.awaitFinal(id);
     assertEquals("SUCCESS", done.get("state").asString());
     assertTrue(
         done.get("worker").asString().startsWith(survivor.workerNamePrefix()), done.toString());
@@ -138,22 +137,22 @@ class WalkingSystemIT {
     startWorker(2);
 
     String id =
-        idOf(
-            submit(
-                "{\"task\": \"demo.progress\", \"args\": [4, 0.3], \"queue\": \"" + queue + "\"}"));
+        producer.submitTask(
+            ("{\"task\": \"demo.progress\", \"args\": [4, 0.3], \"queue\": \"" + queue + "\"}"));
 
     JsonNode midway =
         Await.until(
             WAIT,
             "progress while running",
             () ->
-                state(id)
+                producer
+                    .task(id)
                     .filter(
                         t ->
                             t.get("progress").isObject()
                                 && "STARTED".equals(t.get("state").asString())));
     assertEquals(4, midway.at("/progress/total").asInt());
-    JsonNode done = awaitFinal(id);
+    JsonNode done = producer.awaitFinal(id);
     assertEquals(4, done.at("/progress/done").asInt());
   }
 
@@ -162,25 +161,23 @@ class WalkingSystemIT {
     workers.add(AppProcess.workerWithTasks(queue, System.getProperty("lovage.example.tasks.jar")));
 
     String id =
-        idOf(
-            submit(
-                "{\"task\": \"billing.invoice\", \"queue\": \""
-                    + queue
-                    + "\", \"kwargs\": {\"orderId\": \"o-7\","
-                    + " \"vatRate\": 0.2, \"lines\": [{\"sku\": \"a\", \"quantity\": 2, \"unitPrice\": 10},"
-                    + " {\"sku\": \"b\", \"quantity\": 1, \"unitPrice\": 5}]}}"));
+        producer.submitTask(
+            ("{\"task\": \"billing.invoice\", \"queue\": \""
+                + queue
+                + "\", \"kwargs\": {\"orderId\": \"o-7\","
+                + " \"vatRate\": 0.2, \"lines\": [{\"sku\": \"a\", \"quantity\": 2, \"unitPrice\": 10},"
+                + " {\"sku\": \"b\", \"quantity\": 1, \"unitPrice\": 5}]}}"));
 
-    JsonNode done = awaitFinal(id);
+    JsonNode done = producer.awaitFinal(id);
     assertEquals("SUCCESS", done.get("state").asString(), done.toString());
     assertEquals("o-7", done.at("/result/orderId").asString());
     assertEquals(30.0, done.at("/result/total").asDouble());
     String bad =
-        idOf(
-            submit(
-                "{\"task\": \"billing.checksum\", \"args\": [\"x\", \"many\"], \"queue\": \""
-                    + queue
-                    + "\"}"));
-    JsonNode failed = awaitFinal(bad);
+        producer.submitTask(
+            ("{\"task\": \"billing.checksum\", \"args\": [\"x\", \"many\"], \"queue\": \""
+                + queue
+                + "\"}"));
+    JsonNode failed = producer.awaitFinal(bad);
     assertEquals("TaskArgumentException", failed.at("/error/type").asString());
     assertTrue(failed.at("/error/message").asString().contains("'rounds'"), failed.toString());
   }
@@ -220,33 +217,5 @@ class WalkingSystemIT {
 
   private static HttpResponse<String> submit(String json) throws IOException {
     return producer.post("/tasks", "application/json", json);
-  }
-
-  private static String idOf(HttpResponse<String> accepted) {
-    assertEquals(202, accepted.statusCode(), accepted.body());
-    return Json.MAPPER.readTree(accepted.body()).get("id").asString();
-  }
-
-  private static Optional<JsonNode> state(String id) {
-    try {
-      HttpResponse<String> response = producer.get("/tasks/" + id);
-      return response.statusCode() == 200
-          ? Optional.of(Json.MAPPER.readTree(response.body()))
-          : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-  }
-
-  private static JsonNode awaitFinal(String id) {
-    return Await.until(
-        WAIT,
-        "task " + id + " to finish",
-        () ->
-            state(id)
-                .filter(
-                    t ->
-                        Set.of("SUCCESS", "FAILURE", "REJECTED", "REVOKED")
-                            .contains(t.get("state").asString())));
   }
 }
