@@ -146,10 +146,32 @@ public final class TaskEvents {
     return event;
   }
 
-  private CompletableFuture<Void> send(TaskEvent type, String taskId, ObjectNode fields) {
+  /**
+   * A worker event, Celery's {@code worker-online}, {@code worker-heartbeat} or {@code
+   * worker-offline}: {@code freq} seconds between heartbeats, tasks {@code active} and {@code
+   * processed}. Routing key {@code worker.heartbeat} and so on.
+   */
+  public CompletableFuture<Void> worker(String type, double freq, int active, long processed) {
     ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("type", type.type());
-    event.put("uuid", taskId);
+    event.put("freq", freq);
+    event.put("active", active);
+    event.put("processed", processed);
+    event.put("sw_ident", "lovage");
+    event.put("sw_ver", "0.1.0");
+    event.put("sw_sys", System.getProperty("os.name"));
+    return publish("worker-" + type, null, event);
+  }
+
+  private CompletableFuture<Void> send(TaskEvent type, String taskId, ObjectNode fields) {
+    return publish(type.type(), taskId, fields);
+  }
+
+  private CompletableFuture<Void> publish(String type, String taskId, ObjectNode fields) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("type", type);
+    if (taskId != null) {
+      event.put("uuid", taskId);
+    }
     event.put("hostname", hostname);
     event.put("utcoffset", 0);
     event.put("pid", pid);
@@ -159,7 +181,7 @@ public final class TaskEvents {
     event.setAll(fields);
     Message message =
         Message.json(Json.MAPPER.writeValueAsBytes(event), Map.of("hostname", hostname));
-    return broker.publish(LovageTopology.EVENT_EXCHANGE, type.routingKey(), message);
+    return broker.publish(LovageTopology.EVENT_EXCHANGE, type.replace('-', '.'), message);
   }
 
   private static String quoted(String text) {

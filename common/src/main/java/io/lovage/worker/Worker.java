@@ -61,6 +61,13 @@ public final class Worker implements AutoCloseable {
 
   private static final int DEAD_LETTER_PREFETCH = 10;
 
+  /** How often the worker says it is alive (Celery's default heartbeat frequency). */
+  public static final Duration HEARTBEAT = Duration.ofSeconds(2);
+
+  private final java.util.concurrent.ScheduledExecutorService heartbeat =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("lovage-heartbeat").daemon(true).factory());
+
   /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
@@ -116,6 +123,9 @@ public final class Worker implements AutoCloseable {
   public synchronized void start() {
     broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
     revocations.follow(broker);
+    events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
+    heartbeat.scheduleAtFixedRate(
+        this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
     for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
       String queue = weighted.name();
       subscriptions.add(
@@ -242,6 +252,17 @@ public final class Worker implements AutoCloseable {
       }
     }
     return outcome;
+  }
+
+  private void heartbeat() {
+    Stats stats = stats();
+    events
+        .worker(
+            "heartbeat",
+            HEARTBEAT.toMillis() / 1000.0,
+            stats.active(),
+            stats.succeeded() + stats.failed() + stats.retried())
+        .exceptionally(error -> null);
   }
 
   /** On the task's own thread, just before it runs. */
@@ -516,6 +537,7 @@ public final class Worker implements AutoCloseable {
       return;
     }
     closed = true;
+    heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
     revocations.close();
     pools.close();
@@ -534,6 +556,13 @@ public final class Worker implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     pool.shutdownNow();
+    try {
+      events.worker("offline", HEARTBEAT.toMillis() / 1000.0, 0, 0).get(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.debug("worker-offline not sent error={}", e.toString());
+    }
     log.info("worker stopped name={} stats={}", settings.name(), stats());
   }
 }

@@ -8,6 +8,7 @@ import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.WorkerDirectory;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
@@ -35,6 +36,12 @@ final class ProducerFactory {
         "lovage-producer-" + ProcessHandle.current().pid(),
         QueueType.parse(queueType),
         Clock.systemUTC());
+  }
+
+  @Singleton
+  @Bean(preDestroy = "close")
+  WorkerDirectory workers(Broker broker) {
+    return new WorkerDirectory(Clock.systemUTC()).follow(broker);
   }
 
   @Singleton

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -180,6 +181,35 @@ class WalkingSystemIT {
     JsonNode failed = producer.awaitFinal(bad);
     assertEquals("TaskArgumentException", failed.at("/error/type").asString());
     assertTrue(failed.at("/error/message").asString().contains("'rounds'"), failed.toString());
+  }
+
+  @Test
+  void workersAreListedFromTheirHeartbeatsAndLeaveTheListWhenTheyStop() throws IOException {
+    AppProcess worker = startWorker(2);
+    producer.awaitFinal(
+        producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}"));
+
+    JsonNode listed =
+        Await.until(
+            WAIT,
+            "the worker in GET /workers, having processed a task",
+            () -> workerEntry(worker).filter(w -> w.get("processed").asLong() >= 1));
+    assertEquals("lovage", listed.get("software").asString());
+
+    assertEquals(0, worker.stop(WAIT));
+    Await.until(
+        WAIT, "the stopped worker to leave GET /workers", () -> workerEntry(worker).isEmpty());
+  }
+
+  private static Optional<JsonNode> workerEntry(AppProcess worker) {
+    try {
+      JsonNode list = Json.MAPPER.readTree(producer.get("/workers").body()).get("workers");
+      return list.valueStream()
+          .filter(w -> w.get("hostname").asString().startsWith(worker.workerNamePrefix()))
+          .findFirst();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   @Test
