@@ -25,9 +25,13 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -41,6 +45,7 @@ final class TaskController {
   static final int RETRY_AFTER_SECONDS = 5;
 
   static final int MAX_PAGE = 500;
+  static final int MAX_BATCH = 1_000;
 
   private final TaskClient client;
   private final EventStreamResultStore results;
@@ -78,6 +83,78 @@ final class TaskController {
     return HttpResponse.<String>status(HttpStatus.ACCEPTED)
         .header("Location", "/tasks/" + sent.id())
         .body(Json.MAPPER.writeValueAsString(accepted));
+  }
+
+  /**
+   * {@code POST /tasks/batch}: an array of task bodies. All are checked first (a bad one is a 400
+   * pointing at {@code /<index>/<field>}); then all are sent, and the answer comes once the broker
+   * confirmed every one: 202 with an id per item, in order. If some were not confirmed, 503 lists
+   * which were accepted and which were not, so the client resubmits only those.
+   */
+  @Post(value = "/batch", consumes = MediaType.APPLICATION_JSON)
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> submitBatch(@Body String body) {
+    JsonNode items;
+    try {
+      items = Json.MAPPER.readTree(body == null ? "" : body);
+    } catch (tools.jackson.core.JacksonException e) {
+      return Problem.badRequest(null, "request body is not valid JSON: " + e.getOriginalMessage())
+          .response();
+    }
+    if (items == null || !items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
+      return Problem.badRequest(
+              "", "request body must be a JSON array of 1 to " + MAX_BATCH + " tasks")
+          .response();
+    }
+    List<TaskSubmission> submissions = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        submissions.add(TaskSubmission.parse(Json.MAPPER.writeValueAsString(items.get(i))));
+      } catch (TaskSubmission.Invalid e) {
+        String pointer = e.problem.pointer() == null ? "" : e.problem.pointer();
+        return Problem.badRequest("/" + i + pointer, e.problem.detail()).response();
+      }
+    }
+    List<CompletableFuture<TaskMessage>> sent =
+        submissions.stream().map(sub -> client.send(sub.toMessage(), sub.queue())).toList();
+    ArrayNode accepted = Json.MAPPER.createArrayNode();
+    ArrayNode failed = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < sent.size(); i++) {
+      try {
+        TaskMessage message = sent.get(i).get();
+        results.recordSent(message, submissions.get(i).queue(), clock.instant());
+        ObjectNode item = accepted.addObject();
+        item.put("index", i);
+        item.put("id", message.id());
+        item.put("state", "PENDING");
+      } catch (ExecutionException e) {
+        ObjectNode item = failed.addObject();
+        item.put("index", i);
+        item.put("detail", e.getCause().getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Problem(HttpStatus.SERVICE_UNAVAILABLE, "interrupted", null).response();
+      }
+    }
+    if (failed.isEmpty()) {
+      return HttpResponse.<String>status(HttpStatus.ACCEPTED)
+          .body(Json.MAPPER.writeValueAsString(accepted));
+    }
+    ObjectNode problem =
+        new Problem(
+                HttpStatus.SERVICE_UNAVAILABLE,
+                failed.size()
+                    + " of "
+                    + sent.size()
+                    + " tasks were not confirmed by the broker; resubmit those",
+                null)
+            .body();
+    problem.set("accepted", accepted);
+    problem.set("failed", failed);
+    return HttpResponse.<String>status(HttpStatus.SERVICE_UNAVAILABLE)
+        .contentType(Problem.MEDIA_TYPE)
+        .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS))
+        .body(Json.MAPPER.writeValueAsString(problem));
   }
 
   private MutableHttpResponse<String> brokerTrouble(TaskSubmission submission, Throwable cause) {

@@ -18,7 +18,8 @@ public record Problem(HttpStatus status, String detail, String pointer) {
     return new Problem(HttpStatus.BAD_REQUEST, detail, pointer);
   }
 
-  public String toJson() {
+  /** The problem document, to add extension members to before writing it. */
+  public ObjectNode body() {
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("type", "about:blank");
     body.put("title", status.getReason());
@@ -27,7 +28,11 @@ public record Problem(HttpStatus status, String detail, String pointer) {
     if (pointer != null) {
       body.put("pointer", pointer);
     }
-    return Json.MAPPER.writeValueAsString(body);
+    return body;
+  }
+
+  public String toJson() {
+    return Json.MAPPER.writeValueAsString(body());
   }
 
   public MutableHttpResponse<String> response() {

@@ -71,7 +71,11 @@ final class AppProcess implements AutoCloseable {
   }
 
   static AppProcess producer() {
-    return start("lovage.producer.jar", "producer", Map.of(), List.of()).awaitHealthy();
+    return producer(Map.of());
+  }
+
+  static AppProcess producer(Map<String, String> env) {
+    return start("lovage.producer.jar", "producer", env, List.of()).awaitHealthy();
   }
 
   /**
@@ -140,6 +144,14 @@ final class AppProcess implements AutoCloseable {
             .header("Content-Type", contentType)
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build());
+  }
+
+  HttpResponse<String> post(String path, String body, Map<String, String> headers)
+      throws IOException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(request::header);
+    return send(request.build());
   }
 
   /** POST /tasks with this JSON; asserts 202 Accepted and answers the task's id. */

@@ -213,6 +213,34 @@ class WalkingSystemIT {
   }
 
   @Test
+  void batchIsAcceptedOnceEveryTaskIsConfirmedAndABadItemIsPointedAt() throws IOException {
+    startWorker(4);
+    String q = "\"queue\": \"" + queue + "\"";
+
+    HttpResponse<String> accepted =
+        producer.post(
+            "/tasks/batch",
+            "application/json",
+            "[{\"task\": \"demo.add\", \"args\": [1, 1], "
+                + q
+                + "}, {\"task\": \"demo.add\", \"args\": [2, 2], "
+                + q
+                + "}]");
+    HttpResponse<String> bad =
+        producer.post(
+            "/tasks/batch", "application/json", "[{\"task\": \"demo.noop\"}, {\"args\": []}]");
+
+    assertEquals(202, accepted.statusCode(), accepted.body());
+    JsonNode items = Json.MAPPER.readTree(accepted.body());
+    assertEquals(
+        2, producer.awaitState(items.get(0).get("id").asString(), "SUCCESS").get("result").asInt());
+    assertEquals(
+        4, producer.awaitState(items.get(1).get("id").asString(), "SUCCESS").get("result").asInt());
+    assertEquals(400, bad.statusCode());
+    assertEquals("/1/task", Json.MAPPER.readTree(bad.body()).get("pointer").asString());
+  }
+
+  @Test
   void invalidJsonIsABadRequestWithAProblemBody() throws IOException {
     HttpResponse<String> response = submit("{\"task\": ");
 
