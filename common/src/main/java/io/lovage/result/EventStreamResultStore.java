@@ -39,11 +39,24 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private static final Pattern PYTHON_ERROR_LINE = Pattern.compile("([A-Za-z_][\\w.]*): ?(.*)");
 
   private final java.util.SequencedMap<String, TaskRecord> index;
+  private final Map<String, String> idempotencyKeys;
   private Subscription subscription;
   private final java.util.List<java.util.function.Consumer<TaskRecord>> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** The id of the task first sent with this idempotency key, if it is still known. */
+  public synchronized Optional<String> findByIdempotencyKey(String key) {
+    return Optional.ofNullable(idempotencyKeys.get(key));
+  }
+
   public EventStreamResultStore(int maxTasks) {
+    this.idempotencyKeys =
+        new java.util.LinkedHashMap<>(1024, 0.75f, false) {
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > maxTasks;
+          }
+        };
     this.index =
         new LinkedHashMap<>(1024, 0.75f, false) {
           @Override
@@ -89,6 +102,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
    * before the task-sent event comes back through the stream. Later events override it.
    */
   public synchronized void recordSent(TaskMessage task, String queue, Instant at) {
+    if (task.extraHeaders().get(TaskEvents.IDEMPOTENCY_KEY) instanceof String key) {
+      idempotencyKeys.putIfAbsent(key, task.id());
+    }
     index.putIfAbsent(
         task.id(),
         new TaskRecord(
@@ -130,6 +146,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     }
     TaskRecord updated;
     synchronized (this) {
+      if (type.get() == TaskEvent.SENT && event.hasNonNull(TaskEvents.IDEMPOTENCY_KEY)) {
+        idempotencyKeys.putIfAbsent(event.get(TaskEvents.IDEMPOTENCY_KEY).asString(), id);
+      }
       TaskRecord current = index.get(id);
       updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
       index.put(id, updated);

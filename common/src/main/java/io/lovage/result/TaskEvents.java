@@ -37,11 +37,20 @@ public final class TaskEvents {
     this.clock = clock;
   }
 
+  /**
+   * A message header (and task-sent field) naming the client's idempotency key: a second submit
+   * with the same key answers the first task instead of sending another.
+   */
+  public static final String IDEMPOTENCY_KEY = "idempotency_key";
+
   public CompletableFuture<Void> sent(TaskMessage task, String queue) {
     ObjectNode event = describe(task);
     event.put("queue", queue);
     event.put("exchange", LovageTopology.TASK_EXCHANGE);
     event.put("routing_key", queue);
+    if (task.extraHeaders().get(IDEMPOTENCY_KEY) instanceof String key) {
+      event.put(IDEMPOTENCY_KEY, key);
+    }
     return send(TaskEvent.SENT, task.id(), event);
   }
 

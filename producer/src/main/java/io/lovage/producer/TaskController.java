@@ -7,8 +7,10 @@ import io.lovage.broker.PublishException;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
 import io.lovage.service.Problem;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -17,6 +19,7 @@ import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
@@ -46,6 +49,14 @@ final class TaskController {
 
   static final int MAX_PAGE = 500;
   static final int MAX_BATCH = 1_000;
+  static final int MAX_IDEMPOTENCY_KEY = 200;
+
+  /** Striped locks: one submit per idempotency key at a time, with no map of keys to clean up. */
+  private final Object[] idempotencyLocks = new Object[64];
+
+  {
+    java.util.Arrays.setAll(idempotencyLocks, i -> new Object());
+  }
 
   private final TaskClient client;
   private final EventStreamResultStore results;
@@ -58,16 +69,44 @@ final class TaskController {
 
   @Post(consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
-  MutableHttpResponse<String> submit(@Body String body) {
+  MutableHttpResponse<String> submit(
+      @Body String body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
     TaskSubmission submission;
     try {
       submission = TaskSubmission.parse(body);
     } catch (TaskSubmission.Invalid e) {
       return e.problem.response();
     }
+    if (idempotencyKey == null) {
+      return send(submission, submission.toMessage());
+    }
+    if (idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY) {
+      return new Problem(
+              HttpStatus.BAD_REQUEST,
+              "Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY + " characters",
+              null)
+          .response();
+    }
+    // One submit per key at a time in this replica; other replicas learn the key from the
+    // task-sent event, so a repeat that reaches them a moment later also finds the first task.
+    synchronized (
+        idempotencyLocks[Math.floorMod(idempotencyKey.hashCode(), idempotencyLocks.length)]) {
+      var first = results.findByIdempotencyKey(idempotencyKey);
+      if (first.isPresent()) {
+        return accepted(first.get()).header("Idempotent-Replayed", "true");
+      }
+      TaskMessage message =
+          submission.toMessage().toBuilder()
+              .header(TaskEvents.IDEMPOTENCY_KEY, idempotencyKey)
+              .build();
+      return send(submission, message);
+    }
+  }
+
+  private MutableHttpResponse<String> send(TaskSubmission submission, TaskMessage message) {
     TaskMessage sent;
     try {
-      sent = client.send(submission.toMessage(), submission.queue()).get();
+      sent = client.send(message, submission.queue()).get();
     } catch (ExecutionException e) {
       return brokerTrouble(submission, e.getCause());
     } catch (InterruptedException e) {
@@ -77,11 +116,15 @@ final class TaskController {
     results.recordSent(sent, submission.queue(), clock.instant());
     log.info(
         "task accepted task_id={} task={} queue={}", sent.id(), sent.task(), submission.queue());
+    return accepted(sent.id());
+  }
+
+  private MutableHttpResponse<String> accepted(String id) {
     ObjectNode accepted = Json.MAPPER.createObjectNode();
-    accepted.put("id", sent.id());
-    accepted.put("state", "PENDING");
+    accepted.put("id", id);
+    accepted.put("state", results.find(id).map(r -> r.state().name()).orElse("PENDING"));
     return HttpResponse.<String>status(HttpStatus.ACCEPTED)
-        .header("Location", "/tasks/" + sent.id())
+        .header("Location", "/tasks/" + id)
         .body(Json.MAPPER.writeValueAsString(accepted));
   }
 

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -238,6 +239,26 @@ class WalkingSystemIT {
         4, producer.awaitState(items.get(1).get("id").asString(), "SUCCESS").get("result").asInt());
     assertEquals(400, bad.statusCode());
     assertEquals("/1/task", Json.MAPPER.readTree(bad.body()).get("pointer").asString());
+  }
+
+  @Test
+  void repeatedSubmitWithTheSameIdempotencyKeyAnswersTheFirstTask() throws IOException {
+    startWorker(2);
+    String task = "{\"task\": \"demo.add\", \"args\": [3, 4], \"queue\": \"" + queue + "\"}";
+    Map<String, String> key =
+        Map.of("Content-Type", "application/json", "Idempotency-Key", "order-" + queue);
+
+    HttpResponse<String> first = producer.post("/tasks", task, key);
+    HttpResponse<String> again = producer.post("/tasks", task, key);
+    String other = producer.submitTask(task);
+
+    assertEquals(202, first.statusCode(), first.body());
+    assertEquals(202, again.statusCode(), again.body());
+    String id = Json.MAPPER.readTree(first.body()).get("id").asString();
+    assertEquals(id, Json.MAPPER.readTree(again.body()).get("id").asString());
+    assertEquals("true", again.headers().firstValue("Idempotent-Replayed").orElse(""));
+    assertTrue(!id.equals(other), "a submit without the key is a new task");
+    assertEquals(7, producer.awaitState(id, "SUCCESS").get("result").asInt());
   }
 
   @Test
