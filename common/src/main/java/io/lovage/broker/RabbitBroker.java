@@ -9,6 +9,11 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.LongString;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.recovery.RecordedBinding;
+import com.rabbitmq.client.impl.recovery.RecordedConsumer;
+import com.rabbitmq.client.impl.recovery.RecordedExchange;
+import com.rabbitmq.client.impl.recovery.RecordedQueue;
+import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +42,7 @@ public final class RabbitBroker implements Broker {
   private final Connection publishing;
   private final Connection consuming;
   private final Publisher publisher;
+  private Channel topologyChannel;
 
   private RabbitBroker(BrokerSettings settings, Connection publishing, Connection consuming) {
     this.settings = settings;
@@ -55,6 +61,7 @@ public final class RabbitBroker implements Broker {
     }
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
+    factory.setTopologyRecoveryFilter(new RecoverConsumersAndTransientQueues());
     factory.setNetworkRecoveryInterval(1000);
     factory.setRequestedHeartbeat((int) settings.heartbeat().toSeconds());
     factory.setConnectionTimeout(10_000);
@@ -82,16 +89,46 @@ public final class RabbitBroker implements Broker {
     }
   }
 
+  /**
+   * What the client re-declares after a reconnect: consumers, and the non-durable queues (reply and
+   * listener queues) with their bindings. Exchanges and durable queues outlive a broker restart by
+   * themselves; re-declaring them would need the short-lived channels they were declared on.
+   */
+  private static final class RecoverConsumersAndTransientQueues implements TopologyRecoveryFilter {
+    @Override
+    public boolean filterExchange(RecordedExchange exchange) {
+      return false;
+    }
+
+    @Override
+    public boolean filterQueue(RecordedQueue queue) {
+      return !queue.isDurable();
+    }
+
+    @Override
+    public boolean filterBinding(RecordedBinding binding) {
+      return binding.getDestination().startsWith("lovage.reply.")
+          || binding.getDestination().startsWith("lovage.workers.");
+    }
+
+    @Override
+    public boolean filterConsumer(RecordedConsumer consumer) {
+      return true;
+    }
+  }
+
   static String redact(String uri) {
     return uri == null ? null : uri.replaceAll("//([^:/@]+):[^@/]*@", "//$1:***@");
   }
 
   @Override
-  public List<String> declare(Topology topology) {
+  public synchronized List<String> declare(Topology topology) {
     List<String> mismatches = new ArrayList<>();
     Channel channel = null;
     try {
-      channel = consuming.createChannel();
+      // A channel that lives on (and is recovered with its connection): the client re-declares
+      // transient queues after a reconnect on the channel they were declared on.
+      channel = topologyChannel();
       for (Topology.Exchange exchange : topology.exchanges()) {
         channel.exchangeDeclare(exchange.name(), exchange.type(), true);
       }
@@ -110,7 +147,7 @@ public final class RabbitBroker implements Broker {
               queue.name(),
               why);
           mismatches.add(why);
-          channel = consuming.createChannel();
+          channel = topologyChannel();
         }
       }
       for (Topology.Binding binding : topology.bindings()) {
@@ -123,25 +160,20 @@ public final class RabbitBroker implements Broker {
       return mismatches;
     } catch (IOException | ShutdownSignalException e) {
       throw new BrokerException("declaring topology failed: " + rootMessage(e), e);
-    } finally {
-      closeQuietly(channel);
     }
+  }
+
+  private synchronized Channel topologyChannel() throws IOException {
+    if (topologyChannel == null || !topologyChannel.isOpen()) {
+      topologyChannel = consuming.createChannel();
+    }
+    return topologyChannel;
   }
 
   private static boolean isPreconditionFailed(IOException e) {
     return e.getCause() instanceof ShutdownSignalException s
         && s.getReason() instanceof AMQP.Channel.Close close
         && close.getReplyCode() == AMQP.PRECONDITION_FAILED;
-  }
-
-  private static void closeQuietly(Channel channel) {
-    if (channel != null && channel.isOpen()) {
-      try {
-        channel.close();
-      } catch (IOException | TimeoutException | AlreadyClosedException e) {
-        log.debug("channel close failed error={}", e.toString());
-      }
-    }
   }
 
   @Override

@@ -58,25 +58,37 @@ public final class RabbitFixture {
    * Stops and starts the broker's RabbitMQ application ({@code rabbitmqctl stop_app}, {@code
    * start_app}): queues and streams survive, every connection is cut.
    */
-  public static synchronized void restartBroker() {
+  public static void restartBroker() {
+    rabbitmqctl("stop_app");
+    rabbitmqctl("start_app");
+    rabbitmqctl("await_startup");
+  }
+
+  /**
+   * Runs {@code rabbitmqctl} against the test broker: on this machine when the broker of {@code
+   * RABBITMQ_URI} is local, or in the Testcontainers container.
+   */
+  public static synchronized void rabbitmqctl(String... args) {
     uri();
+    List<String> command = new java.util.ArrayList<>(List.of("rabbitmqctl"));
+    command.addAll(List.of(args));
     try {
       if (container != null) {
-        container.execInContainer("rabbitmqctl", "stop_app");
-        container.execInContainer("rabbitmqctl", "start_app");
-        container.execInContainer("rabbitmqctl", "await_startup");
+        var result = container.execInContainer(command.toArray(String[]::new));
+        if (result.getExitCode() != 0) {
+          throw new IllegalStateException(command + " failed: " + result.getStderr());
+        }
         return;
       }
-      for (String step : List.of("stop_app", "start_app", "await_startup")) {
-        Process p = new ProcessBuilder("rabbitmqctl", step).inheritIO().start();
-        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-          throw new IllegalStateException("rabbitmqctl " + step + " failed");
-        }
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(command + " failed: " + output);
       }
     } catch (java.io.IOException e) {
       throw new IllegalStateException(
-          "restarting the broker needs rabbitmqctl on this machine (the broker of RABBITMQ_URI must"
-              + " be local) or a Testcontainers broker: "
+          "this test needs rabbitmqctl on this machine (the broker of RABBITMQ_URI must be"
+              + " local) or a Testcontainers broker: "
               + e.getMessage(),
           e);
     } catch (InterruptedException e) {
