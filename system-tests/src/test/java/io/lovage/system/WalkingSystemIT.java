@@ -262,6 +262,35 @@ class WalkingSystemIT {
   }
 
   @Test
+  void queuesAreListedWithTheirConsumersFromTheManagementApi() {
+    startWorker(2);
+
+    JsonNode listed =
+        Await.until(
+            WAIT,
+            "the queue with its consumer in GET /queues",
+            () -> {
+              try {
+                JsonNode queues =
+                    Json.MAPPER.readTree(producer.get("/queues").body()).get("queues");
+                return queues
+                    .valueStream()
+                    .filter(
+                        q ->
+                            q.get("name").asString().equals(queue)
+                                && q.get("consumers").asInt() >= 1)
+                    .findFirst();
+              } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+              }
+            });
+    assertEquals("quorum", listed.get("type").asString());
+    assertTrue(
+        listed.has("ready") && listed.has("unacknowledged") && listed.has("publishRate"),
+        listed.toString());
+  }
+
+  @Test
   void invalidJsonIsABadRequestWithAProblemBody() throws IOException {
     HttpResponse<String> response = submit("{\"task\": ");
 
