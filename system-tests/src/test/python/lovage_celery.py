@@ -19,6 +19,8 @@ def lovage_queue(name, queue_type="quorum"):
     }
     if queue_type == "quorum":
         arguments["x-delivery-limit"] = 10
+    else:
+        arguments["x-max-priority"] = 9
     return Queue(name, Exchange("celery", type="direct"), routing_key=name,
                  queue_arguments=arguments)
 

@@ -43,6 +43,9 @@ public final class LovageTopology {
   /** The longest delay the ladder holds: 2^28 - 1 seconds, about 8.5 years. */
   public static final long MAX_DELAY_SECONDS = (1L << DELAY_LEVELS) - 1;
 
+  /** Task priorities run from 0 to this; only classic queues honour them. */
+  public static final int MAX_PRIORITY = 9;
+
   /** Deliveries of one message before the queue dead-letters it (a worker died each time). */
   public static final int DELIVERY_LIMIT = 10;
 
@@ -86,6 +89,9 @@ public final class LovageTopology {
     arguments.put("x-queue-type", type.argument());
     if (type == QueueType.QUORUM) {
       arguments.put("x-delivery-limit", DELIVERY_LIMIT);
+    } else {
+      // Classic queues order by priority 0-9 (quorum queues on 3.10 ignore priorities).
+      arguments.put("x-max-priority", MAX_PRIORITY);
     }
     arguments.put("x-dead-letter-exchange", DEAD_LETTER_EXCHANGE);
     arguments.put("x-dead-letter-routing-key", queue);

@@ -34,7 +34,8 @@ record TaskSubmission(
     Double softTimeLimit,
     Double timeLimit,
     java.util.List<Signature> link,
-    java.util.List<Signature> linkError) {
+    java.util.List<Signature> linkError,
+    Integer priority) {
   private static final Set<String> FIELDS =
       Set.of(
           "task",
@@ -48,7 +49,8 @@ record TaskSubmission(
           "timeLimit",
           "softTimeLimit",
           "link",
-          "linkError");
+          "linkError",
+          "priority");
   private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
@@ -114,7 +116,8 @@ record TaskSubmission(
         limit(present(json, "softTimeLimit"), "/softTimeLimit", "softTimeLimit"),
         limit(present(json, "timeLimit"), "/timeLimit", "timeLimit"),
         signatures(present(json, "link"), "/link"),
-        signatures(present(json, "linkError"), "/linkError"));
+        signatures(present(json, "linkError"), "/linkError"),
+        priority(present(json, "priority")));
   }
 
   private static JsonNode present(JsonNode json, String field) {
@@ -241,6 +244,20 @@ record TaskSubmission(
     return seconds(value, pointer, field, false).toMillis() / 1000.0;
   }
 
+  private static Integer priority(JsonNode value) throws Invalid {
+    if (value == null) {
+      return null;
+    }
+    if (!value.isIntegralNumber()
+        || value.asLong() < 0
+        || value.asLong() > LovageTopology.MAX_PRIORITY) {
+      throw new Invalid(
+          "/priority",
+          "field 'priority' must be an integer from 0 to " + LovageTopology.MAX_PRIORITY);
+    }
+    return value.asInt();
+  }
+
   private static Integer maxRetries(JsonNode value) throws Invalid {
     if (value == null) {
       return null;
@@ -259,7 +276,8 @@ record TaskSubmission(
             .kwargs(kwargs)
             .eta(eta)
             .expires(expires)
-            .timeLimit(new TaskMessage.TimeLimit(softTimeLimit, timeLimit));
+            .timeLimit(new TaskMessage.TimeLimit(softTimeLimit, timeLimit))
+            .priority(priority);
     if (maxRetries != null) {
       message.header("max_retries", maxRetries);
     }

@@ -60,6 +60,8 @@ class TaskSubmissionTest {
     assertProblem("{\"task\": \"t\", \"expires\": 0}", "/expires");
     assertProblem("{\"task\": \"t\", \"maxRetries\": 1.5}", "/maxRetries");
     assertProblem("{\"task\": \"t\", \"maxRetries\": 100000}", "/maxRetries");
+    assertProblem("{\"task\": \"t\", \"priority\": 10}", "/priority");
+    assertProblem("{\"task\": \"t\", \"priority\": \"high\"}", "/priority");
   }
 
   @Test
