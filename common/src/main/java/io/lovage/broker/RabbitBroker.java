@@ -14,6 +14,8 @@ import com.rabbitmq.client.impl.recovery.RecordedConsumer;
 import com.rabbitmq.client.impl.recovery.RecordedExchange;
 import com.rabbitmq.client.impl.recovery.RecordedQueue;
 import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
+import com.rabbitmq.client.impl.recovery.TopologyRecoveryRetryHandlerBuilder;
+import com.rabbitmq.client.impl.recovery.TopologyRecoveryRetryLogic;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,6 +64,21 @@ public final class RabbitBroker implements Broker {
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
     factory.setTopologyRecoveryFilter(new RecoverConsumersAndTransientQueues());
+    // Right after a broker restart a stream or quorum queue may not be up yet (404 "home node
+    // ... is down"): recovering its consumer is retried for up to a minute instead of given up.
+    factory.setTopologyRecoveryRetryHandler(
+        TopologyRecoveryRetryHandlerBuilder.builder()
+            .consumerRecoveryRetryCondition(TopologyRecoveryRetryLogic.CHANNEL_CLOSED_NOT_FOUND)
+            .consumerRecoveryRetryOperation(
+                TopologyRecoveryRetryLogic.RECOVER_CHANNEL.andThen(
+                    TopologyRecoveryRetryLogic.RECOVER_CONSUMER))
+            .queueRecoveryRetryCondition(TopologyRecoveryRetryLogic.CHANNEL_CLOSED_NOT_FOUND)
+            .queueRecoveryRetryOperation(
+                TopologyRecoveryRetryLogic.RECOVER_CHANNEL.andThen(
+                    TopologyRecoveryRetryLogic.RECOVER_QUEUE))
+            .backoffPolicy(attempt -> Thread.sleep(1000))
+            .retryAttempts(60)
+            .build());
     factory.setNetworkRecoveryInterval(1000);
     factory.setRequestedHeartbeat((int) settings.heartbeat().toSeconds());
     factory.setConnectionTimeout(10_000);

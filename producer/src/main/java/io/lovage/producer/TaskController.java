@@ -206,6 +206,15 @@ final class TaskController {
         submission.task(),
         submission.queue(),
         cause.toString());
+    if (cause instanceof PublishException p && p.reason() == PublishException.Reason.NACKED) {
+      // The queue is at its length limit (x-overflow: reject-publish): back-pressure, not loss.
+      return new Problem(
+              HttpStatus.TOO_MANY_REQUESTS,
+              "queue '" + submission.queue() + "' is full; the task was not submitted",
+              "/queue")
+          .response()
+          .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+    }
     if (cause instanceof PublishException p && p.reason() == PublishException.Reason.UNROUTABLE) {
       return new Problem(HttpStatus.SERVICE_UNAVAILABLE, p.getMessage(), "/queue")
           .response()

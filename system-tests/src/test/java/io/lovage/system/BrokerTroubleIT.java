@@ -84,6 +84,46 @@ class BrokerTroubleIT {
     }
   }
 
+  @Test
+  void aQueueAtItsLengthLimitAnswers429AndLosesNothing() throws IOException {
+    String limited = RabbitFixture.uniqueQueue("limited");
+    // How operators bound a queue: a policy, which needs no change to the declared arguments.
+    RabbitFixture.rabbitmqctl(
+        "set_policy",
+        "--apply-to",
+        "queues",
+        "test-limit",
+        "^" + limited.replace(".", "\\.") + "$",
+        "{\"max-length\": 2, \"overflow\": \"reject-publish\"}");
+    try (AppProcess producer = AppProcess.producer()) {
+      String task = "{\"task\": \"demo.noop\", \"queue\": \"" + limited + "\"}";
+      // Quorum queues reject a publish once they are over the limit, so the 3rd or 4th is refused.
+      List<String> accepted = new ArrayList<>();
+      HttpResponse<String> full = null;
+      for (int i = 0; i < 6 && full == null; i++) {
+        HttpResponse<String> r = producer.post("/tasks", "application/json", task);
+        if (r.statusCode() == 202) {
+          accepted.add(io.lovage.protocol.Json.MAPPER.readTree(r.body()).get("id").asString());
+        } else {
+          full = r;
+        }
+      }
+
+      assertTrue(full != null, "no 429 after " + accepted.size() + " accepted tasks");
+      assertEquals(429, full.statusCode(), full.body());
+      assertTrue(full.headers().firstValue("Retry-After").isPresent());
+      assertTrue(accepted.size() >= 2, "accepted " + accepted.size());
+      try (AppProcess worker = AppProcess.worker(limited, 2)) {
+        for (String id : accepted) {
+          producer.awaitState(id, "SUCCESS");
+        }
+      }
+    } finally {
+      RabbitFixture.rabbitmqctl("clear_policy", "test-limit");
+      RabbitFixture.deleteTaskQueue(limited);
+    }
+  }
+
   private static java.util.Optional<String> accept(AppProcess producer, String task) {
     try {
       HttpResponse<String> r = producer.post("/tasks", "application/json", task);
