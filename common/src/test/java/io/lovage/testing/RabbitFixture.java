@@ -97,6 +97,24 @@ public final class RabbitFixture {
     }
   }
 
+  /**
+   * The management API of a Testcontainers broker (its port is mapped elsewhere than 15672), or
+   * null when the broker of RABBITMQ_URI is used and the services derive it themselves.
+   */
+  public static synchronized String managementUri() {
+    uri();
+    return container == null
+        ? null
+        : "http://"
+            + container.getAdminUsername()
+            + ":"
+            + container.getAdminPassword()
+            + "@"
+            + container.getHost()
+            + ":"
+            + container.getMappedPort(15672);
+  }
+
   /** A broker client for a test, with a short publish timeout. */
   public static RabbitBroker connect(String clientName) {
     return RabbitBroker.connect(

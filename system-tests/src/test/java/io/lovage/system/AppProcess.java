@@ -106,6 +106,9 @@ final class AppProcess implements AutoCloseable {
       }
       ProcessBuilder builder = new ProcessBuilder(command);
       builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
+      if (RabbitFixture.managementUri() != null) {
+        builder.environment().put("LOVAGE_MANAGEMENT_URI", RabbitFixture.managementUri());
+      }
       builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));
       builder.environment().putAll(env);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
