@@ -48,7 +48,10 @@ public enum TaskEvent {
     return type;
   }
 
-  public String routingKey() {
+  /**
+   * Celery's routing key of an event type, task or worker: {@code task-sent} → {@code task.sent}.
+   */
+  public static String routingKey(String type) {
     return type.replace('-', '.');
   }
 

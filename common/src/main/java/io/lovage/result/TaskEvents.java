@@ -74,23 +74,14 @@ public final class TaskEvents {
   }
 
   public CompletableFuture<Void> failed(TaskMessage task, TaskError error, double runtime) {
-    ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
-    event.put("exc_type", error.type());
-    event.put("exc_module", error.module());
-    event.put("exc_message", error.message());
-    event.put("traceback", error.traceback());
+    ObjectNode event = errorFields(error);
     event.put("runtime", runtime);
     return send(TaskEvent.FAILED, task.id(), event);
   }
 
   /** A task that failed and will run again at {@code eta} (Celery's task-retried). */
   public CompletableFuture<Void> retried(TaskMessage task, TaskError error, Instant eta) {
-    ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
-    event.put("exc_type", error.type());
-    event.put("exc_message", error.message());
-    event.put("traceback", error.traceback());
+    ObjectNode event = errorFields(error);
     event.put("retries", task.retries() + 1);
     event.put("eta", eta == null ? null : CeleryTime.format(eta));
     return send(TaskEvent.RETRIED, task.id(), event);
@@ -190,7 +181,18 @@ public final class TaskEvents {
     event.setAll(fields);
     Message message =
         Message.json(Json.MAPPER.writeValueAsBytes(event), Map.of("hostname", hostname));
-    return broker.publish(LovageTopology.EVENT_EXCHANGE, type.replace('-', '.'), message);
+    return broker.publish(LovageTopology.EVENT_EXCHANGE, TaskEvent.routingKey(type), message);
+  }
+
+  /** Celery's {@code exception} repr and traceback, with the type, module and message beside. */
+  private static ObjectNode errorFields(TaskError error) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("exception", error.type() + "(" + quoted(error.message()) + ")");
+    event.put("exc_type", error.type());
+    event.put("exc_module", error.module());
+    event.put("exc_message", error.message());
+    event.put("traceback", error.traceback());
+    return event;
   }
 
   private static String quoted(String text) {

@@ -394,9 +394,7 @@ public final class Worker implements AutoCloseable {
   }
 
   private Void ack(Delivery delivery, TaskMessage message, Throwable recordError) {
-    if (recordError != null) {
-      log.error("outcome not recorded task_id={} error={}", message.id(), recordError.toString());
-    }
+    logUnrecorded(message, recordError);
     delivery.ack();
     return null;
   }
