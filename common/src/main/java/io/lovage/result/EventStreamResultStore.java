@@ -10,7 +10,10 @@ import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.PythonLiteral;
 import io.lovage.protocol.TaskMessage;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -30,16 +33,26 @@ import tools.jackson.databind.node.ObjectNode;
  * again, so nothing depends on the process that sent a task. The index holds at most {@code
  * maxTasks} tasks; past that the oldest-seen tasks are forgotten (a lookup answers not found) while
  * their events stay in the stream until retention removes them.
+ *
+ * <p>Results expire as Celery's {@code result_expires} says: a task whose last event is older than
+ * {@code expires} is no longer found, and a store that starts reads the stream only from that far
+ * back. The stream's own retention (a policy, see the README) decides how long events stay on disk.
  */
 public final class EventStreamResultStore implements ResultStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventStreamResultStore.class);
 
   public static final int DEFAULT_MAX_TASKS = 100_000;
+
+  /** How long a finished or silent task stays findable by default: a day, as in Celery. */
+  public static final Duration DEFAULT_EXPIRES = Duration.ofDays(1);
+
   private static final int PREFETCH = 1_000;
   private static final Pattern PYTHON_ERROR_LINE = Pattern.compile("([A-Za-z_][\\w.]*): ?(.*)");
 
   private final java.util.SequencedMap<String, TaskRecord> index;
   private final Map<String, String> idempotencyKeys;
+  private final Duration expires;
+  private final Clock clock;
   private Subscription subscription;
   private final java.util.List<java.util.function.Consumer<TaskRecord>> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -50,6 +63,19 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   }
 
   public EventStreamResultStore(int maxTasks) {
+    this(maxTasks, DEFAULT_EXPIRES, Clock.systemUTC());
+  }
+
+  /**
+   * A store of at most {@code maxTasks} tasks, each forgotten {@code expires} after its last event.
+   */
+  public EventStreamResultStore(int maxTasks, Duration expires, Clock clock) {
+    if (maxTasks < 1 || expires.isNegative() || expires.isZero()) {
+      throw new IllegalArgumentException(
+          "results need maxTasks >= 1 and a positive expiry, got " + maxTasks + ", " + expires);
+    }
+    this.expires = expires;
+    this.clock = clock;
     this.idempotencyKeys =
         new java.util.LinkedHashMap<>(1024, 0.75f, false) {
           @Override
@@ -66,12 +92,16 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         };
   }
 
-  /** Starts following the event stream from its first retained event. */
+  /**
+   * Starts following the event stream from the first event that is not expired yet: events older
+   * than {@code expires} are not read at all.
+   */
   public EventStreamResultStore follow(Broker broker) {
+    Date since = Date.from(clock.instant().minus(expires));
     subscription =
         broker.consume(
             LovageTopology.EVENT_STREAM,
-            ConsumeOptions.prefetch(PREFETCH).withArgument("x-stream-offset", "first"),
+            ConsumeOptions.prefetch(PREFETCH).withArgument("x-stream-offset", since),
             this::onDelivery);
     return this;
   }
@@ -94,7 +124,24 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   @Override
   public synchronized Optional<TaskRecord> find(String id) {
-    return Optional.ofNullable(index.get(id));
+    return Optional.ofNullable(index.get(id)).filter(this::current);
+  }
+
+  /** Whether a record's last event is younger than {@code expires}. */
+  private boolean current(TaskRecord record) {
+    Instant last = record.lastEvent();
+    return last == null || last.isAfter(clock.instant().minus(expires));
+  }
+
+  /**
+   * Forgets expired tasks from the oldest-seen end of the index, so memory follows the expiry and
+   * not only {@code maxTasks}. (A task seen long ago that is still moving stops the sweep there; it
+   * goes on at the next event.)
+   */
+  private void forgetExpired() {
+    while (!index.isEmpty() && !current(index.firstEntry().getValue())) {
+      index.pollFirstEntry();
+    }
   }
 
   /**
@@ -105,6 +152,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     if (task.extraHeaders().get(TaskEvents.IDEMPOTENCY_KEY) instanceof String key) {
       idempotencyKeys.putIfAbsent(key, task.id());
     }
+    forgetExpired();
     index.putIfAbsent(
         task.id(),
         new TaskRecord(
@@ -130,6 +178,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   public synchronized java.util.List<TaskRecord> recent(
       TaskState state, String task, int offset, int limit) {
     return index.sequencedValues().reversed().stream()
+        .filter(this::current)
         .filter(r -> state == null || r.state() == state)
         .filter(r -> task == null || task.equals(r.task()))
         .skip(offset)
@@ -152,6 +201,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       TaskRecord current = index.get(id);
       updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
       index.put(id, updated);
+      forgetExpired();
     }
     listeners.forEach(listener -> listener.accept(updated));
   }

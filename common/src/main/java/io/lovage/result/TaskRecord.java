@@ -3,6 +3,8 @@ package io.lovage.result;
 import io.lovage.TaskError;
 import io.lovage.TaskState;
 import java.time.Instant;
+import java.util.Objects;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -25,6 +27,14 @@ public record TaskRecord(
     Instant started,
     Instant finished,
     JsonNode progress) {
+
+  /** When the last event of this task happened, or null if none carried a time. */
+  public Instant lastEvent() {
+    return Stream.of(sent, received, started, finished)
+        .filter(Objects::nonNull)
+        .max(Instant::compareTo)
+        .orElse(null);
+  }
 
   public static TaskRecord unknown(String id) {
     return new TaskRecord(

@@ -237,7 +237,7 @@ public final class Worker implements AutoCloseable {
   private Outcome limitResultSize(Outcome outcome) {
     if (outcome instanceof Outcome.Success s) {
       int size = Json.MAPPER.writeValueAsBytes(s.result()).length;
-      if (size > WorkerSettings.RESULT_MAX_BYTES) {
+      if (size > settings.resultMaxBytes()) {
         return new Outcome.Failure(
             new TaskError(
                 "ResultTooLarge",
@@ -245,7 +245,7 @@ public final class Worker implements AutoCloseable {
                 "result of "
                     + size
                     + " bytes is above the limit of "
-                    + WorkerSettings.RESULT_MAX_BYTES
+                    + settings.resultMaxBytes()
                     + " bytes",
                 null),
             s.runtime());

@@ -19,6 +19,9 @@ import java.util.List;
  * @param prefetch a fixed prefetch per queue, or 0 to derive it from the pools (see {@link
  *     #prefetch(WeightedQueue)}); 1 keeps a task that crashes its worker from taking the tasks
  *     prefetched with it along (they would be redelivered, and count toward the poison limit)
+ * @param resultMaxBytes the largest result a task may return, as JSON: a larger one makes the task
+ *     a FAILURE with {@code ResultTooLarge} (results travel in events and replies, and are kept in
+ *     every producer's index)
  */
 public record WorkerSettings(
     String name,
@@ -27,17 +30,15 @@ public record WorkerSettings(
     int cpuConcurrency,
     Duration shutdownGrace,
     QueueType queueType,
-    int prefetch) {
+    int prefetch,
+    int resultMaxBytes) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
-  /**
-   * The largest result a task may return, as JSON: a larger one makes the task a FAILURE with
-   * {@code ResultTooLarge} (results travel in events and replies, and are kept in every producer).
-   */
-  public static final int RESULT_MAX_BYTES = 1 << 20;
+  /** The default {@link #resultMaxBytes}: 1 MiB. */
+  public static final int DEFAULT_RESULT_MAX_BYTES = 1 << 20;
 
   /** A queue and its weight: {@code high:3,default:1} gives high three quarters of the prefetch. */
   public record WeightedQueue(String name, int weight) {
@@ -56,6 +57,10 @@ public record WorkerSettings(
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a worker needs at least one queue");
     }
+    if (resultMaxBytes < 1) {
+      throw new IllegalArgumentException(
+          "resultMaxBytes must be at least 1, got " + resultMaxBytes);
+    }
     if (ioConcurrency < 1 || cpuConcurrency < 1) {
       throw new IllegalArgumentException(
           "concurrency must be at least 1, got io=" + ioConcurrency + " cpu=" + cpuConcurrency);
@@ -71,7 +76,8 @@ public record WorkerSettings(
         Math.min(concurrency, DEFAULT_CPU_CONCURRENCY),
         DEFAULT_SHUTDOWN_GRACE,
         QueueType.QUORUM,
-        0);
+        0,
+        DEFAULT_RESULT_MAX_BYTES);
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */

@@ -5,12 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskState;
 import io.lovage.protocol.Json;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 class EventStreamResultStoreTest {
-  private final EventStreamResultStore store = new EventStreamResultStore(3);
+  /** The events below happen in the first seconds of 1970; the store's clock is a minute later. */
+  private final MutableClock clock = new MutableClock(Instant.ofEpochSecond(60));
+
+  private final EventStreamResultStore store =
+      new EventStreamResultStore(3, Duration.ofHours(1), clock);
 
   @Test
   void eventsMoveATaskThroughItsStates() {
@@ -97,7 +104,61 @@ class EventStreamResultStoreTest {
     assertTrue(store.find("w").isEmpty());
   }
 
+  @Test
+  void aTaskSilentForLongerThanTheExpiryIsNoLongerFound() {
+    store.apply(
+        event(
+            "{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 1, \"timestamp\": 3.0}"));
+    assertTrue(store.find("t1").isPresent());
+
+    clock.set(Instant.ofEpochSecond(3).plus(Duration.ofHours(1)).plusSeconds(1));
+
+    assertTrue(store.find("t1").isEmpty(), "expired an hour after its last event");
+    assertTrue(store.recent(null, null, 0, 10).isEmpty(), "nor listed");
+  }
+
+  @Test
+  void expiredTasksAreDroppedFromMemoryAsNewEventsArrive() {
+    store.apply(event("{\"type\": \"task-sent\", \"uuid\": \"old\", \"timestamp\": 1.0}"));
+    clock.set(Instant.ofEpochSecond(1).plus(Duration.ofHours(2)));
+    long now = clock.instant().getEpochSecond();
+
+    store.apply(event("{\"type\": \"task-sent\", \"uuid\": \"new\", \"timestamp\": " + now + "}"));
+    clock.set(Instant.ofEpochSecond(0));
+
+    assertTrue(store.find("old").isEmpty(), "gone, not only hidden: visible again if it were kept");
+    assertTrue(store.find("new").isPresent());
+  }
+
   private static JsonNode event(String json) {
     return Json.MAPPER.readTree(json);
+  }
+
+  /** A clock the test moves. */
+  private static final class MutableClock extends Clock {
+    private volatile Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    void set(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneId.of("UTC");
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
   }
 }

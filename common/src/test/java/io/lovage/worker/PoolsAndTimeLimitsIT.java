@@ -125,7 +125,8 @@ class PoolsAndTimeLimitsIT {
               CPU,
               Duration.ofSeconds(5),
               QueueType.QUORUM,
-              0));
+              0,
+              WorkerSettings.DEFAULT_RESULT_MAX_BYTES));
   private final TaskClient client =
       new TaskClient(broker, "test", QueueType.QUORUM, Clock.systemUTC());
   private final EventStreamResultStore results = new EventStreamResultStore(10_000);

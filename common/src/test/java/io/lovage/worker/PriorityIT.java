@@ -55,7 +55,8 @@ class PriorityIT {
                 1,
                 Duration.ofSeconds(5),
                 QueueType.CLASSIC,
-                1));
+                1,
+                WorkerSettings.DEFAULT_RESULT_MAX_BYTES));
     worker.start();
 
     Await.until(Duration.ofSeconds(20), "all four tasks", () -> order.size() == 4);

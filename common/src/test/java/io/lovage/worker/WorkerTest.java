@@ -42,7 +42,7 @@ class WorkerTest {
                 throw new IllegalStateException(call.arg(0, "message", String.class));
               })
           .register("wait", call -> release.await(10, TimeUnit.SECONDS))
-          .register("huge", call -> "x".repeat(WorkerSettings.RESULT_MAX_BYTES + 1))
+          .register("huge", call -> "x".repeat(WorkerSettings.DEFAULT_RESULT_MAX_BYTES + 1))
           .register(
               "flaky",
               call -> {

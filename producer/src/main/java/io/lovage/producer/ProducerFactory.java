@@ -9,6 +9,7 @@ import io.lovage.broker.RabbitBroker;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.WorkerDirectory;
+import io.lovage.service.DurationSetting;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
@@ -16,8 +17,8 @@ import jakarta.inject.Singleton;
 import java.time.Clock;
 
 /**
- * The producer's beans, from {@code RABBITMQ_URI}, {@code LOVAGE_QUEUE_TYPE} and {@code
- * LOVAGE_RESULTS_MAX_TASKS}.
+ * The producer's beans, from {@code RABBITMQ_URI}, {@code LOVAGE_QUEUE_TYPE}, {@code
+ * LOVAGE_RESULTS_MAX_TASKS} and {@code LOVAGE_RESULT_EXPIRES}.
  */
 @Factory
 final class ProducerFactory {
@@ -53,10 +54,15 @@ final class ProducerFactory {
   @Singleton
   @Bean(preDestroy = "close")
   EventStreamResultStore results(
-      Broker broker, @Value("${lovage.results.max.tasks:0}") int maxTasks) {
+      Broker broker,
+      @Value("${lovage.results.max.tasks:0}") int maxTasks,
+      @Value("${lovage.result.expires:}") String expires) {
     broker.declare(LovageTopology.events());
     return new EventStreamResultStore(
-            maxTasks > 0 ? maxTasks : EventStreamResultStore.DEFAULT_MAX_TASKS)
+            maxTasks > 0 ? maxTasks : EventStreamResultStore.DEFAULT_MAX_TASKS,
+            DurationSetting.parse(
+                "LOVAGE_RESULT_EXPIRES", expires, EventStreamResultStore.DEFAULT_EXPIRES),
+            Clock.systemUTC())
         .follow(broker);
   }
 }

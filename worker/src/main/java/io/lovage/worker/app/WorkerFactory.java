@@ -7,6 +7,7 @@ import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
+import io.lovage.service.DurationSetting;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerObserver;
 import io.lovage.worker.WorkerSettings;
@@ -14,7 +15,6 @@ import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
@@ -59,16 +59,19 @@ final class WorkerFactory {
       @Value("${lovage.cpu.concurrency:0}") int cpuConcurrency,
       @Value("${lovage.shutdown.grace:}") String grace,
       @Value("${lovage.queue.type:}") String queueType,
-      @Value("${lovage.prefetch:0}") int prefetch) {
+      @Value("${lovage.prefetch:0}") int prefetch,
+      @Value("${lovage.result.max.bytes:0}") int resultMaxBytes) {
     int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
         WorkerSettings.defaultName(),
         WorkerSettings.parseQueues(queues.isBlank() ? LovageTopology.DEFAULT_QUEUE : queues),
         io > 0 ? io : WorkerSettings.DEFAULT_IO_CONCURRENCY,
         cpuConcurrency > 0 ? cpuConcurrency : WorkerSettings.DEFAULT_CPU_CONCURRENCY,
-        grace.isBlank() ? WorkerSettings.DEFAULT_SHUTDOWN_GRACE : seconds(grace),
+        DurationSetting.parse(
+            "LOVAGE_SHUTDOWN_GRACE", grace, WorkerSettings.DEFAULT_SHUTDOWN_GRACE),
         QueueType.parse(queueType),
-        prefetch);
+        prefetch,
+        resultMaxBytes > 0 ? resultMaxBytes : WorkerSettings.DEFAULT_RESULT_MAX_BYTES);
   }
 
   @Singleton
@@ -79,11 +82,4 @@ final class WorkerFactory {
   }
 
   /** {@code 30}, {@code 30s} or an ISO-8601 duration such as {@code PT30S}. */
-  static Duration seconds(String text) {
-    String t = text.trim();
-    if (t.matches("\\d+(\\.\\d+)?s?")) {
-      return Duration.ofMillis(Math.round(Double.parseDouble(t.replace("s", "")) * 1000));
-    }
-    return Duration.parse(t);
-  }
 }
