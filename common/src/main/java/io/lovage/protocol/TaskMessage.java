@@ -42,6 +42,14 @@ public record TaskMessage(
     Integer priority,
     Map<String, Object> extraHeaders) {
 
+  /** Celery's header that asks the worker not to record the task's result. */
+  public static final String IGNORE_RESULT = "ignore_result";
+
+  /** Whether the sender asked for no result ({@link Builder#ignoreResult}). */
+  public boolean ignoresResult() {
+    return Boolean.TRUE.equals(extraHeaders.get(IGNORE_RESULT));
+  }
+
   /** Soft and hard time limits in seconds; null means none. */
   public record TimeLimit(Double soft, Double hard) {
     public static final TimeLimit NONE = new TimeLimit(null, null);
@@ -242,6 +250,14 @@ public record TaskMessage(
     public Builder priority(Integer priority) {
       this.priority = priority;
       return this;
+    }
+
+    /**
+     * Celery's {@code ignore_result}: no result is recorded or replied, and the worker sends no
+     * received, started or succeeded events for the task (a failure is still recorded).
+     */
+    public Builder ignoreResult(boolean ignore) {
+      return header(IGNORE_RESULT, ignore);
     }
 
     public Builder header(String name, Object value) {

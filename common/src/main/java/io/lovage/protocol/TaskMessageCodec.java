@@ -64,7 +64,7 @@ public final class TaskMessageCodec {
     headers.put("argsrepr", task.argsrepr());
     headers.put("kwargsrepr", task.kwargsrepr());
     headers.put("origin", task.origin());
-    headers.put("ignore_result", false);
+    headers.put(TaskMessage.IGNORE_RESULT, false);
     headers.putAll(task.extraHeaders());
 
     ArrayNode body = Json.MAPPER.createArrayNode();

@@ -200,7 +200,10 @@ public final class Worker implements AutoCloseable {
       }
       sleep(wait);
     }
-    events.received(message, delivery.queue());
+    boolean recording = !message.ignoresResult();
+    if (recording) {
+      events.received(message, delivery.queue());
+    }
     observer.received(message.task());
     Outcome outcome =
         TaskRunner.run(
@@ -208,7 +211,11 @@ public final class Worker implements AutoCloseable {
             message,
             pools,
             () -> started(message),
-            (done, total) -> events.progress(message, done, total));
+            (done, total) -> {
+              if (recording) {
+                events.progress(message, done, total);
+              }
+            });
     log.info(
         "task {} task_id={} task={} runtime={}s",
         outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
@@ -271,7 +278,9 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id())) {
       throw new IllegalStateException("revoked before it started");
     }
-    events.started(message);
+    if (!message.ignoresResult()) {
+      events.started(message);
+    }
   }
 
   /** A revocation with terminate: interrupts the task if it runs here. */
@@ -297,7 +306,9 @@ public final class Worker implements AutoCloseable {
     succeeded.incrementAndGet();
     return recorded(
             message,
-            events.succeeded(message, s.result(), s.runtime()),
+            message.ignoresResult()
+                ? CompletableFuture.completedFuture(null)
+                : events.succeeded(message, s.result(), s.runtime()),
             () -> RpcReplies.success(broker, message, s.result()))
         .handle((ok, error) -> logUnrecorded(message, error))
         .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
@@ -470,8 +481,7 @@ public final class Worker implements AutoCloseable {
    */
   private CompletableFuture<Void> recorded(
       TaskMessage message, CompletableFuture<Void> event, Supplier<CompletableFuture<Void>> reply) {
-    if (message.replyTo() == null
-        || Boolean.TRUE.equals(message.extraHeaders().get("ignore_result"))) {
+    if (message.replyTo() == null || message.ignoresResult()) {
       return event;
     }
     CompletableFuture<Void> replied =

@@ -103,6 +103,20 @@ class WorkerTest {
   }
 
   @Test
+  void aTaskThatIgnoresItsResultRunsAndIsAcknowledgedWithoutRecordingEvents() {
+    TaskMessage ignored =
+        client.send(TaskMessage.builder("add").args(1, 1).ignoreResult(true).build()).join();
+    TaskMessage recorded = client.send(TaskMessage.builder("add").args(2, 2).build()).join();
+
+    awaitState(recorded.id(), TaskState.SUCCESS);
+    Await.until(WAIT, "both acknowledged", () -> broker.unacked(QUEUE) + broker.ready(QUEUE) == 0);
+
+    assertEquals(
+        TaskState.PENDING, results.find(ignored.id()).orElseThrow().state(), "only its task-sent");
+    assertEquals(2, worker.stats().succeeded());
+  }
+
+  @Test
   void keywordArgumentsBindByName() {
     TaskMessage sent =
         client.send(TaskMessage.builder("add").kwargs(Map.of("x", 40, "y", 2)).build()).join();
