@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,7 +55,10 @@ public final class TaskClient implements AutoCloseable {
   private final QueueType queueType;
   private final Clock clock;
   private final TaskEvents events;
-  private final Set<String> declared = ConcurrentHashMap.newKeySet();
+
+  /** Queues declared; computeIfAbsent makes concurrent first sends wait for the declaration. */
+  private final Map<String, Boolean> declared = new ConcurrentHashMap<>();
+
   private final Map<String, TaskFuture> waiting = new ConcurrentHashMap<>();
   private String replyQueue;
   private EventStreamResultStore records;
@@ -156,14 +158,13 @@ public final class TaskClient implements AutoCloseable {
   }
 
   private void declareOnce(String queue) {
-    if (declared.add(queue)) {
-      try {
-        broker.declare(LovageTopology.taskQueue(queue, queueType));
-      } catch (RuntimeException e) {
-        declared.remove(queue);
-        throw e;
-      }
-    }
+    // A failed declaration stores nothing, so the next send tries again.
+    declared.computeIfAbsent(
+        queue,
+        q -> {
+          broker.declare(LovageTopology.taskQueue(q, queueType));
+          return true;
+        });
   }
 
   private synchronized String replyQueue() {

@@ -87,6 +87,25 @@ class TaskClientIT {
   }
 
   @Test
+  void concurrentFirstSendsToANewQueueAreAllRoutedAfterItIsDeclared() throws Exception {
+    String fresh = RabbitFixture.uniqueQueue("fresh");
+    try (TaskClient first = new TaskClient(broker, "racing");
+        var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<TaskMessage>> sends = new java.util.ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        sends.add(
+            threads.submit(
+                () -> first.send(TaskMessage.builder("it.count").build(), fresh).join()));
+      }
+      for (var send : sends) {
+        send.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      RabbitFixture.deleteTaskQueue(fresh);
+    }
+  }
+
+  @Test
   void mapRunsATaskOverItemsAndAllOfGathersTheResultsInOrder() throws Exception {
     List<TaskFuture> futures =
         client.map("it.square", List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), queue);
