@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.function.ToLongFunction;
 
 /**
  * The worker at {@code /prometheus}: totals by outcome ({@code lovage_worker_tasks_total}), per
@@ -51,10 +52,10 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
     this.registry = registry;
     Worker worker = this.worker.get();
     String name = worker.settings().name();
-    counter(registry, "succeeded", () -> worker.stats().succeeded(), name);
-    counter(registry, "failed", () -> worker.stats().failed(), name);
-    counter(registry, "retried", () -> worker.stats().retried(), name);
-    counter(registry, "rejected", () -> worker.stats().rejected(), name);
+    counter(registry, "succeeded", worker, w -> w.stats().succeeded());
+    counter(registry, "failed", worker, w -> w.stats().failed());
+    counter(registry, "retried", worker, w -> w.stats().retried());
+    counter(registry, "rejected", worker, w -> w.stats().rejected());
     Gauge.builder("lovage.worker.tasks.active", worker, w -> w.stats().active())
         .description("Deliveries held now: running or being settled")
         .tag("worker", name)
@@ -76,12 +77,16 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
         .register(registry);
   }
 
+  /**
+   * Micrometer holds the object a function meter reads only weakly: it must be the worker itself
+   * (a lambda would be collected, and the counter would read 0 for ever after).
+   */
   private static void counter(
-      MeterRegistry registry, String outcome, java.util.function.LongSupplier count, String name) {
-    FunctionCounter.builder("lovage.worker.tasks", count, c -> c.getAsLong())
+      MeterRegistry registry, String outcome, Worker worker, ToLongFunction<Worker> count) {
+    FunctionCounter.builder("lovage.worker.tasks", worker, w -> count.applyAsLong(w))
         .description("Tasks finished since start, by outcome")
         .tag("outcome", outcome)
-        .tag("worker", name)
+        .tag("worker", worker.settings().name())
         .register(registry);
   }
 }
