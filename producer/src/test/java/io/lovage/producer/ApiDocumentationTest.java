@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +36,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
-/** {@code /openapi.yml} and {@code /openapi.json}. */
+/** {@code /openapi.yml}, {@code /openapi.json} and the Swagger UI page at {@code /docs}. */
 class ApiDocumentationTest {
   private static final HttpClient http = HttpClient.newHttpClient();
   private static EmbeddedServer server;
@@ -185,11 +187,12 @@ class ApiDocumentationTest {
   }
 
   @Test
-  void withAnApiKeyTheDocumentDeclaresBearerAuthAndStaysOpen() throws Exception {
+  void withAnApiKeyTheDocumentDeclaresBearerAuthAndTheDocsStayOpen() throws Exception {
     try (EmbeddedServer secured = start(Map.of("lovage.api.key", "s3cret"))) {
       assertEquals(401, get(secured, "/tasks").statusCode());
       assertEquals(401, get(secured, "/no-such-path").statusCode());
-      for (String open : List.of("/openapi.yml", "/openapi.json")) {
+      for (String open :
+          List.of("/openapi.yml", "/openapi.json", "/docs", "/docs/swagger-ui/swagger-ui.css")) {
         assertEquals(200, get(secured, open).statusCode(), open);
       }
 
@@ -201,6 +204,52 @@ class ApiDocumentationTest {
       assertTrue(operations.get("GET /tasks").path("security").isMissingNode());
       assertTrue(operations.get("GET /tasks").get("responses").has("401"));
       assertFalse(operations.get("GET /health").get("responses").has("401"));
+    }
+  }
+
+  @Test
+  void theDocsPageLoadsSwaggerUiOnTheDocumentFromTheServiceItself() throws Exception {
+    HttpResponse<String> page = get(server, "/docs");
+
+    assertEquals(200, page.statusCode());
+    assertTrue(contentType(page).startsWith("text/html"), contentType(page));
+    assertTrue(page.body().contains("url: \"/openapi.yml\""), page.body());
+    Matcher links = Pattern.compile("(?:src|href)=\"([^\"]+)\"").matcher(page.body());
+    List<String> loaded = new ArrayList<>();
+    while (links.find()) {
+      loaded.add(links.group(1));
+    }
+    assertTrue(loaded.contains("/docs/swagger-ui/swagger-ui-bundle.js"), loaded.toString());
+    assertTrue(loaded.contains("/docs/swagger-ui/swagger-ui.css"), loaded.toString());
+    for (String path : loaded) {
+      assertTrue(path.startsWith("/docs/swagger-ui/"), path + " is not from the jar");
+      assertEquals(200, get(server, path).statusCode(), path);
+    }
+  }
+
+  @Test
+  void swaggerUiFilesAreServedFromTheJarWithTheirContentTypes() throws Exception {
+    HttpResponse<String> bundle = get(server, "/docs/swagger-ui/swagger-ui-bundle.js");
+    HttpResponse<String> css = get(server, "/docs/swagger-ui/swagger-ui.css");
+
+    assertEquals(200, bundle.statusCode());
+    assertTrue(contentType(bundle).contains("javascript"), contentType(bundle));
+    assertTrue(bundle.body().contains("SwaggerUIBundle"));
+    assertEquals(200, css.statusCode());
+    assertTrue(contentType(css).startsWith("text/css"), contentType(css));
+  }
+
+  @Test
+  void onlyTheFilesThePageLoadsAreServed() throws Exception {
+    // index.html of the webjar would load its demo document from the internet.
+    for (String path :
+        List.of(
+            "/docs/swagger-ui/index.html",
+            "/docs/swagger-ui/swagger-initializer.js",
+            "/docs/swagger-ui/..%2F..%2F..%2Fmaven%2Forg.webjars%2Fswagger-ui%2Fpom.properties")) {
+      HttpResponse<String> response = get(server, path);
+      assertEquals(404, response.statusCode(), path);
+      assertEquals(Problem.MEDIA_TYPE, contentType(response), path);
     }
   }
 
