@@ -6,6 +6,8 @@ import io.lovage.deadletter.DeadLetter;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.protocol.Json;
 import io.lovage.service.Problem;
+import io.lovage.service.openapi.ApiDoc;
+import io.lovage.service.openapi.ApiResponse;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -39,6 +41,21 @@ final class DeadLetterController {
     this.deadLetters = deadLetters;
   }
 
+  @ApiDoc(
+      summary = "A queue's dead letters, oldest first",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "`{\"queue\", \"deadLetters\": [{\"id\", \"taskId\", \"task\","
+                    + " \"reason\", \"exceptionType\", \"exceptionMessage\","
+                    + " \"traceback\", \"attempts\", \"failedAt\", \"body\"}], \"next\"}`;"
+                    + " `next` is the offset of the next page, or null"),
+        @ApiResponse(
+            status = 400,
+            description = "offset or limit out of range (limit: 1 to " + MAX_LIMIT + ")"),
+        @ApiResponse(status = 404, description = "the queue has no dead-letter queue")
+      })
   @Get
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> list(
@@ -71,6 +88,13 @@ final class DeadLetterController {
     return HttpResponse.ok(Json.MAPPER.writeValueAsString(body));
   }
 
+  @ApiDoc(
+      summary = "One dead letter",
+      description = "Ids look like `celery:42`.",
+      responses = {
+        @ApiResponse(status = 200, description = "the dead letter, as in the list"),
+        @ApiResponse(status = 404, description = "no dead letter with this id")
+      })
   @Get("/{id}")
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> get(@PathVariable String id) {
@@ -84,6 +108,22 @@ final class DeadLetterController {
     }
   }
 
+  @ApiDoc(
+      summary = "Send a dead letter back to its queue",
+      description =
+          "Its retries start again from 0; the task keeps its id and its state starts over at"
+              + " PENDING.",
+      responses = {
+        @ApiResponse(
+            status = 202,
+            description = "sent: `{\"id\", \"taskId\", \"state\": \"PENDING\"}`",
+            headers = "Location"),
+        @ApiResponse(status = 404, description = "no dead letter with this id"),
+        @ApiResponse(
+            status = 503,
+            description = "the broker did not confirm the replay; the dead letter stays",
+            headers = "Retry-After")
+      })
   @Post("/{id}/replay")
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> replay(@PathVariable String id) {
@@ -112,6 +152,12 @@ final class DeadLetterController {
     }
   }
 
+  @ApiDoc(
+      summary = "Drop a dead letter",
+      responses = {
+        @ApiResponse(status = 204, description = "dropped"),
+        @ApiResponse(status = 404, description = "no dead letter with this id")
+      })
   @Delete("/{id}")
   MutableHttpResponse<String> delete(@PathVariable String id) {
     try {

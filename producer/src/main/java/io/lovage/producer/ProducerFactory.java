@@ -10,11 +10,14 @@ import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.service.DurationSetting;
+import io.lovage.service.openapi.JsonSchema;
+import io.lovage.service.openapi.SchemaSource;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.util.Map;
 
 /**
  * The producer's beans, from {@code RABBITMQ_URI}, {@code LOVAGE_QUEUE_TYPE}, {@code
@@ -49,6 +52,23 @@ final class ProducerFactory {
   DeadLetterStore deadLetters(Broker broker) {
     return new DeadLetterStore(
         broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC());
+  }
+
+  /** The request bodies that controllers check themselves, for the OpenAPI document. */
+  @Singleton
+  SchemaSource requestSchemas() {
+    return () ->
+        Map.of(
+            TaskSubmission.SCHEMA,
+            TaskSubmission.jsonSchema(),
+            TaskSubmission.SIGNATURE_SCHEMA,
+            TaskSubmission.signatureSchema(),
+            TaskController.BATCH_SCHEMA,
+            JsonSchema.array(
+                    "1 to " + TaskController.MAX_BATCH + " tasks",
+                    JsonSchema.ref(TaskSubmission.SCHEMA))
+                .put("minItems", 1)
+                .put("maxItems", TaskController.MAX_BATCH));
   }
 
   @Singleton

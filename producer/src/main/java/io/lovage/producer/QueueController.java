@@ -3,6 +3,8 @@ package io.lovage.producer;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.protocol.Json;
 import io.lovage.service.Problem;
+import io.lovage.service.openapi.ApiDoc;
+import io.lovage.service.openapi.ApiResponse;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -78,6 +80,20 @@ final class QueueController {
             : URLDecoder.decode(path.substring(1), StandardCharsets.UTF_8);
   }
 
+  @ApiDoc(
+      summary = "Messages, consumers and rates per queue",
+      description = "From the RabbitMQ management API; the delay queues are left out.",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "`{\"queues\": [{\"name\", \"type\", \"ready\", \"unacknowledged\","
+                    + " \"consumers\", \"publishRate\", \"deliverRate\", \"ackRate\"}]}`"),
+        @ApiResponse(
+            status = 503,
+            description = "the management API is not reachable",
+            headers = "Retry-After")
+      })
   @Get
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> list() {

@@ -10,6 +10,8 @@ import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
 import io.lovage.service.Problem;
+import io.lovage.service.openapi.ApiDoc;
+import io.lovage.service.openapi.ApiResponse;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -49,6 +51,7 @@ final class TaskController {
 
   static final int MAX_PAGE = 500;
   static final int MAX_BATCH = 1_000;
+  static final String BATCH_SCHEMA = "TaskBatch";
   static final int MAX_IDEMPOTENCY_KEY = 200;
 
   /** Striped locks: one submit per idempotency key at a time, with no map of keys to clean up. */
@@ -67,6 +70,34 @@ final class TaskController {
     this.results = results;
   }
 
+  @ApiDoc(
+      summary = "Submit a task",
+      description =
+          "Answers once RabbitMQ has confirmed the message, never before. With an"
+              + " `Idempotency-Key`, a repeated submit answers the first task's id, with"
+              + " `Idempotent-Replayed: true`, instead of sending a second task.",
+      requestBody = TaskSubmission.SCHEMA,
+      responses = {
+        @ApiResponse(
+            status = 202,
+            description = "accepted: `{\"id\", \"state\": \"PENDING\"}`",
+            headers = {"Location", "Idempotent-Replayed"}),
+        @ApiResponse(
+            status = 400,
+            description =
+                "the body is not a valid task (`pointer` names the field), or the"
+                    + " Idempotency-Key is not 1 to "
+                    + MAX_IDEMPOTENCY_KEY
+                    + " characters"),
+        @ApiResponse(
+            status = 429,
+            description = "the queue is at its length limit: the task was not submitted",
+            headers = "Retry-After"),
+        @ApiResponse(
+            status = 503,
+            description = "the broker did not confirm the task: it was not submitted",
+            headers = "Retry-After")
+      })
   @Post(consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submit(
@@ -134,6 +165,26 @@ final class TaskController {
    * confirmed every one: 202 with an id per item, in order. If some were not confirmed, 503 lists
    * which were accepted and which were not, so the client resubmits only those.
    */
+  @ApiDoc(
+      summary = "Submit up to " + MAX_BATCH + " tasks at once",
+      description =
+          "All are checked first, then all are sent; the answer comes once the broker confirmed"
+              + " every one.",
+      requestBody = BATCH_SCHEMA,
+      responses = {
+        @ApiResponse(
+            status = 202,
+            description = "all accepted: `[{\"index\", \"id\", \"state\"}]`, in order"),
+        @ApiResponse(
+            status = 400,
+            description = "a task is not valid; `pointer` is `/<index>/<field>`; none was sent"),
+        @ApiResponse(
+            status = 503,
+            description =
+                "some were not confirmed: the problem lists the `accepted` and the `failed`"
+                    + " items; resubmit the failed ones",
+            headers = "Retry-After")
+      })
   @Post(value = "/batch", consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submitBatch(@Body String body) {
@@ -228,6 +279,16 @@ final class TaskController {
         .header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
   }
 
+  @ApiDoc(
+      summary = "Recent tasks, newest first",
+      description = "Optionally only those in one state (e.g. `FAILURE`) or of one task name.",
+      responses = {
+        @ApiResponse(status = 200, description = "`{\"tasks\": [...], \"offset\", \"limit\"}`"),
+        @ApiResponse(
+            status = 400,
+            description =
+                "unknown state, or offset or limit out of range (limit: 1 to " + MAX_PAGE + ")")
+      })
   @Get
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> list(
@@ -265,6 +326,22 @@ final class TaskController {
    * Revokes a task: 202 when it had not finished, 409 when it had, 404 when unknown. With {@code
    * ?terminate=true} a running task is interrupted.
    */
+  @ApiDoc(
+      summary = "Revoke a task (Celery's revoke)",
+      description =
+          "No worker starts it from then on. With `terminate=true` it is also interrupted where"
+              + " it runs.",
+      responses = {
+        @ApiResponse(
+            status = 202,
+            description = "revoked: `{\"id\", \"state\": \"REVOKED\", \"terminate\"}`"),
+        @ApiResponse(status = 404, description = "no task with this id is known"),
+        @ApiResponse(status = 409, description = "the task has already finished"),
+        @ApiResponse(
+            status = 503,
+            description = "the broker did not confirm the revocation",
+            headers = "Retry-After")
+      })
   @Delete("/{id}")
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> revoke(
@@ -302,6 +379,18 @@ final class TaskController {
         .body(Json.MAPPER.writeValueAsString(body));
   }
 
+  @ApiDoc(
+      summary = "A task's state, result or error",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "`{\"id\", \"task\", \"state\", \"result\", \"error\": {\"type\","
+                    + " \"message\", \"traceback\"}, \"retries\", \"queue\", \"worker\","
+                    + " \"sent\", \"received\", \"started\", \"finished\","
+                    + " \"progress\"}`"),
+        @ApiResponse(status = 404, description = "no task with this id is known")
+      })
   @Get("/{id}")
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> get(@PathVariable String id) {

@@ -5,11 +5,14 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.service.Problem;
+import io.lovage.service.openapi.JsonSchema;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
@@ -36,24 +39,90 @@ record TaskSubmission(
     java.util.List<Signature> link,
     java.util.List<Signature> linkError,
     Integer priority) {
-  private static final Set<String> FIELDS =
-      Set.of(
-          "task",
-          "args",
-          "kwargs",
-          "queue",
-          "countdown",
-          "eta",
-          "expires",
-          "maxRetries",
-          "timeLimit",
-          "softTimeLimit",
-          "link",
-          "linkError",
-          "priority");
   private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
+  static final String SCHEMA = "TaskSubmission";
+  static final String SIGNATURE_SCHEMA = "Signature";
+  // parse accepts what the schema lists: the OpenAPI document cannot show a field it refuses.
+  private static final Set<String> FIELDS = propertyNames(jsonSchema());
+  private static final Set<String> SIGNATURE_FIELDS = propertyNames(signatureSchema());
+
+  /** The body as JSON Schema, for the OpenAPI document; its properties are the allowed fields. */
+  static ObjectNode jsonSchema() {
+    long maxDelay = LovageTopology.MAX_DELAY_SECONDS;
+    Map<String, ObjectNode> fields = new LinkedHashMap<>();
+    fields.put(
+        "task",
+        JsonSchema.string("the name of the task to run, e.g. demo.add")
+            .put("pattern", TASK_NAME.pattern()));
+    fields.put("args", JsonSchema.array("positional arguments", null));
+    fields.put("kwargs", JsonSchema.anyObject("keyword arguments"));
+    fields.put("queue", queueSchema().put("default", LovageTopology.DEFAULT_QUEUE));
+    fields.put(
+        "countdown",
+        JsonSchema.number("seconds to wait before it runs; not with eta", 0, maxDelay));
+    fields.put("eta", JsonSchema.dateTime("when it runs, with an offset; not with countdown"));
+    fields.put(
+        "expires",
+        JsonSchema.oneOf(
+            "when it expires unrun: a time with an offset, or seconds from now",
+            JsonSchema.dateTime(""),
+            positiveSeconds("")));
+    fields.put(
+        "maxRetries",
+        JsonSchema.integer(
+            "how often it may be retried; overrides the task's own", 0, MAX_RETRIES_LIMIT));
+    fields.put("timeLimit", positiveSeconds("seconds it may run before it is killed"));
+    fields.put(
+        "softTimeLimit",
+        positiveSeconds("seconds it may run before SoftTimeLimitExceeded is raised in it"));
+    fields.put("link", signaturesSchema("called with its result when it succeeds (Celery's link)"));
+    fields.put(
+        "linkError", signaturesSchema("called with its id when it fails (Celery's link_error)"));
+    fields.put(
+        "priority",
+        JsonSchema.integer(
+            "higher runs first; classic queues honour it, quorum queues on RabbitMQ 3.10 ignore"
+                + " it",
+            0,
+            LovageTopology.MAX_PRIORITY));
+    return JsonSchema.object("A task to run; only task is required.", fields, "task");
+  }
+
+  /** A callback in link or linkError: Celery's signature. */
+  static ObjectNode signatureSchema() {
+    Map<String, ObjectNode> fields = new LinkedHashMap<>();
+    fields.put("task", JsonSchema.string("the task to call").put("pattern", TASK_NAME.pattern()));
+    fields.put("args", JsonSchema.array("positional arguments, before the result or id", null));
+    fields.put("kwargs", JsonSchema.anyObject("keyword arguments"));
+    fields.put("queue", queueSchema().put("description", "default: the queue of the task"));
+    fields.put(
+        "immutable",
+        JsonSchema.bool("when true, it is called without the result or id").put("default", false));
+    return JsonSchema.object("A task to call later, Celery's signature.", fields, "task");
+  }
+
+  private static ObjectNode queueSchema() {
+    return JsonSchema.string("the queue to send it to; names starting with amq. are refused")
+        .put("pattern", QUEUE_NAME.pattern());
+  }
+
+  private static ObjectNode positiveSeconds(String description) {
+    return JsonSchema.number(description, 0, LovageTopology.MAX_DELAY_SECONDS)
+        .put("exclusiveMinimum", true);
+  }
+
+  private static ObjectNode signaturesSchema(String description) {
+    return JsonSchema.oneOf(
+        description,
+        JsonSchema.ref(SIGNATURE_SCHEMA),
+        JsonSchema.array("", JsonSchema.ref(SIGNATURE_SCHEMA)));
+  }
+
+  private static Set<String> propertyNames(ObjectNode schema) {
+    return Set.copyOf(schema.get("properties").propertyNames());
+  }
 
   /** A field of the request that is wrong; becomes a 400 problem with a pointer. */
   static final class Invalid extends Exception {
@@ -188,9 +257,6 @@ record TaskSubmission(
         pointer,
         "field '" + field + "' must be an ISO-8601 time with an offset, e.g. 2030-01-02T03:04:05Z");
   }
-
-  private static final Set<String> SIGNATURE_FIELDS =
-      Set.of("task", "args", "kwargs", "queue", "immutable");
 
   /** One {@code {"task", "args", "kwargs", "queue", "immutable"}} object, or a list of them. */
   private static java.util.List<Signature> signatures(JsonNode value, String pointer)

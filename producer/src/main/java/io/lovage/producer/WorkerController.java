@@ -2,6 +2,8 @@ package io.lovage.producer;
 
 import io.lovage.protocol.Json;
 import io.lovage.result.WorkerDirectory;
+import io.lovage.service.openapi.ApiDoc;
+import io.lovage.service.openapi.ApiResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -18,6 +20,17 @@ final class WorkerController {
     this.workers = workers;
   }
 
+  @ApiDoc(
+      summary = "The workers alive now, Lovage's and Celery's",
+      description =
+          "From their heartbeats; a worker leaves the list when it stops or misses three"
+              + " heartbeats.",
+      responses =
+          @ApiResponse(
+              status = 200,
+              description =
+                  "`{\"workers\": [{\"hostname\", \"software\", \"active\","
+                      + " \"processed\", \"heartbeatSeconds\", \"lastSeen\"}]}`"))
   @Get
   @Produces(MediaType.APPLICATION_JSON)
   String list() {

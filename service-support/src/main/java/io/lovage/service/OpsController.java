@@ -1,6 +1,8 @@
 package io.lovage.service;
 
 import io.lovage.broker.Broker;
+import io.lovage.service.openapi.ApiDoc;
+import io.lovage.service.openapi.ApiResponse;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -23,6 +25,21 @@ final class OpsController {
     this.registry = registry;
   }
 
+  @ApiDoc(
+      summary = "Whether the service is up",
+      description = "For probes and load balancers; answers without the API key.",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "UP: `{\"status\": \"UP\", \"components\": {\"rabbitmq\": {\"status\":"
+                    + " \"UP\"}}}`"),
+        @ApiResponse(
+            status = 503,
+            description = "DOWN, in the same shape: the broker connection is down",
+            problem = false)
+      })
+  @WithoutApiKey
   @Get("/health")
   @Produces(MediaType.APPLICATION_JSON)
   HttpResponse<String> health() {
@@ -37,6 +54,9 @@ final class OpsController {
                 + "\"}}}");
   }
 
+  @ApiDoc(
+      summary = "Metrics in Prometheus' text format",
+      responses = @ApiResponse(status = 200, description = "the meters of this service"))
   @Get("/prometheus")
   @Produces("text/plain; version=0.0.4; charset=utf-8")
   String prometheus() {

@@ -7,16 +7,18 @@ import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** LOVAGE_API_KEY: everything but /health needs the bearer key. */
+/** LOVAGE_API_KEY: everything but /health and the API's documentation needs the bearer key. */
 class ApiKeyIT {
 
   @Test
-  void withAnApiKeySetRequestsWithoutTheRightBearerKeyAre401AndHealthStaysOpen()
+  void withAnApiKeySetRequestsWithoutTheRightBearerKeyAre401AndHealthAndDocsStayOpen()
       throws IOException {
     String queue = RabbitFixture.uniqueQueue("apikey");
     String task = "{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}";
     try (AppProcess producer = AppProcess.producer(Map.of("LOVAGE_API_KEY", "s3cret-key"))) {
       assertEquals(200, producer.get("/health").statusCode());
+      assertEquals(200, producer.get("/openapi.yml").statusCode());
+      assertEquals(200, producer.get("/docs").statusCode());
 
       var none = producer.post("/tasks", task, Map.of("Content-Type", "application/json"));
       var wrong =
