@@ -78,8 +78,8 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
   }
 
   /**
-   * Micrometer holds the object a function meter reads only weakly: it must be the worker itself
-   * (a lambda would be collected, and the counter would read 0 for ever after).
+   * Micrometer holds the object a function meter reads only weakly: it must be the worker itself (a
+   * lambda would be collected, and the counter would read 0 for ever after).
    */
   private static void counter(
       MeterRegistry registry, String outcome, Worker worker, ToLongFunction<Worker> count) {
