@@ -41,6 +41,10 @@ public record BrokerSettings(
     return new BrokerSettings(uri, clientName, timeout, heartbeat, connectTimeout);
   }
 
+  public BrokerSettings withHeartbeat(Duration heartbeat) {
+    return new BrokerSettings(uri, clientName, publishTimeout, heartbeat, connectTimeout);
+  }
+
   public BrokerSettings withConnectTimeout(Duration timeout) {
     return new BrokerSettings(uri, clientName, publishTimeout, heartbeat, timeout);
   }

@@ -319,11 +319,18 @@ public final class RabbitBroker implements Broker {
           action.run();
         } catch (IOException | AlreadyClosedException e) {
           // The channel is gone: the broker requeues the message itself, it will come again.
-          log.warn(
-              "{} not sent, the message will be redelivered queue={} error={}",
-              what,
-              queue,
-              e.toString());
+          // After our own close (a consumer that stopped) that is expected, not a warning.
+          boolean ours =
+              e instanceof AlreadyClosedException closed && closed.isInitiatedByApplication();
+          if (ours) {
+            log.debug("{} not sent after close queue={}", what, queue);
+          } else {
+            log.warn(
+                "{} not sent, the message will be redelivered queue={} error={}",
+                what,
+                queue,
+                e.toString());
+          }
         }
       }
     }

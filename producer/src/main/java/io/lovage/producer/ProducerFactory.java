@@ -2,7 +2,6 @@ package io.lovage.producer;
 
 import io.lovage.TaskClient;
 import io.lovage.broker.Broker;
-import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
@@ -10,6 +9,7 @@ import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.service.DurationSetting;
+import io.lovage.service.ServiceBroker;
 import io.lovage.service.openapi.JsonSchema;
 import io.lovage.service.openapi.SchemaSource;
 import io.micronaut.context.annotation.Bean;
@@ -28,9 +28,13 @@ final class ProducerFactory {
 
   @Singleton
   @Bean(preDestroy = "close")
-  Broker broker(@Value("${rabbitmq.uri:}") String uri) {
+  Broker broker(
+      @Value("${rabbitmq.uri:}") String uri,
+      @Value("${lovage.publish.timeout:}") String publishTimeout,
+      @Value("${lovage.heartbeat:}") String heartbeat) {
     return RabbitBroker.connect(
-        BrokerSettings.of(uri, "lovage-producer-" + ProcessHandle.current().pid()));
+        ServiceBroker.settings(
+            uri, "lovage-producer-" + ProcessHandle.current().pid(), publishTimeout, heartbeat));
   }
 
   @Singleton

@@ -8,6 +8,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.service.DurationSetting;
+import io.lovage.service.ServiceBroker;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerObserver;
 import io.lovage.worker.WorkerSettings;
@@ -32,8 +33,12 @@ final class WorkerFactory {
 
   @Singleton
   @Bean(preDestroy = "close")
-  Broker broker(@Value("${rabbitmq.uri:}") String uri) {
-    return RabbitBroker.connect(BrokerSettings.of(uri, WorkerSettings.defaultName()));
+  Broker broker(
+      @Value("${rabbitmq.uri:}") String uri,
+      @Value("${lovage.publish.timeout:}") String publishTimeout,
+      @Value("${lovage.heartbeat:}") String heartbeat) {
+    return RabbitBroker.connect(
+        ServiceBroker.settings(uri, WorkerSettings.defaultName(), publishTimeout, heartbeat));
   }
 
   @Singleton
