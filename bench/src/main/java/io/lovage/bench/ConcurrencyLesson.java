@@ -33,8 +33,11 @@ final class ConcurrencyLesson {
         Lazy.of(
             () -> {
               System.out.println("  starting worker-lesson (default pools)");
-              return LovageApp.worker(
-                  ctx, "worker-lesson", lovageQueue, Map.of("LOVAGE_QUEUE_TYPE", "classic"));
+              LovageApp worker =
+                  LovageApp.worker(
+                      ctx, "worker-lesson", lovageQueue, Map.of("LOVAGE_QUEUE_TYPE", "classic"));
+              NoopThroughput.warmUp(ctx, client, lovageQueue, java.util.List.of(worker));
+              return worker;
             });
     Lazy<Calibration> calibration = Lazy.of(() -> calibrate(client, lovageQueue, lovage.get()));
     String ioName =
@@ -152,14 +155,19 @@ final class ConcurrencyLesson {
   private static Calibration calibrate(TaskClient client, String queue, LovageApp worker) {
     long n = 20_000_000;
     timeOne(client, queue, 5_000_000); // JIT warm-up
-    double seconds = timeOne(client, queue, n);
+    double seconds = fastestOfTwo(client, queue, n);
     for (int round = 0; round < 3 && Math.abs(seconds - 1) >= 0.1; round++) {
       System.out.printf("  calibration: demo.primes(%,d) took %.3f s%n", n, seconds);
       n = Math.max(1_000_000, Math.min(400_000_000, Math.round(n / seconds)));
-      seconds = timeOne(client, queue, n);
+      seconds = fastestOfTwo(client, queue, n);
     }
     System.out.printf("  calibration: demo.primes(%,d) took %.3f s%n", n, seconds);
     return new Calibration(n, seconds);
+  }
+
+  /** The faster of two runs: other processes on the machine only ever make a run slower. */
+  private static double fastestOfTwo(TaskClient client, String queue, long n) {
+    return Math.min(timeOne(client, queue, n), timeOne(client, queue, n));
   }
 
   private static double timeOne(TaskClient client, String queue, long n) {
