@@ -38,13 +38,29 @@ final class BenchContext implements AutoCloseable {
     this.profile = profile;
     this.repo = repo;
     this.rabbitUri = rabbitUri;
-    this.processes = new Processes(repo.resolve("bench/target/logs"));
+    this.processes = new Processes(cleared(repo.resolve("bench/target/logs")));
     this.queues = new BrokerQueues(rabbitUri);
     for (Path jar : java.util.List.of(workerJar(), producerJar())) {
       if (!Files.isRegularFile(jar)) {
         throw new IllegalStateException(
             "no " + jar + ": build the jars first (bench/run.sh does: ./mvnw -DskipTests package)");
       }
+    }
+  }
+
+  /** The logs of this run only: the previous run's would be mistaken for this one's. */
+  private static Path cleared(Path dir) {
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var files = Files.list(dir)) {
+          for (Path file : files.toList()) {
+            Files.deleteIfExists(file);
+          }
+        }
+      }
+      return dir;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear " + dir, e);
     }
   }
 

@@ -26,6 +26,7 @@ final class ConcurrencyLesson {
   static void run(BenchContext ctx, Rows rows) {
     int io = ctx.profile().ioTasks();
     int cpu = ctx.profile().cpuTasks();
+    double target = ctx.profile().cpuTaskSeconds();
     TaskClient client = ctx.client(QueueType.CLASSIC);
     String lovageQueue = "bench.lesson.lovage";
     ctx.queues().usedTaskQueue(lovageQueue);
@@ -39,13 +40,16 @@ final class ConcurrencyLesson {
               NoopThroughput.warmUp(ctx, client, lovageQueue, java.util.List.of(worker));
               return worker;
             });
-    Lazy<Calibration> calibration = Lazy.of(() -> calibrate(client, lovageQueue, lovage.get()));
+    Lazy<Calibration> calibration =
+        Lazy.of(() -> calibrate(client, lovageQueue, lovage.get(), target));
     String ioName =
         String.format(
             "IO lesson: %d × demo.sleep(%.1f)%s, wall time, ",
             io, SLEEP_SECONDS, io < 400 ? " (quick: 400 in full)" : "");
     String cpuName =
-        String.format("CPU lesson: %d × demo.primes(n ≈ 1 s on Lovage), wall time, ", cpu);
+        String.format(
+            "CPU lesson: %d × demo.primes(n ≈ %.1f s on Lovage)%s, wall time, ",
+            cpu, target, cpu < 8 ? " (quick: 8 × 1 s in full)" : "");
     try {
       rows.measure(
           ioName + "Lovage, 1 worker, default pools",
@@ -149,16 +153,26 @@ final class ConcurrencyLesson {
   record Calibration(long n, double seconds) {}
 
   /**
-   * Times single {@code demo.primes(n)} on the Lovage worker, from submit to result, and scales n
-   * until one takes about a second (the sieve is close to linear in n).
+   * Times single {@code demo.primes(n)} on the Lovage worker, from submit to result, and moves n
+   * until one takes about {@code target} seconds. The sieve grows faster than n once its bits leave
+   * the CPU's caches, so each step fits {@code t = c·n^k} through the last two points (a secant in
+   * log-log) instead of assuming a straight line.
    */
-  private static Calibration calibrate(TaskClient client, String queue, LovageApp worker) {
-    long n = 20_000_000;
+  private static Calibration calibrate(
+      TaskClient client, String queue, LovageApp worker, double target) {
     timeOne(client, queue, 5_000_000); // JIT warm-up
+    long previousN = 10_000_000;
+    double previousSeconds = fastestOfTwo(client, queue, previousN);
+    long n = 40_000_000;
     double seconds = fastestOfTwo(client, queue, n);
-    for (int round = 0; round < 3 && Math.abs(seconds - 1) >= 0.1; round++) {
+    for (int round = 0; round < 4 && Math.abs(seconds - target) >= 0.15 * target; round++) {
       System.out.printf("  calibration: demo.primes(%,d) took %.3f s%n", n, seconds);
-      n = Math.max(1_000_000, Math.min(400_000_000, Math.round(n / seconds)));
+      double k = Math.log(seconds / previousSeconds) / Math.log((double) n / previousN);
+      k = Double.isFinite(k) ? Math.max(0.8, Math.min(2, k)) : 1;
+      double factor = Math.max(1 / 4.0, Math.min(4, Math.pow(target / seconds, 1 / k)));
+      previousN = n;
+      previousSeconds = seconds;
+      n = Math.max(1_000_000, Math.min(400_000_000, Math.round(n * factor)));
       seconds = fastestOfTwo(client, queue, n);
     }
     System.out.printf("  calibration: demo.primes(%,d) took %.3f s%n", n, seconds);

@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param pickupDuration the steady 100 tasks/s of the pickup latency run
  * @param ioTasks {@code demo.sleep(0.5)} tasks of the concurrency lesson
  * @param cpuTasks {@code demo.primes(n)} tasks of the concurrency lesson
+ * @param cpuTaskSeconds what one {@code demo.primes(n)} should take on the Lovage worker (Python
+ *     takes several times longer for the same n)
  */
 record Profile(
     String name,
@@ -22,15 +24,24 @@ record Profile(
     Duration wrkDuration,
     Duration pickupDuration,
     int ioTasks,
-    int cpuTasks) {
+    int cpuTasks,
+    double cpuTaskSeconds) {
 
   static final Profile FULL =
       new Profile(
-          "full", 20_000, 1_000, 40_000, Duration.ofSeconds(20), Duration.ofSeconds(30), 400, 8);
+          "full",
+          20_000,
+          1_000,
+          40_000,
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(30),
+          400,
+          8,
+          1.0);
 
   static final Profile QUICK =
       new Profile(
-          "quick", 10_000, 1_000, 20_000, Duration.ofSeconds(8), Duration.ofSeconds(10), 80, 8);
+          "quick", 10_000, 500, 20_000, Duration.ofSeconds(5), Duration.ofSeconds(10), 80, 4, 0.5);
 
   static Profile named(String name) {
     return switch (name) {

@@ -34,7 +34,8 @@ final class RestSubmit {
     try {
       Row single =
           rows.measure(
-              "REST submit: POST /tasks, 1 task per request, best of -c " + SINGLE_CONNECTIONS,
+              "REST submit: POST /tasks, 1 task per request, best of "
+                  + connections(SINGLE_CONNECTIONS),
               "tasks/s",
               Goal.atLeast(5_000, "≥ 5,000"),
               () -> best(ctx, producer.get(), "submit.lua", "/tasks", SINGLE_CONNECTIONS, 1));
@@ -56,6 +57,11 @@ final class RestSubmit {
         producer.get().stop(ctx);
       }
     }
+  }
+
+  /** {@code -c 64 and -c 256} */
+  private static String connections(List<Integer> counts) {
+    return String.join(" and ", counts.stream().map(c -> "-c " + c).toList());
   }
 
   private static Rows.Measured best(
