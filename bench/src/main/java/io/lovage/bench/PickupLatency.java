@@ -124,7 +124,7 @@ final class PickupLatency {
     return new Rows.Measured(
         at(sorted, p),
         String.format(
-            "%,d tasks; min %.2f, p90 %.2f, max %.2f ms",
+            "%,d tasks; min %,.2f, p90 %,.2f, max %,.2f ms",
             sorted.size(), sorted.get(0), at(sorted, 90), sorted.get(sorted.size() - 1)),
         raw);
   }

@@ -47,8 +47,8 @@ final class RestSubmit {
       rows.measure(
           "REST submit: POST /tasks/batch, "
               + BATCH
-              + " tasks per request, best of -c "
-              + BATCH_CONNECTIONS,
+              + " tasks per request, best of "
+              + connections(BATCH_CONNECTIONS),
           "tasks/s",
           batchGoal,
           () -> best(ctx, producer.get(), "batch.lua", "/tasks/batch", BATCH_CONNECTIONS, BATCH));
