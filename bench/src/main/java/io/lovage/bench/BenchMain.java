@@ -1,0 +1,246 @@
+package io.lovage.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs every workload against the local RabbitMQ, prints the results table and writes it to {@code
+ * bench/results/latest.{md,json,png}} (and a timestamped copy under {@code history/}). Exits 1 if
+ * any row could not be measured, never because of speed.
+ *
+ * <pre>
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson]
+ * </pre>
+ *
+ * Run from the repository root (bench/run.sh does), which is where the jars are found.
+ */
+public final class BenchMain {
+  static final List<String> WORKLOADS =
+      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson");
+
+  private BenchMain() {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> options = options(args);
+    Profile profile = Profile.named(options.getOrDefault("profile", "full"));
+    Set<String> only =
+        options.containsKey("only")
+            ? Set.copyOf(Arrays.asList(options.get("only").split(",")))
+            : Set.copyOf(WORKLOADS);
+    if (!WORKLOADS.containsAll(only)) {
+      throw new IllegalArgumentException("--only takes some of " + WORKLOADS + ", not " + only);
+    }
+    Path repo = Path.of(options.getOrDefault("repo", ".")).toAbsolutePath().normalize();
+    String uri =
+        System.getenv().getOrDefault("RABBITMQ_URI", "amqp://guest:guest@localhost:5672/%2F");
+    Instant started = Instant.now();
+
+    BenchContext ctx = new BenchContext(profile, repo, uri);
+    // Ctrl-C or a crash: stop every child process and delete the bench's queues all the same.
+    Thread cleanup = new Thread(ctx::close, "bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    Rows rows = new Rows();
+    try {
+      run(ctx, rows, only);
+    } finally {
+      ctx.close();
+    }
+
+    Map<String, Object> environment = environment(ctx, profile, started);
+    Report report =
+        new Report("Lovage benchmarks, profile " + profile.name(), environment, rows.all());
+    String markdown = report.markdown();
+    System.out.println();
+    System.out.println(markdown);
+    Path results = repo.resolve("bench/results");
+    String stamp =
+        DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+    boolean everything = only.size() == WORKLOADS.size();
+    report.write(
+        results.resolve("history"), stamp + "-" + profile.name() + (everything ? "" : "-partial"));
+    if (everything) {
+      report.write(results, "latest");
+      System.out.println("written: bench/results/latest.md, latest.json, latest.png");
+    } else {
+      System.out.println(
+          "written (partial run, latest.* left as they were): bench/results/history/"
+              + stamp
+              + "*");
+    }
+    Runtime.getRuntime().removeShutdownHook(cleanup);
+    long missing = rows.all().stream().filter(row -> !row.measured()).count();
+    if (missing > 0) {
+      System.out.println(missing + " row(s) could not be measured: see 'error' in the table above");
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static void run(BenchContext ctx, Rows rows, Set<String> only) {
+    NoopThroughput.Result noop = null;
+    if (only.contains("noop")) {
+      step("No-op throughput, quorum queue (workload 1)");
+      noop = attempt(rows, "No-op throughput", () -> NoopThroughput.run(ctx, rows));
+    }
+    if (only.contains("perftest")) {
+      step("Raw broker ceiling: RabbitMQ PerfTest (workload 2)");
+      Row perfTest = attempt(rows, "PerfTest ceiling", () -> PerfTestCeiling.run(ctx, rows));
+      if (noop != null && perfTest != null) {
+        rows.add(
+            Row.ratio(
+                "Lovage ÷ PerfTest, no results (1 worker, quorum)",
+                noop.withoutResults(),
+                perfTest,
+                Goal.atLeast(0.6, "≥ 0.6")));
+        rows.add(
+            Row.ratio(
+                "Lovage ÷ PerfTest, results recorded (1 worker, quorum)",
+                noop.withResults(),
+                perfTest,
+                Goal.atLeast(0.4, "≥ 0.4")));
+      }
+    }
+    if (only.contains("celery")) {
+      step("Celery 5.2 on the same broker (workload 3)");
+      CeleryComparison.Result celery =
+          attempt(rows, "Celery comparison", () -> CeleryComparison.run(ctx, rows));
+      if (celery != null) {
+        rows.add(
+            Row.ratio(
+                "Lovage ÷ Celery prefork -c 2, both on classic queues, no results",
+                celery.lovageClassic(),
+                celery.prefork(),
+                Goal.atLeast(4, "≥ 4")));
+        if (noop != null) {
+          rows.add(
+              Row.ratio(
+                  "Lovage on quorum ÷ Celery prefork -c 2 on classic, no results",
+                  noop.withoutResults(),
+                  celery.prefork(),
+                  Goal.atLeast(4, "≥ 4")));
+        }
+      }
+    }
+    if (only.contains("rest")) {
+      step("REST submit with wrk, no worker consuming (workload 4)");
+      attempt(
+          rows,
+          "REST submit",
+          () -> {
+            RestSubmit.run(ctx, rows);
+            return Boolean.TRUE;
+          });
+    }
+    if (only.contains("pickup")) {
+      step("Pickup latency at 100 tasks/s (workload 5)");
+      attempt(
+          rows,
+          "Pickup latency",
+          () -> {
+            PickupLatency.run(ctx, rows);
+            return Boolean.TRUE;
+          });
+    }
+    if (only.contains("lesson")) {
+      step("The concurrency lesson: IO-bound and CPU-bound tasks (workload 6)");
+      attempt(
+          rows,
+          "Concurrency lesson",
+          () -> {
+            ConcurrencyLesson.run(ctx, rows);
+            return Boolean.TRUE;
+          });
+    }
+  }
+
+  /**
+   * A workload that fails outside its own rows (a bug in the bench) becomes one missing row, and
+   * the next workload still runs.
+   */
+  private static <T> T attempt(Rows rows, String workload, java.util.function.Supplier<T> run) {
+    try {
+      return run.get();
+    } catch (RuntimeException e) {
+      e.printStackTrace(System.out);
+      rows.add(Row.missing(workload, "", Goal.NONE, "the workload failed: " + e));
+      return null;
+    }
+  }
+
+  private static void step(String title) {
+    System.out.printf("%n==> %s%n", title);
+  }
+
+  private static Map<String, Object> environment(
+      BenchContext ctx, Profile profile, Instant started) {
+    Map<String, Object> env = new LinkedHashMap<>();
+    env.put("profile", profile.name());
+    env.put(
+        "date",
+        DateTimeFormatter.ISO_INSTANT.format(
+            started.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
+    env.put("cores", Runtime.getRuntime().availableProcessors());
+    env.put("java", Runtime.version().toString());
+    env.put("rabbitmq", rabbitVersion(ctx.rabbitUri()));
+    env.put("celery", celeryVersion());
+    env.put(
+        "minutes",
+        String.format("%.1f", (Instant.now().toEpochMilli() - started.toEpochMilli()) / 60_000.0));
+    return env;
+  }
+
+  private static String rabbitVersion(String uri) {
+    try (BrokerQueues queues = new BrokerQueues(uri)) {
+      return queues.serverVersion();
+    } catch (RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static String celeryVersion() {
+    try {
+      Process process =
+          new ProcessBuilder(CeleryWorker.PYTHON, "-c", "import celery; print(celery.__version__)")
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(process.getInputStream().readAllBytes()).strip();
+      return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0 ? out : "unknown";
+    } catch (IOException e) {
+      return "unknown";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    List<String> list = new ArrayList<>(Arrays.asList(args));
+    for (int i = 0; i < list.size(); i++) {
+      String arg = list.get(i);
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument " + arg);
+      }
+      if (arg.equals("--quick")) {
+        options.put("profile", "quick");
+      } else if (arg.equals("--full")) {
+        options.put("profile", "full");
+      } else if (i + 1 < list.size()) {
+        options.put(arg.substring(2), list.get(++i));
+      } else {
+        throw new IllegalArgumentException(arg + " needs a value");
+      }
+    }
+    return options;
+  }
+}

@@ -1,0 +1,114 @@
+package io.lovage.bench;
+
+import io.lovage.TaskClient;
+import io.lovage.protocol.TaskMessage;
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * Sends {@code count} tasks through the Java {@link TaskClient}, keeping at most {@link
+ * BenchContext#CONFIRM_WINDOW} unconfirmed, while polling how many have completed; times from the
+ * first publish to the poll that sees the last one done.
+ */
+final class Blast {
+  private static final long POLL_MILLIS = 20;
+
+  private Blast() {}
+
+  /**
+   * @param seconds from the first publish to the last completion seen
+   */
+  record Result(int tasks, double seconds) {
+    double perSecond() {
+      return tasks / seconds;
+    }
+  }
+
+  /**
+   * @param completed tasks completed since the blast began (the caller subtracts its baseline)
+   */
+  static Result run(
+      String label,
+      TaskClient client,
+      String queue,
+      int count,
+      IntFunction<TaskMessage> task,
+      LongSupplier completed,
+      Duration timeout) {
+    Semaphore window = new Semaphore(BenchContext.CONFIRM_WINDOW);
+    AtomicLong confirmed = new AtomicLong();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    long start = System.nanoTime();
+    Thread publisher =
+        Thread.ofPlatform()
+            .name("bench-publisher")
+            .start(
+                () -> {
+                  for (int i = 0; i < count && failure.get() == null; i++) {
+                    try {
+                      window.acquire();
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                    client
+                        .send(task.apply(i), queue)
+                        .whenComplete(
+                            (sent, error) -> {
+                              window.release();
+                              if (error != null) {
+                                failure.compareAndSet(null, error);
+                              } else {
+                                confirmed.incrementAndGet();
+                              }
+                            });
+                  }
+                });
+    long deadline = start + timeout.toNanos();
+    long nextReport = start + 1_000_000_000L;
+    try {
+      while (true) {
+        long done = completed.getAsLong();
+        long now = System.nanoTime();
+        if (done >= count) {
+          double seconds = (now - start) / 1e9;
+          System.out.printf(
+              "  %s: %,d tasks in %.2f s = %,.0f tasks/s%n",
+              label, count, seconds, count / seconds);
+          return new Result(count, seconds);
+        }
+        if (failure.get() != null) {
+          throw new IllegalStateException(
+              label + ": a publish failed: " + failure.get(), failure.get());
+        }
+        if (now > deadline) {
+          throw new IllegalStateException(
+              String.format(
+                  "%s: only %,d of %,d tasks completed within %s (%,d confirmed)",
+                  label, done, count, timeout, confirmed.get()));
+        }
+        if (now >= nextReport) {
+          System.out.printf(
+              "  %s: published %,d/%,d, completed %,d%n", label, confirmed.get(), count, done);
+          nextReport += 1_000_000_000L;
+        }
+        Pause.millis(POLL_MILLIS);
+      }
+    } finally {
+      publisher.interrupt();
+      try {
+        publisher.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** A generous limit: the slowest system here should do 100 tasks/s. */
+  static Duration timeoutFor(int tasks) {
+    return Duration.ofSeconds(60 + tasks / 100);
+  }
+}

@@ -1,0 +1,157 @@
+package io.lovage.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Lovage worker or producer jar running as its own JVM, as a user runs it: {@code java -jar},
+ * settings from the environment (the README's table), ready once {@code GET /health} answers 200.
+ */
+final class LovageApp {
+  private static final Duration STARTUP = Duration.ofSeconds(90);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** {@code lovage_worker_tasks_total{outcome="succeeded",worker="..."} 123.0} */
+  private static final Pattern SUCCEEDED =
+      Pattern.compile(
+          "^lovage_worker_tasks_total\\{[^}]*outcome=\"succeeded\"[^}]*}\\s+(\\S+)",
+          Pattern.MULTILINE);
+
+  private final Processes.Child child;
+  private final int port;
+
+  private LovageApp(Processes.Child child, int port) {
+    this.child = child;
+    this.port = port;
+  }
+
+  /**
+   * A worker consuming {@code queue}; {@code settings} are more environment variables (e.g. {@code
+   * LOVAGE_PREFETCH}).
+   */
+  static LovageApp worker(
+      BenchContext ctx, String name, String queue, Map<String, String> settings) {
+    Map<String, String> env = new HashMap<>(settings);
+    env.put("LOVAGE_QUEUES", queue);
+    return start(ctx, name, ctx.workerJar(), env);
+  }
+
+  static LovageApp producer(BenchContext ctx, String name, Map<String, String> settings) {
+    return start(ctx, name, ctx.producerJar(), settings);
+  }
+
+  private static LovageApp start(
+      BenchContext ctx, String name, Path jar, Map<String, String> settings) {
+    int port = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("RABBITMQ_URI", ctx.rabbitUri());
+    env.put("MICRONAUT_SERVER_PORT", String.valueOf(port));
+    // No log line per task on either side of a comparison (Celery runs at WARNING too).
+    env.put("LOG_LEVEL", "WARN");
+    env.put("LOVAGE_SHUTDOWN_GRACE", "5s");
+    env.putAll(settings);
+    List<String> command = new ArrayList<>();
+    command.add(ctx.java().toString());
+    command.add("-jar");
+    command.add(jar.toString());
+    LovageApp app = new LovageApp(ctx.processes().start(name, command, env, null), port);
+    app.awaitHealthy();
+    return app;
+  }
+
+  private void awaitHealthy() {
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!child.isAlive()) {
+        throw new IllegalStateException(
+            child.name() + " exited at start; its log " + child.log() + ":\n" + child.tail(30));
+      }
+      try {
+        if (get("/health").statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Pause.millis(200);
+    }
+    throw new IllegalStateException(
+        child.name() + " not healthy within " + STARTUP + "; its log " + child.log());
+  }
+
+  int port() {
+    return port;
+  }
+
+  Processes.Child child() {
+    return child;
+  }
+
+  /** Tasks this worker ran successfully since it started, from {@code /prometheus}: exact. */
+  long succeeded() {
+    try {
+      HttpResponse<String> response = get("/prometheus");
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException(
+            child.name() + " /prometheus answered " + response.statusCode());
+      }
+      return parseSucceeded(response.body());
+    } catch (IOException e) {
+      throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
+    }
+  }
+
+  static long parseSucceeded(String prometheusText) {
+    Matcher m = SUCCEEDED.matcher(prometheusText);
+    long total = 0;
+    boolean found = false;
+    while (m.find()) {
+      total += (long) Double.parseDouble(m.group(1));
+      found = true;
+    }
+    if (!found) {
+      throw new IllegalStateException(
+          "no lovage_worker_tasks_total{outcome=\"succeeded\"} in /prometheus");
+    }
+    return total;
+  }
+
+  private HttpResponse<String> get(String path) throws IOException {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+              .timeout(Duration.ofSeconds(5))
+              .GET()
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  void stop(BenchContext ctx) {
+    ctx.processes().stop(child);
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.lovage.bench;
+
+import io.lovage.TaskClient;
+import io.lovage.broker.QueueType;
+import io.lovage.protocol.TaskMessage;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Workload 1: end-to-end no-op throughput on a quorum queue. The Java TaskClient publishes {@code
+ * demo.noop} tasks (persistent, confirmed, 2,000 in flight); Lovage worker JVMs run them and
+ * acknowledge each after it ran. Tasks/s from the first publish to the last success counted at the
+ * workers' {@code /prometheus}. Once with results recorded (the worker publishes task events,
+ * confirmed, before it acknowledges), once without ({@code ignore_result}); with one worker JVM,
+ * then two.
+ */
+final class NoopThroughput {
+  static final String QUEUE = "bench.noop.quorum";
+
+  private NoopThroughput() {}
+
+  /** The one-worker rows, which the ratios to PerfTest and Celery divide. */
+  record Result(Row withResults, Row withoutResults) {}
+
+  static Result run(BenchContext ctx, Rows rows) {
+    int tasks = ctx.profile().noopTasks();
+    TaskClient client = ctx.client(QueueType.QUORUM);
+    Map<String, String> settings = Map.of("LOVAGE_PREFETCH", String.valueOf(BenchContext.PREFETCH));
+    ctx.queues().usedTaskQueue(QUEUE);
+    List<LovageApp> started = new ArrayList<>();
+    Lazy<LovageApp> first =
+        Lazy.of(
+            () -> {
+              LovageApp worker = startWorker(ctx, "worker-noop-1", settings, started);
+              warmUp(ctx, client, QUEUE, List.of(worker));
+              return worker;
+            });
+    Lazy<LovageApp> second =
+        Lazy.of(
+            () -> {
+              LovageApp worker = startWorker(ctx, "worker-noop-2", settings, started);
+              // Both consume the queue, so both share the warm-up.
+              warmUp(ctx, client, QUEUE, List.of(first.get(), worker));
+              return worker;
+            });
+    try {
+      Row with =
+          rows.measure(
+              name(1, "quorum", true, tasks),
+              "tasks/s",
+              Goal.NONE,
+              () -> measure(ctx, client, QUEUE, List.of(first.get()), true, tasks, "quorum"));
+      Row without =
+          rows.measure(
+              name(1, "quorum", false, tasks),
+              "tasks/s",
+              Goal.NONE,
+              () -> measure(ctx, client, QUEUE, List.of(first.get()), false, tasks, "quorum"));
+      rows.measure(
+          name(2, "quorum", true, tasks),
+          "tasks/s",
+          Goal.NONE,
+          () ->
+              measure(
+                  ctx, client, QUEUE, List.of(first.get(), second.get()), true, tasks, "quorum"));
+      rows.measure(
+          name(2, "quorum", false, tasks),
+          "tasks/s",
+          Goal.NONE,
+          () ->
+              measure(
+                  ctx, client, QUEUE, List.of(first.get(), second.get()), false, tasks, "quorum"));
+      return new Result(with, without);
+    } finally {
+      started.forEach(worker -> worker.stop(ctx));
+    }
+  }
+
+  static String name(int workers, String queueType, boolean results, int tasks) {
+    return String.format(
+        "No-op: Lovage, %d worker JVM%s, %s queue, %s (%,d tasks)",
+        workers,
+        workers == 1 ? "" : "s",
+        queueType,
+        results ? "results recorded" : "no results",
+        tasks);
+  }
+
+  private static LovageApp startWorker(
+      BenchContext ctx, String name, Map<String, String> settings, List<LovageApp> started) {
+    System.out.println("  starting " + name);
+    LovageApp worker = LovageApp.worker(ctx, name, QUEUE, settings);
+    started.add(worker);
+    return worker;
+  }
+
+  /** Untimed no-op tasks first: the workers' JIT, connections and pools warm up. */
+  static void warmUp(BenchContext ctx, TaskClient client, String queue, List<LovageApp> workers) {
+    int tasks = ctx.profile().warmupTasks();
+    long before = succeeded(workers);
+    Blast.run(
+        "warm-up",
+        client,
+        queue,
+        tasks,
+        i -> TaskMessage.builder("demo.noop").build(),
+        () -> succeeded(workers) - before,
+        Blast.timeoutFor(tasks));
+  }
+
+  /** One timed blast of no-op tasks at these workers. */
+  static Rows.Measured measure(
+      BenchContext ctx,
+      TaskClient client,
+      String queue,
+      List<LovageApp> workers,
+      boolean results,
+      int tasks,
+      String queueType) {
+    long before = succeeded(workers);
+    Blast.Result result =
+        Blast.run(
+            workers.size() + " worker(s), " + queueType + (results ? ", results" : ", no results"),
+            client,
+            queue,
+            tasks,
+            i -> TaskMessage.builder("demo.noop").ignoreResult(!results).build(),
+            () -> succeeded(workers) - before,
+            Blast.timeoutFor(tasks));
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("tasks", result.tasks());
+    raw.put("seconds", result.seconds());
+    raw.put("workers", workers.size());
+    raw.put("queueType", queueType);
+    raw.put("resultsRecorded", results);
+    raw.put("prefetch", BenchContext.PREFETCH);
+    raw.put("confirmWindow", BenchContext.CONFIRM_WINDOW);
+    return new Rows.Measured(
+        result.perSecond(),
+        String.format(
+            "%,d tasks in %.2f s; prefetch %d, %,d publishes in flight",
+            result.tasks(), result.seconds(), BenchContext.PREFETCH, BenchContext.CONFIRM_WINDOW),
+        raw);
+  }
+
+  static long succeeded(List<LovageApp> workers) {
+    return workers.stream().mapToLong(LovageApp::succeeded).sum();
+  }
+}

@@ -1,0 +1,53 @@
+package io.lovage.bench;
+
+import java.time.Duration;
+
+/**
+ * How much work each workload does: {@code full} as the issue asks, {@code quick} (about three
+ * minutes, for CI) with fewer tasks, and says so in its row names.
+ *
+ * @param noopTasks timed no-op tasks per throughput row
+ * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools)
+ * @param perfTestMessages messages PerfTest sends and receives
+ * @param wrkDuration each wrk run
+ * @param pickupDuration the steady 100 tasks/s of the pickup latency run
+ * @param ioTasks {@code demo.sleep(0.5)} tasks of the concurrency lesson
+ * @param cpuTasks {@code demo.primes(n)} tasks of the concurrency lesson
+ * @param cpuTaskSeconds what one {@code demo.primes(n)} should take on the Lovage worker (Python
+ *     takes several times longer for the same n)
+ */
+record Profile(
+    String name,
+    int noopTasks,
+    int warmupTasks,
+    int perfTestMessages,
+    Duration wrkDuration,
+    Duration pickupDuration,
+    int ioTasks,
+    int cpuTasks,
+    double cpuTaskSeconds) {
+
+  static final Profile FULL =
+      new Profile(
+          "full",
+          20_000,
+          1_000,
+          40_000,
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(30),
+          400,
+          8,
+          1.0);
+
+  static final Profile QUICK =
+      new Profile(
+          "quick", 10_000, 500, 20_000, Duration.ofSeconds(5), Duration.ofSeconds(10), 80, 4, 0.5);
+
+  static Profile named(String name) {
+    return switch (name) {
+      case "full" -> FULL;
+      case "quick" -> QUICK;
+      default -> throw new IllegalArgumentException("--profile is quick or full, not " + name);
+    };
+  }
+}

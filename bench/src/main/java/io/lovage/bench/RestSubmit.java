@@ -1,0 +1,149 @@
+package io.lovage.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Workload 4: how fast the REST producer takes tasks. {@code wrk --latency} on localhost against
+ * {@code POST /tasks} (one task per request) and {@code POST /tasks/batch} (50 per request), no
+ * worker consuming; a few connection counts each, the best reported with its settings. Each 202
+ * means RabbitMQ confirmed the task. The queue is purged between runs.
+ */
+final class RestSubmit {
+  static final String QUEUE = "bench.rest";
+  static final int BATCH = 50;
+  private static final List<Integer> SINGLE_CONNECTIONS = List.of(64, 256);
+  private static final List<Integer> BATCH_CONNECTIONS = List.of(8, 32);
+
+  private RestSubmit() {}
+
+  static void run(BenchContext ctx, Rows rows) {
+    ctx.queues().usedTaskQueue(QUEUE);
+    Lazy<LovageApp> producer =
+        Lazy.of(
+            () -> {
+              System.out.println("  starting producer");
+              LovageApp app = LovageApp.producer(ctx, "producer", Map.of());
+              // Untimed: the producer's JIT and connections, and the queue's declaration.
+              wrk(ctx, app, "submit.lua", "/tasks", 16, Duration.ofSeconds(3), 1);
+              return app;
+            });
+    try {
+      Row single =
+          rows.measure(
+              "REST submit: POST /tasks, 1 task per request, best of "
+                  + connections(SINGLE_CONNECTIONS),
+              "tasks/s",
+              Goal.atLeast(5_000, "≥ 5,000"),
+              () -> best(ctx, producer.get(), "submit.lua", "/tasks", SINGLE_CONNECTIONS, 1));
+      Goal batchGoal =
+          single.measured()
+              ? Goal.atLeast(
+                  single.value(), "> single (" + Report.format(single.value(), "tasks/s") + ")")
+              : Goal.NONE;
+      rows.measure(
+          "REST submit: POST /tasks/batch, "
+              + BATCH
+              + " tasks per request, best of "
+              + connections(BATCH_CONNECTIONS),
+          "tasks/s",
+          batchGoal,
+          () -> best(ctx, producer.get(), "batch.lua", "/tasks/batch", BATCH_CONNECTIONS, BATCH));
+    } finally {
+      if (producer.isMade()) {
+        producer.get().stop(ctx);
+      }
+    }
+  }
+
+  /** {@code -c 64 and -c 256} */
+  private static String connections(List<Integer> counts) {
+    return String.join(" and ", counts.stream().map(c -> "-c " + c).toList());
+  }
+
+  private static Rows.Measured best(
+      BenchContext ctx,
+      LovageApp producer,
+      String script,
+      String path,
+      List<Integer> connections,
+      int batch) {
+    Duration duration = ctx.profile().wrkDuration();
+    List<Map<String, Object>> runs = new ArrayList<>();
+    WrkResult best = null;
+    int bestConnections = 0;
+    for (int c : connections) {
+      WrkResult result = wrk(ctx, producer, script, path, c, duration, batch);
+      Map<String, Object> run = new LinkedHashMap<>();
+      run.put("connections", c);
+      run.putAll(result.raw());
+      run.put("tasksPerSecond", result.okPerSecond() * batch);
+      runs.add(run);
+      if (best == null || result.okPerSecond() > best.okPerSecond()) {
+        best = result;
+        bestConnections = c;
+      }
+    }
+    if (best.okPerSecond() == 0) {
+      throw new IllegalStateException("no request to " + path + " was answered 2xx; runs: " + runs);
+    }
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("batch", batch);
+    raw.put("best", "wrk -t2 -c" + bestConnections + " -d" + duration.toSeconds() + "s");
+    raw.put("runs", runs);
+    return new Rows.Measured(
+        best.okPerSecond() * batch,
+        String.format(
+            "wrk -t2 -c%d -d%ds: %,.0f requests/s, p50 %s, p99 %s, %,d failed",
+            bestConnections,
+            duration.toSeconds(),
+            best.okPerSecond(),
+            Report.format(best.p50Millis(), "ms"),
+            Report.format(best.p99Millis(), "ms"),
+            best.failed()),
+        raw);
+  }
+
+  private static WrkResult wrk(
+      BenchContext ctx,
+      LovageApp producer,
+      String script,
+      String path,
+      int connections,
+      Duration duration,
+      int batch) {
+    System.out.printf("  wrk %s -c%d for %d s…%n", path, connections, duration.toSeconds());
+    String output =
+        ctx.processes()
+            .run(
+                "wrk",
+                List.of(
+                    "wrk",
+                    "-t2",
+                    "-c" + connections,
+                    "-d" + duration.toSeconds() + "s",
+                    "--timeout",
+                    "10s",
+                    "--latency",
+                    "-s",
+                    ctx.repo().resolve("bench/wrk/" + script).toString(),
+                    "http://127.0.0.1:" + producer.port() + path),
+                Map.of("BENCH_QUEUE", QUEUE, "BENCH_BATCH", String.valueOf(batch)),
+                duration.plusSeconds(60));
+    WrkResult result = WrkResult.parse(output);
+    System.out.printf(
+        "  wrk %s -c%d: %,.0f requests/s = %,.0f tasks/s, p50 %s, p99 %s, %,d failed%n",
+        path,
+        connections,
+        result.okPerSecond(),
+        result.okPerSecond() * batch,
+        Report.format(result.p50Millis(), "ms"),
+        Report.format(result.p99Millis(), "ms"),
+        result.failed());
+    ctx.queues().purge(QUEUE);
+    return result;
+  }
+}

@@ -1,0 +1,80 @@
+package io.lovage.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One line of the results table.
+ *
+ * @param name what was measured, with the settings that matter to read it
+ * @param value the measured value, or null if it could not be measured
+ * @param unit e.g. {@code tasks/s}, {@code ms}, {@code s}, {@code ×}
+ * @param goal what it should reach (never fails the run)
+ * @param note how it was measured, e.g. the best wrk settings
+ * @param raw the numbers behind the value, written to the JSON report
+ * @param error why the row could not be measured, or null
+ */
+record Row(
+    String name,
+    Double value,
+    String unit,
+    Goal goal,
+    String note,
+    Map<String, Object> raw,
+    String error) {
+
+  Row {
+    raw = raw == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(raw));
+    note = note == null ? "" : note;
+  }
+
+  static Row of(
+      String name, double value, String unit, Goal goal, String note, Map<String, Object> raw) {
+    return new Row(name, value, unit, goal, note, raw, null);
+  }
+
+  static Row missing(String name, String unit, Goal goal, String error) {
+    return new Row(name, null, unit, goal, "", Map.of(), error);
+  }
+
+  boolean measured() {
+    return value != null && !value.isNaN() && !value.isInfinite();
+  }
+
+  /** A throughput row, drawn in the chart. */
+  boolean isThroughput() {
+    return unit.endsWith("/s");
+  }
+
+  Boolean goalMet() {
+    return goal.met(measured() ? value : null);
+  }
+
+  /**
+   * {@code numerator ÷ denominator}, or a missing row if either is missing: a ratio is only as good
+   * as both its sides.
+   */
+  static Row ratio(String name, Row numerator, Row denominator, Goal goal) {
+    if (!numerator.measured() || !denominator.measured() || denominator.value() == 0) {
+      return missing(
+          name,
+          "×",
+          goal,
+          "needs both '" + numerator.name() + "' and '" + denominator.name() + "'");
+    }
+    Map<String, Object> raw = new LinkedHashMap<>();
+    raw.put("numerator", numerator.name());
+    raw.put("numeratorValue", numerator.value());
+    raw.put("denominator", denominator.name());
+    raw.put("denominatorValue", denominator.value());
+    return of(
+        name,
+        numerator.value() / denominator.value(),
+        "×",
+        goal,
+        Report.format(numerator.value(), numerator.unit())
+            + " ÷ "
+            + Report.format(denominator.value(), denominator.unit()),
+        raw);
+  }
+}

@@ -1,0 +1,57 @@
+package io.lovage.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class ParsingTest {
+  @Test
+  void succeededTasksAreSummedOverTheWorkerSeries() {
+    String prometheus =
+        """
+        # HELP lovage_worker_tasks_total Tasks finished since start, by outcome
+        # TYPE lovage_worker_tasks_total counter
+        lovage_worker_tasks_total{outcome="failed",worker="lovage-1@h"} 3.0
+        lovage_worker_tasks_total{outcome="succeeded",worker="lovage-1@h"} 12345.0
+        lovage_worker_tasks_active{worker="lovage-1@h"} 0.0
+        """;
+
+    assertEquals(12_345, LovageApp.parseSucceeded(prometheus));
+  }
+
+  @Test
+  void metricsWithoutTheSucceededCounterAreAnError() {
+    assertThrows(IllegalStateException.class, () -> LovageApp.parseSucceeded("up 1.0\n"));
+  }
+
+  @Test
+  void perfTestRatesAreReadFromItsSummary() {
+    String output =
+        """
+        test stopped (Producer reached message limit, Consumer reached message limit)
+        id: lovage-bench, sending rate avg: 8254 msg/s
+        id: lovage-bench, receiving rate avg: 8199 msg/s
+        """;
+
+    assertEquals(
+        8199, PerfTestCeiling.rate(Pattern.compile("receiving rate avg: (\\d+) msg/s"), output));
+  }
+
+  @Test
+  void aNoopTaskBodyIsSmallAndItsHeadersAreNot() {
+    // [[], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]
+    assertEquals(68, PerfTestCeiling.bodyBytes());
+  }
+
+  @Test
+  void percentilesAreNearestRank() {
+    java.util.List<Double> values =
+        java.util.stream.IntStream.rangeClosed(1, 200).mapToObj(i -> (double) i).toList();
+
+    assertEquals(100, PickupLatency.at(values, 50));
+    assertEquals(198, PickupLatency.at(values, 99));
+    assertEquals(200, PickupLatency.at(values, 100));
+  }
+}
