@@ -79,6 +79,18 @@ final class AppProcess implements AutoCloseable {
   }
 
   /**
+   * A worker or producer started, not yet waited for ({@link #awaitHealthy}), so that several can
+   * start at once; {@code env} may override {@code RABBITMQ_URI}.
+   */
+  static AppProcess startWorker(Map<String, String> env) {
+    return start("lovage.worker.jar", "worker", env, List.of());
+  }
+
+  static AppProcess startProducer(Map<String, String> env) {
+    return start("lovage.producer.jar", "producer", env, List.of());
+  }
+
+  /**
    * @param classpath empty to run {@code java -jar}; else extra jars then the main class, to run
    *     {@code java -cp jar:extra… main}
    */
@@ -119,7 +131,7 @@ final class AppProcess implements AutoCloseable {
     }
   }
 
-  private AppProcess awaitHealthy() {
+  AppProcess awaitHealthy() {
     Await.until(
         STARTUP,
         "process on port " + port + " to be healthy (log: " + log + ")",
@@ -203,6 +215,19 @@ final class AppProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  long pid() {
+    return process.pid();
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** The file its output goes to, for failure messages. */
+  Path log() {
+    return log;
+  }
+
   private HttpResponse<String> send(HttpRequest request) throws IOException {
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
@@ -233,7 +258,17 @@ final class AppProcess implements AutoCloseable {
 
   /** Sends SIGTERM, as docker compose stop does, and answers the exit code. */
   int stop(Duration timeout) {
+    terminate();
+    return awaitExit(timeout);
+  }
+
+  /** Sends SIGTERM and returns at once; {@link #awaitExit} waits for the exit. */
+  void terminate() {
     process.destroy();
+  }
+
+  /** Waits for the process to exit and answers its exit code. */
+  int awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
         throw new AssertionError("did not stop within " + timeout + ", log: " + log);

@@ -5,9 +5,16 @@ import io.lovage.TaskKind;
 import io.lovage.TaskModule;
 import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
+import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /** Example tasks in the {@code demo} namespace, documented in the README. */
@@ -15,6 +22,16 @@ import tools.jackson.databind.JsonNode;
 public final class DemoTasks implements TaskModule {
   /** demo.primes refuses larger inputs: its sieve takes n/8 bytes of memory. */
   public static final long MAX_PRIMES_INPUT = 500_000_000L;
+
+  /** A demo.mark key: one word, so that each run stays one line of the mark file. */
+  private static final Pattern MARK_KEY = Pattern.compile("[\\w.:\\-]{1,200}");
+
+  /** Where demo.mark appends a line per run ({@code LOVAGE_DEMO_MARK_FILE}); null when unset. */
+  private final Path markFile;
+
+  public DemoTasks(@Value("${lovage.demo.mark.file:}") String markFile) {
+    this.markFile = markFile == null || markFile.isBlank() ? null : Path.of(markFile);
+  }
 
   @Override
   public void register(TaskRegistry.Builder tasks) {
@@ -29,6 +46,7 @@ public final class DemoTasks implements TaskModule {
             TaskOptions.DEFAULT.withKind(TaskKind.CPU))
         .register("demo.spin", DemoTasks::spin, TaskOptions.DEFAULT.withKind(TaskKind.CPU))
         .register("demo.progress", DemoTasks::progress)
+        .register("demo.mark", this::mark)
         .register(
             "demo.crash",
             call -> {
@@ -80,6 +98,38 @@ public final class DemoTasks implements TaskModule {
       spins++;
     }
     return spins;
+  }
+
+  /**
+   * Leaves a trace of each run for the fault-injection suite, which counts runs per task from it
+   * rather than from the task events it is judging: appends {@code "<key> <task id> <pid>"} to the
+   * mark file, then sleeps {@code seconds} (default 0) so that the run can be caught in flight.
+   * Returns the key.
+   */
+  String mark(TaskCall call) throws IOException, InterruptedException {
+    String key = call.arg(0, "key", String.class);
+    double seconds = call.arg(1, "seconds", double.class, 0.0);
+    if (key == null || !MARK_KEY.matcher(key).matches()) {
+      throw new io.lovage.TaskArgumentException(
+          "demo.mark() key must be 1 to 200 letters, digits or . _ : -");
+    }
+    if (seconds < 0) {
+      throw new io.lovage.TaskArgumentException("demo.mark() seconds must be >= 0");
+    }
+    if (markFile == null) {
+      throw new IllegalStateException("demo.mark needs LOVAGE_DEMO_MARK_FILE on the worker");
+    }
+    String line = key + " " + call.id() + " " + ProcessHandle.current().pid() + "\n";
+    // One write(2) with O_APPEND: lines of several worker processes never interleave, and the
+    // line is in the file before the task can be acknowledged, or its worker killed.
+    Files.write(
+        markFile,
+        line.getBytes(StandardCharsets.UTF_8),
+        StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND);
+    Thread.sleep(Math.round(seconds * 1000));
+    return key;
   }
 
   /** Reports progress: {@code steps} steps of {@code seconds} each. */

@@ -1,0 +1,956 @@
+package io.lovage.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.rabbitmq.client.AMQP;
+import io.lovage.broker.LovageTopology;
+import io.lovage.protocol.Json;
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Nothing lost under faults: real faults injected into a running system on this machine (RabbitMQ,
+ * the producer and worker JVMs as separate processes), and every task counted: submitted, confirmed
+ * (202), completed, lost, run twice. Runs are counted from the mark file that {@code demo.mark}
+ * appends a line to per run, not from the task events the suite is judging.
+ *
+ * <p>Each scenario adds a row to the table in {@code target/faults.md}; a count that is wrong fails
+ * it. The {@code ci} profile runs on every {@code ./mvnw verify}; {@code -Dfaults=full} runs every
+ * scenario at full size (see the README, "Fault injection"). Scenarios that stop the broker or
+ * raise its memory alarm disturb everything else using it: they are short and always restore it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultInjectionIT {
+  private static final FaultProfile PROFILE = FaultProfile.current();
+
+  /** How long confirmed tasks get to run and be recorded once the fault is over. */
+  private static final Duration SETTLE = Duration.ofMinutes(3);
+
+  /** The publish confirm timeout (5 s) plus slack for a loaded 2-core machine. */
+  private static final long ANSWER_WITHIN_MS = 10_000;
+
+  /** The restored memory high watermark, RabbitMQ's default. */
+  private static final String WATERMARK = "0.4";
+
+  private static FaultReport report;
+  private static AppProcess producer;
+
+  private final List<AppProcess> processes = new CopyOnWriteArrayList<>();
+  private final List<String> queues = new ArrayList<>();
+
+  @BeforeAll
+  static void startProducer() {
+    report = new FaultReport(PROFILE, Path.of("target", "faults.md").toAbsolutePath());
+    producer = AppProcess.producer(producerEnv());
+    report.preface(
+        String.format(
+            Locale.ROOT,
+            "The suite's producer read the last 15 minutes of the event stream in %.1f s before the"
+                + " first scenario.",
+            awaitCaughtUp(producer)));
+  }
+
+  /**
+   * Waits until a producer that has just started has read the event stream up to now: until then it
+   * answers PENDING (or 404) for tasks that finished long ago. A task-sent event of a canary task,
+   * published now, shows when it is there. Answers the seconds it took.
+   */
+  static double awaitCaughtUp(AppProcess producer) {
+    long start = System.nanoTime();
+    String canary = "faults-canary-" + UUID.randomUUID();
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("type", "task-sent");
+    event.put("uuid", canary);
+    event.put("name", "faults.canary");
+    event.put("hostname", "fault-injection-suite");
+    event.put("timestamp", System.currentTimeMillis() / 1000.0);
+    RabbitAdmin.publishRaw(
+        LovageTopology.EVENT_EXCHANGE,
+        "task.sent",
+        new AMQP.BasicProperties.Builder().contentType("application/json").build(),
+        Json.MAPPER.writeValueAsBytes(event));
+    Await.until(
+        Duration.ofMinutes(5),
+        "the producer to read the event stream up to now",
+        () -> producer.task(canary));
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /**
+   * Room in the producer's index for every task of the suite and of whoever else uses the broker,
+   * and only the last 15 minutes of the event stream to read at start: a task is counted within
+   * minutes of its last event, and on a busy shared broker a day of events takes minutes to read.
+   */
+  private static Map<String, String> producerEnv() {
+    return Map.of("LOVAGE_RESULTS_MAX_TASKS", "2000000", "LOVAGE_RESULT_EXPIRES", "15m");
+  }
+
+  @AfterAll
+  static void stopProducer() {
+    if (producer != null) {
+      producer.close();
+    }
+    System.out.println("[faults] table written to " + report.file() + "\n" + report.markdown());
+  }
+
+  @AfterEach
+  void cleanUp() {
+    processes.forEach(AppProcess::close);
+    queues.forEach(RabbitFixture::deleteTaskQueue);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 1. kill -9 one of two workers
+
+  @Test
+  @Order(1)
+  void killingOneOfTwoWorkersLosesNothingAndOnlyTasksItHadStartedRunTwice() {
+    scenario(
+        "1. kill -9 one of two workers",
+        o -> {
+          Ledger ledger = ledger("kill");
+          List<AppProcess> workers = workers(ledger, 2, Map.of("LOVAGE_IO_CONCURRENCY", "20"));
+          AppProcess victim = workers.get(0);
+          int tasks = PROFILE.killTasks();
+          ledger.submitBatches(producer, tasks, 0.05);
+
+          boolean running =
+              Deadline.poll(
+                  Duration.ofSeconds(120),
+                  () -> ledger.runsBy(victim.pid()) >= 20 && ledger.confirmedRun() >= tasks / 4);
+          long startedByVictim = ledger.runsBy(victim.pid());
+          victim.kill();
+          Counts counts = ledger.count(producer, SETTLE);
+
+          o.counts(counts, ledger);
+          o.check("the killed worker was running tasks", running);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          long victimPid = victim.pid();
+          long others = ranTwiceOtherThanBy(ledger, pid -> pid == victimPid);
+          o.check("only tasks the killed worker had started ran twice", others == 0);
+          o.note(
+              "the killed worker had run %d tasks; %d ran twice, all of them first started by it",
+              startedByVictim, counts.ranTwice());
+        });
+  }
+
+  /**
+   * Tasks that ran more than once although no run, or more than one run, was by a killed worker:
+   * duplicates the faults do not explain.
+   */
+  private static long ranTwiceOtherThanBy(Ledger ledger, LongPredicate killed) {
+    return ledger.runs().values().stream()
+        .filter(runs -> runs.size() > 1)
+        .filter(
+            runs ->
+                runs.stream().noneMatch(r -> killed.test(r.pid()))
+                    || runs.stream().filter(r -> !killed.test(r.pid())).count() > 1)
+        .count();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 2. broker restarts while tasks are submitted over REST
+
+  /**
+   * One broker outage: down from the moment the stop command returned until the start command
+   * returned (the broker answers again); recovered at the first 202 after that.
+   */
+  private record Outage(String kind, long downNanos, long upNanos, long recoveredNanos) {
+    boolean covers(Ledger.Submission s) {
+      return s.sentNanos() >= downNanos && s.answeredNanos() <= upNanos;
+    }
+
+    double seconds() {
+      return (upNanos - downNanos) / 1e9;
+    }
+
+    double recoverySeconds() {
+      return (recoveredNanos - upNanos) / 1e9;
+    }
+  }
+
+  @Test
+  @Order(2)
+  void brokerRestartsWhileSubmittingAnswer503DuringTheOutageAndEvery202Completes() {
+    scenario(
+        PROFILE.nodeRestart()
+            ? "2. broker restart (stop_app, then node stop) under REST submits"
+            : "2. broker restart (stop_app/start_app) under REST submits",
+        o -> {
+          Ledger ledger = ledger("restart");
+          List<AppProcess> workers = workers(ledger, 2, Map.of("LOVAGE_IO_CONCURRENCY", "20"));
+          int target = PROFILE.restartTasks();
+          List<Outage> outages = new ArrayList<>();
+          try (Submitters clients = new Submitters(8, ledger, producer, 0, target)) {
+            awaitConfirmed(ledger, target / 4);
+            outages.add(
+                outage(
+                    "stop_app",
+                    ledger,
+                    () -> RabbitFixture.rabbitmqctl("stop_app"),
+                    () -> {
+                      RabbitFixture.rabbitmqctl("start_app");
+                      RabbitFixture.rabbitmqctl("await_startup");
+                    }));
+            if (PROFILE.nodeRestart()) {
+              awaitConfirmed(ledger, target / 2);
+              outages.add(
+                  outage(
+                      "node stop",
+                      ledger,
+                      RabbitAdmin::stopNode,
+                      () -> RabbitAdmin.startNode(brokerLog())));
+            }
+            o.check(
+                "all " + target + " submitted within 10 min",
+                clients.awaitDone(Duration.ofMinutes(10)));
+          } finally {
+            ensureBrokerUp();
+          }
+          Counts counts = ledger.count(producer, SETTLE);
+          List<Ledger.Submission> all = ledger.submissions();
+          List<Ledger.Submission> during =
+              all.stream().filter(s -> outages.stream().anyMatch(out -> out.covers(s))).toList();
+
+          o.counts(counts, ledger);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.check("requests were answered during the outage", !during.isEmpty());
+          o.check(
+              "no 202 for a request made and answered while the broker was down",
+              during.stream().noneMatch(Ledger.Submission::confirmed));
+          o.check(
+              "every answer during the outage a 503 with Retry-After",
+              during.stream().allMatch(s -> s.status() == 503 && s.retryAfter()));
+          o.check(
+              "only 202 and 503 answers",
+              all.stream().allMatch(s -> s.status() == 202 || s.status() == 503));
+          long slow = all.stream().filter(s -> s.millis() > ANSWER_WITHIN_MS).count();
+          o.check("every answer within " + ANSWER_WITHIN_MS / 1000 + " s", slow == 0);
+          o.check(
+              "producer and workers recovered by themselves (same processes)",
+              producer.isAlive() && workers.stream().allMatch(AppProcess::isAlive));
+          o.note(
+              "%s; %d answers during outages, all 503: %s; slowest answer %d ms%s",
+              outages.stream()
+                  .map(
+                      out ->
+                          String.format(
+                              Locale.ROOT,
+                              "%s: down %.1f s, first 202 %.1f s after it was back",
+                              out.kind(),
+                              out.seconds(),
+                              out.recoverySeconds()))
+                  .collect(Collectors.joining("; ")),
+              during.size(),
+              during.stream().allMatch(s -> s.status() == 503),
+              all.stream().mapToLong(Ledger.Submission::millis).max().orElse(0),
+              counts.ranUnconfirmed() > 0
+                  ? "; ⚠ " + counts.ranUnconfirmed() + " tasks answered 503 ran anyway"
+                  : "");
+        });
+  }
+
+  /**
+   * Takes the broker down, waits until the clients have had a few answers while it is down, starts
+   * it again, and waits for the first 202 after that.
+   */
+  private static Outage outage(String kind, Ledger ledger, Runnable down, Runnable up) {
+    int before = ledger.submissions().size();
+    down.run();
+    long downAt = System.nanoTime();
+    // A few requests made and answered while it is down (each within the 5 s confirm timeout).
+    Deadline.poll(
+        Duration.ofSeconds(20),
+        () ->
+            ledger.submissions().stream().skip(before).filter(s -> s.sentNanos() >= downAt).count()
+                >= 8);
+    up.run();
+    long upAt = System.nanoTime();
+    Deadline.poll(
+        Duration.ofSeconds(120),
+        () -> ledger.submissions().stream().anyMatch(s -> s.confirmed() && s.sentNanos() > upAt));
+    return new Outage(kind, downAt, upAt, System.nanoTime());
+  }
+
+  private static void awaitConfirmed(Ledger ledger, long count) {
+    if (!Deadline.poll(Duration.ofMinutes(5), () -> ledger.confirmedCount() >= count)) {
+      throw new AssertionError(
+          "only " + ledger.confirmedCount() + " of " + count + " tasks confirmed in 5 min");
+    }
+  }
+
+  /** Whatever happened, the broker is running again for everyone else. */
+  private static void ensureBrokerUp() {
+    if (RabbitAdmin.answers()) {
+      return;
+    }
+    try {
+      RabbitFixture.rabbitmqctl("start_app");
+      RabbitFixture.rabbitmqctl("await_startup");
+    } catch (IllegalStateException nodeDown) {
+      RabbitAdmin.startNode(brokerLog());
+    }
+  }
+
+  private static Path brokerLog() {
+    return Path.of("target", "faults", "rabbitmq-server.log").toAbsolutePath();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 3. network cut between worker and broker
+
+  @Test
+  @Order(3)
+  void aCutConnectionIsReconnectedAndItsUnacknowledgedTasksAreRedelivered() throws IOException {
+    try (TcpProxy proxy = new TcpProxy(URI.create(RabbitFixture.uri()).getPort())) {
+      Ledger cut = ledger("cut");
+      AppProcess worker =
+          workers(
+                  cut,
+                  1,
+                  Map.of(
+                      "RABBITMQ_URI",
+                      viaProxy(proxy),
+                      "LOVAGE_IO_CONCURRENCY",
+                      "10",
+                      // Honoured once the worker reads it; the stall's deadline is computed from
+                      // the heartbeat the broker actually agreed, whatever it is.
+                      "LOVAGE_HEARTBEAT",
+                      "5s"))
+              .get(0);
+      scenario(
+          "3a. network cut (TCP reset) between worker and broker",
+          o -> networkFault(o, cut, worker, proxy, false));
+      if (PROFILE.stall()) {
+        Ledger stall = new Ledger("stall", cut.queue(), cut.marks());
+        scenario(
+            "3b. network stall (no bytes, no close) between worker and broker",
+            o -> networkFault(o, stall, worker, proxy, true));
+      }
+    }
+  }
+
+  private void networkFault(
+      Outcome o, Ledger ledger, AppProcess worker, TcpProxy proxy, boolean stall)
+      throws IOException {
+    int heartbeat = heartbeatOf(worker);
+    ledger.submitBatches(producer, 40, 1.0);
+    boolean inFlight = Deadline.poll(Duration.ofSeconds(60), () -> ledger.confirmedRun() >= 10);
+    Set<String> startedBefore = new HashSet<>(ledger.runs().keySet());
+    int acceptedBefore = proxy.accepted();
+    long at = System.nanoTime();
+    if (stall) {
+      proxy.stall();
+    } else {
+      proxy.cut();
+    }
+    // The worker has two connections (publishing, consuming): both must come back.
+    Duration noticeWithin = Duration.ofSeconds(stall ? 2L * heartbeat + 15 : 10);
+    boolean reconnected =
+        Deadline.poll(noticeWithin.plusSeconds(30), () -> proxy.accepted() >= acceptedBefore + 2);
+    double noticed = (System.nanoTime() - at) / 1e9;
+    Counts counts = ledger.count(producer, SETTLE);
+    long unexplained =
+        ledger.runs().entrySet().stream()
+            .filter(e -> e.getValue().size() > 1 && !startedBefore.contains(e.getKey()))
+            .count();
+
+    o.counts(counts, ledger);
+    o.check("tasks were running when the network broke", inFlight);
+    o.check(
+        "the worker reconnected within " + noticeWithin.toSeconds() + " s",
+        reconnected && noticed <= noticeWithin.toSeconds());
+    o.check("every 202 completed", counts.completed() == counts.confirmed());
+    o.check("lost = 0", counts.lost() == 0);
+    o.check("only tasks running at the fault ran twice", unexplained == 0);
+    o.check("the worker process lived through it", worker.isAlive());
+    o.note(
+        "heartbeat %d s; reconnected %.1f s after the %s; %d tasks had started before it",
+        heartbeat, noticed, stall ? "stall" : "cut", startedBefore.size());
+  }
+
+  private static String viaProxy(TcpProxy proxy) {
+    URI broker = URI.create(RabbitFixture.uri());
+    return broker.getScheme()
+        + "://"
+        + broker.getRawUserInfo()
+        + "@127.0.0.1:"
+        + proxy.port()
+        + broker.getRawPath();
+  }
+
+  /** The heartbeat timeout the broker agreed with the worker, in seconds. */
+  private static int heartbeatOf(AppProcess worker) {
+    String name = worker.workerNamePrefix();
+    return Await.until(
+        Duration.ofSeconds(30),
+        "the management API to list the worker's connection",
+        () -> {
+          try {
+            return RabbitAdmin.heartbeatOfPrefix(name);
+          } catch (RuntimeException e) {
+            return Optional.empty();
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 4. memory alarm
+
+  @Test
+  @Order(4)
+  void aMemoryAlarmGets503InTimeHangsNothingAndSubmittingWorksAgainAfterIt() {
+    scenario(
+        "4. memory alarm on the broker",
+        o -> {
+          Ledger ledger = ledger("alarm");
+          AppProcess worker = workers(ledger, 1, Map.of("LOVAGE_IO_CONCURRENCY", "10")).get(0);
+          ledger.submitBatches(producer, 30, 0.3);
+          Deadline.poll(Duration.ofSeconds(60), () -> ledger.confirmedRun() >= 5);
+          List<Ledger.Submission> blocked = new ArrayList<>();
+          List<Long> otherAnswers = new ArrayList<>();
+          boolean raised;
+          boolean cleared;
+          try {
+            RabbitFixture.rabbitmqctl("set_vm_memory_high_watermark", "0.0000001");
+            raised =
+                Deadline.poll(
+                    Duration.ofSeconds(20), () -> RabbitAdmin.memoryAlarm().orElse(false));
+            blocked.addAll(submitTogether(ledger, 4));
+            otherAnswers.add(timed(() -> producer.get("/health")));
+            otherAnswers.add(timed(() -> worker.get("/health")));
+            otherAnswers.add(
+                timed(
+                    () -> producer.get("/tasks/" + ledger.confirmed().values().iterator().next())));
+          } finally {
+            RabbitFixture.rabbitmqctl("set_vm_memory_high_watermark", WATERMARK);
+            cleared =
+                Deadline.poll(
+                    Duration.ofSeconds(30), () -> !RabbitAdmin.memoryAlarm().orElse(true));
+          }
+          long clearedAt = System.nanoTime();
+          boolean again =
+              Deadline.poll(Duration.ofSeconds(60), () -> ledger.submit(producer, 0).confirmed());
+          double againSeconds = (System.nanoTime() - clearedAt) / 1e9;
+          for (int i = 0; i < 20; i++) {
+            ledger.submit(producer, 0);
+          }
+          Counts counts = ledger.count(producer, SETTLE);
+
+          o.counts(counts, ledger);
+          o.check("the alarm was raised", raised);
+          o.check(
+              "every submit during the alarm a 503 with Retry-After",
+              blocked.stream().allMatch(s -> s.status() == 503 && s.retryAfter()));
+          o.check(
+              "answered within " + ANSWER_WITHIN_MS / 1000 + " s",
+              blocked.stream().allMatch(s -> s.millis() <= ANSWER_WITHIN_MS));
+          o.check(
+              "health and task reads answered during the alarm",
+              otherAnswers.stream().allMatch(ms -> ms <= ANSWER_WITHIN_MS));
+          o.check("the alarm cleared", cleared);
+          o.check("submitting works again after it", again);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.note(
+              "503s answered in %s ms; health and reads in %s ms; first 202 %.1f s after the"
+                  + " alarm cleared%s",
+              blocked.stream().map(s -> String.valueOf(s.millis())).toList(),
+              otherAnswers,
+              againSeconds,
+              counts.ranUnconfirmed() > 0
+                  ? "; ⚠ " + counts.ranUnconfirmed() + " tasks answered 503 ran anyway"
+                  : "");
+        });
+  }
+
+  /** {@code n} submits at the same moment, each on its own thread. */
+  private static List<Ledger.Submission> submitTogether(Ledger ledger, int n) throws Exception {
+    try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+      List<Future<Ledger.Submission>> answers = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        answers.add(pool.submit(() -> ledger.submit(producer, 0)));
+      }
+      List<Ledger.Submission> submissions = new ArrayList<>();
+      for (Future<Ledger.Submission> answer : answers) {
+        submissions.add(answer.get(60, TimeUnit.SECONDS));
+      }
+      return submissions;
+    }
+  }
+
+  private interface Request {
+    Object send() throws IOException;
+  }
+
+  /** Milliseconds until a request was answered (or failed). */
+  private static long timed(Request request) {
+    long start = System.nanoTime();
+    try {
+      request.send();
+    } catch (IOException e) {
+      return Long.MAX_VALUE;
+    }
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 5. graceful stop of every worker
+
+  @Test
+  @Order(5)
+  void stoppingEveryWorkerWithSigtermLosesNothingAndAcknowledgesNothingUnrun() {
+    scenario(
+        "5. SIGTERM to every worker, then start",
+        o -> {
+          Ledger ledger = ledger("sigterm");
+          Map<String, String> env =
+              Map.of("LOVAGE_IO_CONCURRENCY", "10", "LOVAGE_SHUTDOWN_GRACE", "30s");
+          List<AppProcess> first = workers(ledger, 2, env);
+          int tasks = 300;
+          ledger.submitBatches(producer, tasks, 0.2);
+          boolean inFlight =
+              Deadline.poll(Duration.ofSeconds(120), () -> ledger.confirmedRun() >= tasks / 3);
+
+          first.forEach(AppProcess::terminate);
+          List<Integer> exits =
+              first.stream().map(w -> w.awaitExit(Duration.ofSeconds(60))).toList();
+          // Nothing consumes the queue now: every task is either finished or back in the queue.
+          Set<String> ran = new HashSet<>(ledger.runs().keySet());
+          Map<String, String> ids = ledger.confirmed();
+          boolean recorded =
+              Deadline.poll(
+                  Duration.ofSeconds(60),
+                  () -> ran.stream().allMatch(k -> "SUCCESS".equals(state(ids.get(k)))));
+          long succeeded = ids.values().stream().filter(id -> "SUCCESS".equals(state(id))).count();
+          long queued = RabbitAdmin.ready(ledger.queue());
+
+          workers(ledger, 2, env);
+          Counts counts = ledger.count(producer, SETTLE);
+
+          o.counts(counts, ledger);
+          o.check("tasks were running at the SIGTERM", inFlight);
+          o.check("both workers exited 0", exits.stream().allMatch(e -> e == 0));
+          o.check("every task that had started finished before the exit", recorded);
+          o.check(
+              "nothing acknowledged unrun: finished + still queued = confirmed",
+              succeeded + queued == counts.confirmed());
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.check("nothing ran twice (the grace was long enough)", counts.ranTwice() == 0);
+          o.note(
+              "at the stop: %d finished, %d still queued, exit codes %s", succeeded, queued, exits);
+        });
+  }
+
+  private static String state(String id) {
+    return producer.task(id).map(t -> t.get("state").asString()).orElse("404");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 6. a poison task that kills its worker every time
+
+  @Test
+  @Order(6)
+  void aTaskThatKillsItsWorkerEveryTimeIsDeadLetteredAndTheOthersComplete() {
+    scenario(
+        "6. poison task (demo.crash) with a restarting worker",
+        o -> {
+          Ledger ledger = ledger("poison");
+          String poison =
+              producer.submitTask(
+                  "{\"task\": \"demo.crash\", \"queue\": \"" + ledger.queue() + "\"}");
+          ledger.submitBatches(producer, 50, 0);
+          // The test plays supervisor, as docker's restart policy would: a worker that dies is
+          // started again, one at a time. Prefetch 1: the poison does not take others with it.
+          int crashes = 0;
+          AppProcess last = null;
+          while (!"FAILURE".equals(state(poison)) && crashes <= 10) {
+            AppProcess worker =
+                AppProcess.startWorker(ledger.workerEnv(Map.of("LOVAGE_PREFETCH", "1")));
+            processes.add(worker);
+            last = worker;
+            Deadline.poll(
+                Duration.ofSeconds(90), () -> !worker.isAlive() || "FAILURE".equals(state(poison)));
+            if (!worker.isAlive()) {
+              crashes++;
+            }
+          }
+          if (last == null || !last.isAlive()) {
+            processes.add(AppProcess.startWorker(ledger.workerEnv(Map.of())).awaitHealthy());
+          }
+          Counts marks = ledger.count(producer, SETTLE);
+          var failed = producer.task(poison);
+          var dead =
+              Await.until(
+                  Duration.ofSeconds(60),
+                  "the poison task's dead letter",
+                  () -> deadLetterOf(ledger.queue(), poison));
+          boolean deadLettered = dead.get("reason").asString("").contains("delivered 6 times");
+          Counts poisonCounts =
+              new Counts(1, 1, 0, 0, deadLettered ? 1 : 0, deadLettered ? 0 : 1, 0, 0, 0, Map.of());
+
+          o.counts(marks.plus(poisonCounts), ledger);
+          o.check("the worker died 5 times, then dead-lettered the poison", crashes == 5);
+          o.check(
+              "the poison is a FAILURE with WorkerLostError",
+              failed.map(t -> t.at("/error/type").asString()).orElse("").equals("WorkerLostError"));
+          o.check("its dead letter says why", deadLettered);
+          o.check("every other task completed", marks.completed() == marks.confirmed());
+          o.check("lost = 0", marks.lost() == 0 && poisonCounts.lost() == 0);
+          o.check("no other task ran twice", marks.ranTwice() == 0);
+          o.note(
+              "%d worker crashes; dead letter reason: \"%s\"",
+              crashes, dead.get("reason").asString());
+        });
+  }
+
+  private static Optional<JsonNode> deadLetterOf(String queue, String taskId) {
+    try {
+      var r = producer.get("/dead-letters?queue=" + queue + "&limit=500");
+      if (r.statusCode() != 200) {
+        return Optional.empty();
+      }
+      for (var d : Json.MAPPER.readTree(r.body()).get("deadLetters")) {
+        if (taskId.equals(d.get("taskId").asString(null))) {
+          return Optional.of(d);
+        }
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 7. bad input at every door
+
+  @Test
+  @Order(7)
+  void badInputAtEveryDoorGetsAClearErrorOrADeadLetterAndRunsNothing() {
+    scenario(
+        "7. bad input at every door",
+        o -> {
+          String queue = RabbitFixture.uniqueQueue("faults.input");
+          queues.add(queue);
+          AppProcess worker =
+              AppProcess.workerWithTasks(queue, System.getProperty("lovage.example.tasks.jar"));
+          processes.add(worker);
+          Path canary = Path.of("target", "faults", "canary-" + UUID.randomUUID()).toAbsolutePath();
+          Files.createDirectories(canary.getParent());
+          BadInputProbes probes = new BadInputProbes(producer, worker, queue, canary);
+
+          probes.sendAll();
+          probes.settle(Duration.ofSeconds(90));
+          Counts counts = probes.counts();
+
+          o.counts(counts);
+          for (BadInputProbes.Probe p : probes.probes()) {
+            if (p.expect != BadInputProbes.Expect.KNOWN_BUG) {
+              o.check(p.door + ": " + p.input, p.ok);
+            }
+          }
+          o.check("nothing ran a command (no canary file)", !probes.canaryExists());
+          o.check(
+              "producer and worker alive and healthy",
+              producer.isAlive()
+                  && worker.isAlive()
+                  && health(producer) == 200
+                  && health(worker) == 200);
+          o.note(
+              "%d probes: %s",
+              probes.probes().size(),
+              probes.probes().stream()
+                  .map(
+                      p ->
+                          (p.expect == BadInputProbes.Expect.KNOWN_BUG ? "KNOWN BUG " : "")
+                              + p.door
+                              + " "
+                              + p.input
+                              + " → "
+                              + p.outcome)
+                  .collect(Collectors.joining("; ")));
+        });
+  }
+
+  /**
+   * Known bug, found by scenario 7: the producer takes {@code POST /tasks} as a String, which
+   * Micronaut decodes replacing every byte that is not UTF-8 with U+FFFD, so the task is accepted
+   * (202) and runs with text the client never sent. It should be a 400 like any other bad JSON.
+   */
+  @Test
+  @Order(9)
+  @Disabled(
+      "producer accepts a body that is not UTF-8 and replaces the bytes with U+FFFD (202, the task"
+          + " runs with altered text); remove once POST /tasks parses the raw bytes")
+  void aBodyThatIsNotUtf8IsRefusedNotAltered() throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    body.writeBytes("{\"task\": \"demo.echo\", \"args\": [\"".getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(new byte[] {(byte) 0xC3, (byte) 0x28, (byte) 0xFF});
+    body.writeBytes("\"]}".getBytes(StandardCharsets.UTF_8));
+
+    var answer =
+        HttpClient.newHttpClient()
+            .sendAsync(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + producer.port() + "/tasks"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .join();
+
+    assertEquals(400, answer.statusCode(), answer.body());
+  }
+
+  private static int health(AppProcess app) {
+    try {
+      return app.get("/health").statusCode();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 8. soak
+
+  @Test
+  @Order(8)
+  void aSoakWithAWorkerKilledEvery20SecondsLosesNothingAndMemoryStaysFlat() {
+    Assumptions.assumeTrue(PROFILE.soakTasks() > 0, "the soak runs in the full profile only");
+    scenario(
+        "8. soak: " + PROFILE.soakTasks() + " tasks, a worker killed every 20 s",
+        o -> {
+          Ledger ledger = ledger("soak");
+          // The producer measured keeps a small index, so that its memory can be flat once the
+          // index is full; task states are read from the suite's producer, which keeps them all.
+          AppProcess measured =
+              AppProcess.producer(
+                  Map.of("LOVAGE_RESULTS_MAX_TASKS", "5000", "LOVAGE_RESULT_EXPIRES", "15m"));
+          processes.add(measured);
+          o.note(
+              "the soak's producer caught up with the event stream in %.1f s",
+              awaitCaughtUp(measured));
+          Map<String, String> env = Map.of("LOVAGE_IO_CONCURRENCY", "20");
+          AppProcess steady = workers(ledger, 1, env).get(0);
+          List<Long> killed = new CopyOnWriteArrayList<>();
+          AppProcess[] victim = {workers(ledger, 1, env).get(0)};
+          MemoryProbe producerMemory = new MemoryProbe("producer", measured.pid());
+          MemoryProbe workerMemory = new MemoryProbe("worker", steady.pid());
+          long start = System.nanoTime();
+          ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
+          int target = PROFILE.soakTasks();
+          // Two clients submit one task at a time (the common path) while batches of 100 keep the
+          // workers busy: the backlog is kept under 2,000, so the run lasts as long as the
+          // workers need, with a kill every 20 s throughout.
+          try (Submitters clients = new Submitters(2, ledger, measured, 0, target)) {
+            timers.scheduleAtFixedRate(
+                () -> {
+                  try {
+                    killed.add(victim[0].pid());
+                    victim[0].kill();
+                    victim[0] = AppProcess.startWorker(ledger.workerEnv(env));
+                    processes.add(victim[0]);
+                  } catch (RuntimeException e) {
+                    System.err.println("[faults] kill and restart failed: " + e);
+                  }
+                },
+                20,
+                20,
+                TimeUnit.SECONDS);
+            timers.scheduleAtFixedRate(
+                () -> {
+                  double at = (System.nanoTime() - start) / 1e9;
+                  try {
+                    producerMemory.sample(at);
+                    workerMemory.sample(at);
+                  } catch (RuntimeException e) {
+                    System.err.println("[faults] memory sample failed: " + e);
+                  }
+                },
+                5,
+                10,
+                TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+            while (ledger.confirmedCount() < target && System.nanoTime() < deadline) {
+              if (ledger.confirmedCount() - ledger.confirmedRun() < 2_000) {
+                ledger.submitBatches(
+                    measured, (int) Math.min(100, target - ledger.confirmedCount()), 0);
+              } else {
+                Deadline.poll(
+                    Duration.ofSeconds(5),
+                    () -> ledger.confirmedCount() - ledger.confirmedRun() < 2_000);
+              }
+            }
+            o.check("all submitted within 15 min", ledger.confirmedCount() >= target);
+          } finally {
+            timers.shutdownNow();
+          }
+          double seconds = (System.nanoTime() - start) / 1e9;
+          Counts counts = ledger.count(producer, SETTLE);
+          long others = ranTwiceOtherThanBy(ledger, killed::contains);
+          // Warm-up: the first quarter of the run, past which the measured index is full.
+          double warmUp = seconds / 4;
+          List<MemoryProbe.Verdict> memory =
+              List.of(
+                  producerMemory.liveHeap(warmUp, 0.25, 8 * 1024),
+                  workerMemory.liveHeap(warmUp, 0.25, 8 * 1024),
+                  producerMemory.rss(warmUp, 0.25, 64 * 1024),
+                  workerMemory.rss(warmUp, 0.25, 64 * 1024));
+
+          o.counts(counts, ledger);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.check("only tasks a killed worker had started ran twice", others == 0);
+          for (MemoryProbe.Verdict v : memory) {
+            o.check(v.name() + " " + v.measure() + " flat after warm-up", v.flat());
+          }
+          o.note(
+              "%d workers killed; flat = median of the last third of samples after %.0f s of"
+                  + " warm-up within +25%% (+8 MiB live heap, +64 MiB RSS) of the first third: %s",
+              killed.size(),
+              warmUp,
+              memory.stream().map(MemoryProbe.Verdict::describe).collect(Collectors.joining("; ")));
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // the scenario frame
+
+  /** What a scenario found: its counts, checks that failed, and notes for the table. */
+  static final class Outcome {
+    private Counts counts = Counts.none();
+    private final List<String> failed = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+
+    void counts(Counts counts) {
+      this.counts = counts;
+    }
+
+    /** The counts, and how long the ledger's tasks took to settle after the fault. */
+    void counts(Counts counts, Ledger ledger) {
+      this.counts = counts;
+      notes.add(ledger.settled());
+    }
+
+    void check(String what, boolean ok) {
+      if (!ok) {
+        failed.add(what);
+      }
+    }
+
+    void note(String format, Object... args) {
+      notes.add(String.format(Locale.ROOT, format, args));
+    }
+
+    String notes() {
+      List<String> all = new ArrayList<>(notes);
+      if (counts.lost() > 0 || !counts.notCompleted().isEmpty()) {
+        all.add(
+            "not completed by state: "
+                + counts.notCompleted()
+                + " ("
+                + counts.lostButRan()
+                + " of the lost ran)");
+      }
+      return String.join("; ", all);
+    }
+  }
+
+  private interface ScenarioBody {
+    void run(Outcome outcome) throws Exception;
+  }
+
+  /** Runs one scenario; its row goes to the table whether it passes, fails or breaks. */
+  private static void scenario(String name, ScenarioBody body) {
+    Outcome outcome = new Outcome();
+    long start = System.nanoTime();
+    Throwable broke = null;
+    try {
+      body.run(outcome);
+    } catch (Throwable t) {
+      broke = t;
+      outcome.check("ran to the end (" + t + ")", false);
+    } finally {
+      report.add(
+          new FaultReport.Row(
+              name,
+              outcome.counts,
+              (System.nanoTime() - start) / 1e9,
+              List.copyOf(outcome.failed),
+              outcome.notes()));
+    }
+    if (!outcome.failed.isEmpty()) {
+      AssertionError error = new AssertionError(name + ": " + String.join("; ", outcome.failed));
+      if (broke != null) {
+        error.initCause(broke);
+      }
+      fail(error);
+    }
+  }
+
+  private Ledger ledger(String name) {
+    String queue = RabbitFixture.uniqueQueue("faults." + name);
+    queues.add(queue);
+    Path marks = Path.of("target", "faults", queue + ".marks").toAbsolutePath();
+    try {
+      Files.createDirectories(marks.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Ledger(name, queue, marks);
+  }
+
+  /** Starts {@code n} workers of the scenario at once and waits until each is healthy. */
+  private List<AppProcess> workers(Ledger ledger, int n, Map<String, String> env) {
+    List<AppProcess> started = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      AppProcess worker = AppProcess.startWorker(ledger.workerEnv(new HashMap<>(env)));
+      processes.add(worker);
+      started.add(worker);
+    }
+    started.forEach(AppProcess::awaitHealthy);
+    return started;
+  }
+}

@@ -1,0 +1,163 @@
+package io.lovage.system;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.lovage.protocol.Json;
+import io.lovage.testing.RabbitFixture;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * What the fault scenarios need of the test broker beyond {@link RabbitFixture}: exact queue
+ * depths, raw publishes that bypass Lovage's client, the management API's view of connections and
+ * alarms, and a full stop and start of the RabbitMQ node.
+ */
+final class RabbitAdmin {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private RabbitAdmin() {}
+
+  /** Messages ready in a queue, exactly (AMQP passive declare; the management API lags). */
+  static long ready(String queue) {
+    try (Connection c = connect("faults admin");
+        Channel channel = c.createChannel()) {
+      return channel.queueDeclarePassive(queue).getMessageCount();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the depth of " + queue + ": " + e, e);
+    }
+  }
+
+  /**
+   * Publishes a message as it is to a queue through the default exchange, persistent and confirmed:
+   * what a buggy or hostile client could put there.
+   */
+  static void publishRaw(String queue, AMQP.BasicProperties properties, byte[] body) {
+    publishRaw("", queue, properties, body);
+  }
+
+  static void publishRaw(
+      String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {
+    try (Connection c = connect("faults raw publisher");
+        Channel channel = c.createChannel()) {
+      channel.confirmSelect();
+      channel.basicPublish(
+          exchange, routingKey, true, properties.builder().deliveryMode(2).build(), body);
+      channel.waitForConfirmsOrDie(10_000);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "raw publish to " + exchange + "/" + routingKey + " failed: " + e, e);
+    }
+  }
+
+  private static Connection connect(String name) throws Exception {
+    ConnectionFactory factory = new ConnectionFactory();
+    factory.setUri(RabbitFixture.uri());
+    factory.setAutomaticRecoveryEnabled(false);
+    return factory.newConnection(name);
+  }
+
+  /**
+   * The heartbeat timeout the broker agreed with a connection whose name starts with {@code
+   * prefix}, in seconds, once the management API lists it.
+   */
+  static Optional<Integer> heartbeatOfPrefix(String prefix) {
+    return management("/api/connections?columns=client_properties.connection_name,timeout")
+        .flatMap(
+            list -> {
+              for (JsonNode c : list) {
+                if (c.at("/client_properties/connection_name").asString("").startsWith(prefix)) {
+                  return Optional.of(c.get("timeout").asInt());
+                }
+              }
+              return Optional.empty();
+            });
+  }
+
+  /** Whether the node's memory alarm is on, as the management API says. */
+  static Optional<Boolean> memoryAlarm() {
+    return management("/api/nodes?columns=mem_alarm")
+        .map(nodes -> nodes.get(0).get("mem_alarm").asBoolean());
+  }
+
+  private static Optional<JsonNode> management(String path) {
+    try {
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(managementBase() + path))
+                  .header("Authorization", "Basic " + credentials())
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(Json.MAPPER.readTree(r.body())) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  private static String managementBase() {
+    String fromFixture = RabbitFixture.managementUri();
+    URI base = URI.create(fromFixture != null ? fromFixture : RabbitFixture.uri());
+    return "http://" + base.getHost() + ":" + (fromFixture != null ? base.getPort() : 15672);
+  }
+
+  private static String credentials() {
+    String fromFixture = RabbitFixture.managementUri();
+    String userInfo =
+        URI.create(fromFixture != null ? fromFixture : RabbitFixture.uri()).getRawUserInfo();
+    String plain =
+        userInfo == null ? "guest:guest" : URLDecoder.decode(userInfo, StandardCharsets.UTF_8);
+    return Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Stops the whole RabbitMQ node (the Erlang VM, not only the application) and starts it again
+   * with {@code rabbitmq-server -detached}, as a host reboot or a package upgrade would; waits
+   * until it answers. Needs the broker of {@code RABBITMQ_URI} on this machine.
+   */
+  static void stopNode() {
+    RabbitFixture.rabbitmqctl("shutdown");
+  }
+
+  static void startNode(Path log) {
+    try {
+      ProcessBuilder start = new ProcessBuilder("rabbitmq-server", "-detached");
+      start.environment().remove("RABBITMQ_URI");
+      start.redirectErrorStream(true).redirectOutput(log.toFile()).start().waitFor();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run rabbitmq-server -detached: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    // await_startup fails at once on a node that has not registered yet: poll until it answers.
+    if (!Deadline.poll(Duration.ofSeconds(120), RabbitAdmin::answers)) {
+      throw new IllegalStateException("RabbitMQ did not start within 120 s, see " + log);
+    }
+  }
+
+  /** Whether the node is up and its application running. */
+  static boolean answers() {
+    try {
+      RabbitFixture.rabbitmqctl("-q", "await_startup", "--timeout", "5");
+      return true;
+    } catch (IllegalStateException e) {
+      return false;
+    }
+  }
+}

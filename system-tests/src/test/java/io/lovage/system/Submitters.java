@@ -1,0 +1,59 @@
+package io.lovage.system;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Clients that keep submitting {@code demo.mark} tasks over {@code POST /tasks}, one request at a
+ * time each, until {@link #close()}; the ledger records every answer. After a refusal a client
+ * backs off briefly, as one that honours {@code Retry-After} would, without waiting the full 5 s.
+ */
+final class Submitters implements AutoCloseable {
+  private static final Duration BACK_OFF = Duration.ofMillis(100);
+
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final List<Thread> threads = new ArrayList<>();
+
+  Submitters(int clients, Ledger ledger, AppProcess producer, double seconds, long confirmTarget) {
+    for (int i = 0; i < clients; i++) {
+      threads.add(
+          Thread.ofPlatform()
+              .name("submitter-" + i)
+              .start(
+                  () -> {
+                    while (running.get() && ledger.confirmedCount() < confirmTarget) {
+                      if (!ledger.submit(producer, seconds).confirmed()) {
+                        backOff();
+                      }
+                    }
+                  }));
+    }
+  }
+
+  private static void backOff() {
+    try {
+      Thread.sleep(BACK_OFF);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Waits until every client has reached the target (or was stopped). */
+  boolean awaitDone(Duration timeout) {
+    return Deadline.poll(timeout, () -> threads.stream().noneMatch(Thread::isAlive));
+  }
+
+  @Override
+  public void close() {
+    running.set(false);
+    for (Thread t : threads) {
+      try {
+        t.join(Duration.ofSeconds(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
