@@ -22,6 +22,7 @@ final class Processes implements AutoCloseable {
   private final Path logDir;
   private final List<Child> running = new CopyOnWriteArrayList<>();
   private int started;
+  private boolean closed;
 
   Processes(Path logDir) {
     this.logDir = logDir;
@@ -53,6 +54,10 @@ final class Processes implements AutoCloseable {
   }
 
   synchronized Child start(String name, List<String> command, Map<String, String> env, Path dir) {
+    if (closed) {
+      // Ctrl-C: the shutdown hook has stopped everything; the bench's main thread may not know yet.
+      throw new IllegalStateException("not starting " + name + ": the bench is stopping");
+    }
     try {
       Files.createDirectories(logDir);
       Path log = logDir.resolve(String.format("%02d-%s.log", ++started, name));
@@ -124,6 +129,9 @@ final class Processes implements AutoCloseable {
   /** Stops every child still running, all at once. */
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+    }
     List<Thread> stopping =
         running.stream().map(child -> Thread.ofVirtual().start(() -> stop(child))).toList();
     for (Thread thread : stopping) {
