@@ -6,6 +6,7 @@ import io.lovage.TaskModule;
 import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
 import io.micronaut.context.annotation.Value;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -29,6 +30,15 @@ public final class DemoTasks implements TaskModule {
   /** Where demo.mark appends a line per run ({@code LOVAGE_DEMO_MARK_FILE}); null when unset. */
   private final Path markFile;
 
+  /**
+   * For a process-pool child, which creates task modules by their no-argument constructor: the mark
+   * file comes from the environment the child inherits.
+   */
+  public DemoTasks() {
+    this(System.getenv("LOVAGE_DEMO_MARK_FILE"));
+  }
+
+  @Inject
   public DemoTasks(@Value("${lovage.demo.mark.file:}") String markFile) {
     this.markFile = markFile == null || markFile.isBlank() ? null : Path.of(markFile);
   }
