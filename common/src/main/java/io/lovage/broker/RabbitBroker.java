@@ -240,7 +240,8 @@ public final class RabbitBroker implements Broker {
         if (connection.isOpen()) {
           connection.close(5_000);
         }
-      } catch (IOException | AlreadyClosedException e) {
+      } catch (IOException | ShutdownSignalException e) {
+        // Also a close-ok that did not come within the timeout: the socket is closed anyway.
         log.debug("close failed error={}", e.toString());
       }
     }
