@@ -97,7 +97,8 @@ final class BrokerQueues implements AutoCloseable {
       if (quiet) {
         return -1;
       }
-      throw new IllegalStateException("RabbitMQ: " + e.getMessage(), e);
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("RabbitMQ: " + cause, e);
     }
   }
 

@@ -129,6 +129,23 @@ final class LovageApp {
     return total;
   }
 
+  /** POSTs JSON and answers the status code. */
+  int postJson(String path, String json) throws IOException {
+    try {
+      return HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                  .timeout(Duration.ofSeconds(30))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(json))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
   private HttpResponse<String> get(String path) throws IOException {
     try {
       return HTTP.send(

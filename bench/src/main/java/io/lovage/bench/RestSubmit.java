@@ -1,5 +1,7 @@
 package io.lovage.bench;
 
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.QueueType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,13 +23,17 @@ final class RestSubmit {
   private RestSubmit() {}
 
   static void run(BenchContext ctx, Rows rows) {
-    ctx.queues().usedTaskQueue(QUEUE);
     Lazy<LovageApp> producer =
         Lazy.of(
             () -> {
+              // Declared here, so that it can be purged between runs whatever the producer did.
+              ctx.broker().declare(LovageTopology.taskQueue(QUEUE, QueueType.QUORUM));
+              ctx.queues().usedTaskQueue(QUEUE);
               System.out.println("  starting producer");
               LovageApp app = LovageApp.producer(ctx, "producer", Map.of());
-              // Untimed: the producer's JIT and connections, and the queue's declaration.
+              // Untimed: the producer's first task declares its topology, which takes seconds on
+              // a busy broker; then its JIT and connections warm up.
+              awaitAccepted(app);
               wrk(ctx, app, "submit.lua", "/tasks", 16, Duration.ofSeconds(3), 1);
               return app;
             });
@@ -57,6 +63,25 @@ final class RestSubmit {
         producer.get().stop(ctx);
       }
     }
+  }
+
+  private static void awaitAccepted(LovageApp producer) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    String task = "{\"task\":\"demo.noop\",\"queue\":\"" + QUEUE + "\"}";
+    int status = 0;
+    while (System.nanoTime() < deadline) {
+      try {
+        status = producer.postJson("/tasks", task);
+        if (status == 202) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not answering yet
+      }
+      Pause.millis(500);
+    }
+    throw new IllegalStateException(
+        "the producer did not accept a task within 60 s (last status " + status + ")");
   }
 
   /** {@code -c 64 and -c 256} */
