@@ -69,6 +69,13 @@ class FaultInjectionIT {
   /** The publish confirm timeout (5 s) plus slack for a loaded 2-core machine. */
   private static final long ANSWER_WITHIN_MS = 10_000;
 
+  /**
+   * How long scenario 2 keeps the broker down at least: longer than the 5 s publish timeout, so
+   * that requests made while it is down are answered while it is still down; short, because it is
+   * down for everyone using it.
+   */
+  private static final Duration OUTAGE = Duration.ofSeconds(6);
+
   /** The restored memory high watermark, RabbitMQ's default. */
   private static final String WATERMARK = "0.4";
 
@@ -193,8 +200,9 @@ class FaultInjectionIT {
   // 2. broker restarts while tasks are submitted over REST
 
   /**
-   * One broker outage: down from the moment the stop command returned until the start command
-   * returned (the broker answers again); recovered at the first 202 after that.
+   * One broker outage: surely down from the moment the stop command returned until the start
+   * command was run (the broker may answer before that command returns); recovered at the first 202
+   * after that.
    */
   private record Outage(String kind, long downNanos, long upNanos, long recoveredNanos) {
     boolean covers(Ledger.Submission s) {
@@ -278,7 +286,7 @@ class FaultInjectionIT {
                       out ->
                           String.format(
                               Locale.ROOT,
-                              "%s: down %.1f s, first 202 %.1f s after it was back",
+                              "%s: down %.1f s, first 202 %.1f s after the start command",
                               out.kind(),
                               out.seconds(),
                               out.recoverySeconds()))
@@ -293,21 +301,24 @@ class FaultInjectionIT {
   }
 
   /**
-   * Takes the broker down, waits until the clients have had a few answers while it is down, starts
-   * it again, and waits for the first 202 after that.
+   * Takes the broker down for at least {@link #OUTAGE} and until the clients have had a few answers
+   * while it is down, starts it again, and waits for the first 202 after that.
    */
   private static Outage outage(String kind, Ledger ledger, Runnable down, Runnable up) {
     int before = ledger.submissions().size();
     down.run();
     long downAt = System.nanoTime();
-    // A few requests made and answered while it is down (each within the 5 s confirm timeout).
     Deadline.poll(
-        Duration.ofSeconds(20),
+        OUTAGE.plusSeconds(20),
         () ->
-            ledger.submissions().stream().skip(before).filter(s -> s.sentNanos() >= downAt).count()
-                >= 8);
-    up.run();
+            System.nanoTime() - downAt >= OUTAGE.toNanos()
+                && ledger.submissions().stream()
+                        .skip(before)
+                        .filter(s -> s.sentNanos() >= downAt)
+                        .count()
+                    >= 8);
     long upAt = System.nanoTime();
+    up.run();
     Deadline.poll(
         Duration.ofSeconds(120),
         () -> ledger.submissions().stream().anyMatch(s -> s.confirmed() && s.sentNanos() > upAt));
@@ -781,9 +792,9 @@ class FaultInjectionIT {
           long start = System.nanoTime();
           ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
           int target = PROFILE.soakTasks();
-          // Two clients submit one task at a time (the common path) while batches of 100 keep the
-          // workers busy: the backlog is kept under 2,000, so the run lasts as long as the
-          // workers need, with a kill every 20 s throughout.
+          // Two clients submit one task at a time (the common path) while batches of 100 keep up
+          // the pace, so the run lasts about soakSeconds with a kill every 20 s throughout.
+          double perSecond = (double) target / PROFILE.soakSeconds();
           try (Submitters clients = new Submitters(2, ledger, measured, 0, target)) {
             timers.scheduleAtFixedRate(
                 () -> {
@@ -814,20 +825,29 @@ class FaultInjectionIT {
                 TimeUnit.SECONDS);
             long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
             while (ledger.confirmedCount() < target && System.nanoTime() < deadline) {
-              if (ledger.confirmedCount() - ledger.confirmedRun() < 2_000) {
+              double due = Math.min(target, perSecond * (System.nanoTime() - start) / 1e9);
+              if (ledger.confirmedCount() + 100 <= due
+                  && ledger.confirmedCount() - ledger.confirmedRun() < 2_000) {
                 ledger.submitBatches(
                     measured, (int) Math.min(100, target - ledger.confirmedCount()), 0);
               } else {
+                // Until the next batch is due and the workers are not too far behind.
                 Deadline.poll(
                     Duration.ofSeconds(5),
-                    () -> ledger.confirmedCount() - ledger.confirmedRun() < 2_000);
+                    () ->
+                        ledger.confirmedCount() + 100
+                                <= perSecond * (System.nanoTime() - start) / 1e9
+                            && ledger.confirmedCount() - ledger.confirmedRun() < 2_000);
               }
             }
             o.check("all submitted within 15 min", ledger.confirmedCount() >= target);
           } finally {
-            timers.shutdownNow();
+            timers.shutdown();
+            timers.awaitTermination(2, TimeUnit.MINUTES);
           }
           double seconds = (System.nanoTime() - start) / 1e9;
+          MemoryProbe.writeCsv(
+              Path.of("target", "faults", "soak-memory.csv"), producerMemory, workerMemory);
           Counts counts = ledger.count(producer, SETTLE);
           long others = ranTwiceOtherThanBy(ledger, killed::contains);
           // Warm-up: the first quarter of the run, past which the measured index is full.
@@ -847,8 +867,9 @@ class FaultInjectionIT {
             o.check(v.name() + " " + v.measure() + " flat after warm-up", v.flat());
           }
           o.note(
-              "%d workers killed; flat = median of the last third of samples after %.0f s of"
+              "%.0f s; %d workers killed; flat = median of the last third of samples after %.0f s of"
                   + " warm-up within +25%% (+8 MiB live heap, +64 MiB RSS) of the first third: %s",
+              seconds,
               killed.size(),
               warmUp,
               memory.stream().map(MemoryProbe.Verdict::describe).collect(Collectors.joining("; ")));

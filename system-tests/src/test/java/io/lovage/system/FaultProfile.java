@@ -10,6 +10,7 @@ package io.lovage.system;
  * @param nodeRestart whether scenario 2 also stops and starts the whole RabbitMQ node
  * @param stall whether scenario 3 also stalls the worker's connection (noticed by heartbeat only)
  * @param soakTasks tasks of the soak (scenario 8); 0 leaves it out
+ * @param soakSeconds how long the soak's submissions are spread over
  */
 record FaultProfile(
     String name,
@@ -17,10 +18,11 @@ record FaultProfile(
     int restartTasks,
     boolean nodeRestart,
     boolean stall,
-    int soakTasks) {
+    int soakTasks,
+    int soakSeconds) {
 
-  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, false, 0);
-  static final FaultProfile FULL = new FaultProfile("full", 2_000, 10_000, true, true, 50_000);
+  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, false, 0, 0);
+  static final FaultProfile FULL = new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
   static FaultProfile current() {

@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
  */
 final class MemoryProbe {
   private static final Pattern RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
-  private static final Pattern USED = Pattern.compile("heap .*? used (\\d+)K");
 
   /** One sample: seconds since the soak started, resident set and live heap, in KiB. */
   record Sample(double seconds, long rssKib, long liveHeapKib) {}
@@ -42,8 +41,8 @@ final class MemoryProbe {
 
   synchronized void sample(double seconds) {
     try {
-      jcmd("GC.run");
-      long live = parse(USED, jcmd("GC.heap_info"));
+      tool("jcmd", String.valueOf(pid), "GC.run");
+      long live = oldGenerationKib(tool("jstat", "-gc", String.valueOf(pid)));
       long rss = parse(RSS, Files.readString(Path.of("/proc/" + pid + "/status")));
       samples.add(new Sample(seconds, rss, live));
     } catch (IOException e) {
@@ -51,16 +50,47 @@ final class MemoryProbe {
     }
   }
 
-  private String jcmd(String command) throws IOException {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process p =
-        new ProcessBuilder(jcmd.toString(), String.valueOf(pid), command)
-            .redirectErrorStream(true)
-            .start();
+  /** All samples of these probes as CSV: probe, seconds, RSS and live heap in KiB. */
+  static void writeCsv(Path file, MemoryProbe... probes) throws IOException {
+    StringBuilder csv = new StringBuilder("process,seconds,rss_kib,live_heap_kib\n");
+    for (MemoryProbe probe : probes) {
+      for (Sample s : probe.samples()) {
+        csv.append(
+            String.format(
+                Locale.ROOT,
+                "%s,%.0f,%d,%d%n",
+                probe.name,
+                s.seconds(),
+                s.rssKib(),
+                s.liveHeapKib()));
+      }
+    }
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, csv);
+  }
+
+  /** The OU column (old generation used, KiB) of {@code jstat -gc}. */
+  private static long oldGenerationKib(String jstat) throws IOException {
+    String[] lines = jstat.strip().split("\n");
+    List<String> header = List.of(lines[0].trim().split("\\s+"));
+    String[] values = lines[lines.length - 1].trim().split("\\s+");
+    int column = header.indexOf("OU");
+    if (column < 0 || values.length != header.size()) {
+      throw new IOException("no OU column in: " + jstat);
+    }
+    return Math.round(Double.parseDouble(values[column]));
+  }
+
+  /** Runs a JDK tool against the process and answers its output. */
+  private static String tool(String name, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", name).toString());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("jcmd " + pid + " " + command + " failed: " + out);
+        throw new IOException(command + " failed: " + out);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
