@@ -21,6 +21,9 @@ import java.util.List;
 public final class LiveQueue implements AutoCloseable {
   public static final Duration WAIT = Duration.ofSeconds(20);
 
+  /** How far back the test's index of task states reads the event stream. */
+  private static final Duration EVENTS_LOOKBACK = Duration.ofMinutes(5);
+
   public final String name;
   public final RabbitBroker broker;
   public final TaskClient client;
@@ -31,7 +34,11 @@ public final class LiveQueue implements AutoCloseable {
     name = RabbitFixture.uniqueQueue(prefix);
     broker = RabbitFixture.connect(prefix);
     client = new TaskClient(broker, prefix);
-    results = new EventStreamResultStore(100_000).follow(broker);
+    // A test reads only its own tasks' events: replaying a day of a shared broker's event stream
+    // (hundreds of thousands of events after benchmarks) would take longer than the test waits.
+    results =
+        new EventStreamResultStore(100_000, EVENTS_LOOKBACK, java.time.Clock.systemUTC())
+            .follow(broker);
   }
 
   /** Starts a worker on this queue, with {@code concurrency} IO tasks. */
