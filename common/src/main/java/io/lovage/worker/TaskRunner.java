@@ -10,11 +10,13 @@ import io.lovage.TimeLimitExceeded;
 import io.lovage.TimeLimits;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
+import io.lovage.worker.process.ChildTaskFailed;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Runs one task in its pool under its time limits and decides its {@link Outcome}: the result, or
@@ -28,13 +30,14 @@ final class TaskRunner {
   private TaskRunner() {}
 
   /**
-   * @param started called on the task's thread just before the task runs (once it has a slot)
+   * @param started called just before the task runs (once it has a slot or a child process), with
+   *     how to interrupt it
    */
   static Outcome run(
       TaskDefinition definition,
       TaskMessage message,
       Pools pools,
-      Runnable started,
+      Consumer<Runnable> started,
       TaskCall.Progress progress) {
     long start = System.nanoTime();
     TimeLimits limits =
@@ -44,13 +47,7 @@ final class TaskRunner {
             .overriddenBy(message.timeLimit().soft(), message.timeLimit().hard());
     Pools.Running running;
     try {
-      running =
-          pools.start(
-              definition.options().kind(),
-              () -> {
-                started.run();
-                return definition.task().run(new TaskCall(message, progress));
-              });
+      running = pools.start(definition, message, started, progress);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Outcome.Abandoned(seconds(start));
@@ -59,20 +56,21 @@ final class TaskRunner {
       Object value = await(running, limits);
       return new Outcome.Success(Json.MAPPER.valueToTree(value), seconds(start));
     } catch (InterruptedException e) {
-      running.thread().interrupt();
+      running.interrupt();
       Thread.currentThread().interrupt();
       return new Outcome.Abandoned(seconds(start));
     } catch (Exception | StackOverflowError e) {
       Throwable error = e instanceof ExecutionException ex ? ex.getCause() : e;
       return failed(definition, message, error, seconds(start));
     } finally {
-      pools.release(definition.options().kind());
+      running.release();
     }
   }
 
   /**
    * Waits for the task: at the soft limit its thread is interrupted; at the hard limit the wait
-   * ends with {@link TimeLimitExceeded} and the thread is left to itself.
+   * ends with {@link TimeLimitExceeded}, and the task is stopped (a thread is left to itself, a
+   * child process killed).
    */
   private static Object await(Pools.Running running, TimeLimits limits)
       throws InterruptedException, ExecutionException {
@@ -85,14 +83,14 @@ final class TaskRunner {
         return running.value().get(soft.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException t) {
         softFired = true;
-        running.thread().interrupt();
+        running.interrupt();
       }
     }
     long left = hard.toNanos() - (System.nanoTime() - startNanos);
     try {
       return running.value().get(Math.max(0, left), TimeUnit.NANOSECONDS);
     } catch (TimeoutException t) {
-      running.thread().interrupt();
+      running.stop();
       throw new ExecutionException(new TimeLimitExceeded(hard));
     } catch (ExecutionException e) {
       if (softFired && !(e.getCause() instanceof TimeLimitExceeded)) {
@@ -105,7 +103,8 @@ final class TaskRunner {
   private static Outcome failed(
       TaskDefinition definition, TaskMessage message, Throwable e, double runtime) {
     Throwable cause = e instanceof RetryRequest r && r.getCause() != null ? r.getCause() : e;
-    TaskError error = TaskError.of(cause);
+    // A task that threw in a child process: its error as the child recorded it.
+    TaskError error = cause instanceof ChildTaskFailed child ? child.error() : TaskError.of(cause);
     return retryDelay(definition.options().retry(), message, e)
         .<Outcome>map(delay -> new Outcome.Retry(delay, error, runtime))
         .orElseGet(() -> new Outcome.Failure(error, runtime));

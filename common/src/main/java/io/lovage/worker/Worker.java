@@ -82,7 +82,10 @@ public final class Worker implements AutoCloseable {
   private final WorkerObserver observer;
   private final Callbacks callbacks;
   private final Revocations revocations = new Revocations(this::terminate);
-  private final Map<String, Thread> running = new ConcurrentHashMap<>();
+
+  /** How to interrupt each running task, by task id (revocation with terminate). */
+  private final Map<String, Runnable> running = new ConcurrentHashMap<>();
+
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final AtomicLong succeeded = new AtomicLong();
@@ -116,12 +119,13 @@ public final class Worker implements AutoCloseable {
     this.callbacks =
         new Callbacks(
             new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock));
-    this.pools = new Pools(settings.cpuConcurrency());
+    this.pools = new Pools(settings, tasks);
   }
 
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
     broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
+    pools.open();
     revocations.follow(broker);
     events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
     heartbeat.scheduleAtFixedRate(
@@ -138,11 +142,15 @@ public final class Worker implements AutoCloseable {
               delivery -> deadLetters.moveFromBroker(delivery, queue)));
     }
     log.info(
-        "worker started name={} queues={} io_concurrency={} cpu_concurrency={} tasks={}",
+        "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
+            + " process_children={}..{} process_kinds={} tasks={}",
         settings.name(),
         settings.queues(),
         settings.ioConcurrency(),
         settings.cpuConcurrency(),
+        settings.processes().min(),
+        settings.processes().max(),
+        settings.processes().kinds(),
         tasks.names());
   }
 
@@ -210,7 +218,7 @@ public final class Worker implements AutoCloseable {
             definition.get(),
             message,
             pools,
-            () -> started(message),
+            interrupt -> started(message, interrupt),
             (done, total) -> {
               if (recording) {
                 events.progress(message, done, total);
@@ -272,9 +280,9 @@ public final class Worker implements AutoCloseable {
         .exceptionally(error -> null);
   }
 
-  /** On the task's own thread, just before it runs. */
-  private void started(TaskMessage message) {
-    running.put(message.id(), Thread.currentThread());
+  /** Just before the task runs: on its own thread, or before it is sent to a child process. */
+  private void started(TaskMessage message, Runnable interrupt) {
+    running.put(message.id(), interrupt);
     if (revocations.isRevoked(message.id())) {
       throw new IllegalStateException("revoked before it started");
     }
@@ -285,10 +293,10 @@ public final class Worker implements AutoCloseable {
 
   /** A revocation with terminate: interrupts the task if it runs here. */
   private void terminate(String taskId) {
-    Thread thread = running.get(taskId);
-    if (thread != null) {
+    Runnable interrupt = running.get(taskId);
+    if (interrupt != null) {
       log.info("terminating revoked task task_id={}", taskId);
-      thread.interrupt();
+      interrupt.run();
     }
   }
 
@@ -520,10 +528,18 @@ public final class Worker implements AutoCloseable {
 
   /**
    * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
-   * dead-letter queue unrun; and deliveries held now (running or being settled).
+   * dead-letter queue unrun; and now: deliveries held (running or being settled), CPU tasks
+   * running, tasks running in child processes, and child processes.
    */
   public record Stats(
-      long succeeded, long failed, long retried, long rejected, int active, int cpuActive) {}
+      long succeeded,
+      long failed,
+      long retried,
+      long rejected,
+      int active,
+      int cpuActive,
+      int processActive,
+      int processChildren) {}
 
   public Stats stats() {
     return new Stats(
@@ -532,7 +548,9 @@ public final class Worker implements AutoCloseable {
         retried.get(),
         rejected.get(),
         settings.capacity() - slots.availablePermits(),
-        pools.cpuActive());
+        pools.cpuActive(),
+        pools.processActive(),
+        pools.processChildren());
   }
 
   /**
@@ -548,7 +566,7 @@ public final class Worker implements AutoCloseable {
     heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
     revocations.close();
-    pools.close();
+    pools.drain();
     subscriptions.clear();
     try {
       if (slots.tryAcquire(
@@ -564,6 +582,8 @@ public final class Worker implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     pool.shutdownNow();
+    // After the handlers were interrupted: tasks still running in children are requeued, not lost.
+    pools.close();
     try {
       events.worker("offline", HEARTBEAT.toMillis() / 1000.0, 0, 0).get(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -1,6 +1,8 @@
 package io.lovage.worker;
 
+import io.lovage.TaskKind;
 import io.lovage.broker.QueueType;
+import io.lovage.worker.process.ProcessPoolSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -22,6 +24,7 @@ import java.util.List;
  * @param resultMaxBytes the largest result a task may return, as JSON: a larger one makes the task
  *     a FAILURE with {@code ResultTooLarge} (results travel in events and replies, and are kept in
  *     every producer's index)
+ * @param processes the process pool: which kinds of task run in child processes, how many
  */
 public record WorkerSettings(
     String name,
@@ -31,7 +34,8 @@ public record WorkerSettings(
     Duration shutdownGrace,
     QueueType queueType,
     int prefetch,
-    int resultMaxBytes) {
+    int resultMaxBytes,
+    ProcessPoolSettings processes) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
@@ -52,8 +56,31 @@ public record WorkerSettings(
     }
   }
 
+  /** Settings with the default process pool: only {@link TaskKind#PROCESS} tasks run in it. */
+  public WorkerSettings(
+      String name,
+      List<WeightedQueue> queues,
+      int ioConcurrency,
+      int cpuConcurrency,
+      Duration shutdownGrace,
+      QueueType queueType,
+      int prefetch,
+      int resultMaxBytes) {
+    this(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        ProcessPoolSettings.DEFAULT);
+  }
+
   public WorkerSettings {
     queues = List.copyOf(queues);
+    java.util.Objects.requireNonNull(processes, "processes");
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a worker needs at least one queue");
     }
@@ -77,7 +104,21 @@ public record WorkerSettings(
         DEFAULT_SHUTDOWN_GRACE,
         QueueType.QUORUM,
         0,
-        DEFAULT_RESULT_MAX_BYTES);
+        DEFAULT_RESULT_MAX_BYTES,
+        ProcessPoolSettings.DEFAULT);
+  }
+
+  public WorkerSettings withProcesses(ProcessPoolSettings newProcesses) {
+    return new WorkerSettings(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        newProcesses);
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */
@@ -101,9 +142,14 @@ public record WorkerSettings(
     return queues.stream().map(WeightedQueue::name).toList();
   }
 
-  /** Deliveries the worker can run at once: both pools. */
+  /**
+   * Deliveries the worker can run at once: the pools that some kind of task runs in. With {@code
+   * LOVAGE_POOL=process} that is the process pool alone.
+   */
   public int capacity() {
-    return ioConcurrency + cpuConcurrency;
+    return (processes.kinds().contains(TaskKind.IO) ? 0 : ioConcurrency)
+        + (processes.kinds().contains(TaskKind.CPU) ? 0 : cpuConcurrency)
+        + processes.max();
   }
 
   /**
