@@ -129,7 +129,10 @@ class PoolsAndTimeLimitsIT {
               WorkerSettings.DEFAULT_RESULT_MAX_BYTES));
   private final TaskClient client =
       new TaskClient(broker, "test", QueueType.QUORUM, Clock.systemUTC());
-  private final EventStreamResultStore results = new EventStreamResultStore(10_000);
+  // Only this test's events: a day of a shared broker's event stream takes longer to replay than
+  // the test waits.
+  private final EventStreamResultStore results =
+      new EventStreamResultStore(10_000, Duration.ofMinutes(5), Clock.systemUTC());
 
   PoolsAndTimeLimitsIT() {
     worker.start();
