@@ -502,8 +502,12 @@ public final class ProcessPool implements AutoCloseable {
     try {
       left = new ArrayList<>(processes);
       for (Child child : left) {
+        if (child.state == State.BUSY) {
+          log.warn("killing child process at shutdown, its task is requeued pid={}", child.pid());
+        } else if (child.state != State.RETIRED) {
+          log.info("killing child process at shutdown pid={} state={}", child.pid(), child.state);
+        }
         if (child.state != State.RETIRED) {
-          log.warn("killing child process at shutdown pid={} state={}", child.pid(), child.state);
           child.kill();
         }
       }
