@@ -12,10 +12,12 @@ import io.lovage.service.ServiceBroker;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerObserver;
 import io.lovage.worker.WorkerSettings;
+import io.lovage.worker.process.ProcessPoolSettings;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
+import java.util.Arrays;
 import java.util.List;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
@@ -24,8 +26,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
  * LOVAGE_IO_CONCURRENCY} (or {@code LOVAGE_CONCURRENCY}), {@code LOVAGE_CPU_CONCURRENCY}, {@code
- * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}, {@code LOVAGE_PREFETCH}. Defaults live in
- * {@link BrokerSettings} and {@link WorkerSettings}.
+ * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}, {@code LOVAGE_PREFETCH}, and for the process
+ * pool {@code LOVAGE_POOL}, {@code LOVAGE_PROCESS_CONCURRENCY}, {@code LOVAGE_PROCESS_MIN}, {@code
+ * LOVAGE_MAX_TASKS_PER_CHILD}, {@code LOVAGE_MAX_MEMORY_PER_CHILD}, {@code
+ * LOVAGE_PROCESS_JAVA_OPTIONS}. Defaults live in {@link BrokerSettings}, {@link WorkerSettings} and
+ * {@link ProcessPoolSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -65,7 +70,8 @@ final class WorkerFactory {
       @Value("${lovage.shutdown.grace:}") String grace,
       @Value("${lovage.queue.type:}") String queueType,
       @Value("${lovage.prefetch:0}") int prefetch,
-      @Value("${lovage.result.max.bytes:0}") int resultMaxBytes) {
+      @Value("${lovage.result.max.bytes:0}") int resultMaxBytes,
+      ProcessPoolSettings processes) {
     int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
         WorkerSettings.defaultName(),
@@ -76,7 +82,34 @@ final class WorkerFactory {
             "LOVAGE_SHUTDOWN_GRACE", grace, WorkerSettings.DEFAULT_SHUTDOWN_GRACE),
         QueueType.parse(queueType),
         prefetch,
-        resultMaxBytes > 0 ? resultMaxBytes : WorkerSettings.DEFAULT_RESULT_MAX_BYTES);
+        resultMaxBytes > 0 ? resultMaxBytes : WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
+        processes);
+  }
+
+  /**
+   * The process pool. Its children create the task modules that are beans here by their class names
+   * (modules of {@code META-INF/services} they find themselves).
+   */
+  @Singleton
+  ProcessPoolSettings processes(
+      List<TaskModule> beans,
+      @Value("${lovage.pool:}") String pool,
+      @Value("${lovage.process.concurrency:0}") int max,
+      @Value("${lovage.process.min:-1}") int min,
+      @Value("${lovage.max.tasks.per.child:0}") int maxTasksPerChild,
+      @Value("${lovage.max.memory.per.child:}") String maxMemoryPerChild,
+      @Value("${lovage.process.java.options:}") String javaOptions) {
+    int children = max > 0 ? max : ProcessPoolSettings.DEFAULT_MAX;
+    return ProcessPoolSettings.DEFAULT
+        .withKinds(ProcessPoolSettings.parsePool(pool))
+        .withChildren(
+            min >= 0 ? min : Math.min(ProcessPoolSettings.DEFAULT_MIN, children), children)
+        .withMaxTasksPerChild(maxTasksPerChild)
+        .withMaxMemoryPerChild(
+            ProcessPoolSettings.parseBytes("LOVAGE_MAX_MEMORY_PER_CHILD", maxMemoryPerChild))
+        .withTaskModules(beans.stream().map(module -> module.getClass().getName()).toList())
+        .withJvmOptions(
+            Arrays.stream(javaOptions.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList());
   }
 
   @Singleton
@@ -85,6 +118,4 @@ final class WorkerFactory {
       Broker broker, TaskRegistry tasks, WorkerSettings settings, WorkerObserver observer) {
     return new Worker(broker, tasks, settings, java.time.Clock.systemUTC(), observer);
   }
-
-  /** {@code 30}, {@code 30s} or an ISO-8601 duration such as {@code PT30S}. */
 }

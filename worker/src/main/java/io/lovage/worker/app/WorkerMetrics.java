@@ -64,6 +64,14 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
         .description("CPU tasks running now")
         .tag("worker", name)
         .register(registry);
+    Gauge.builder("lovage.worker.pool.process.active", worker, w -> w.stats().processActive())
+        .description("Tasks running in child processes now")
+        .tag("worker", name)
+        .register(registry);
+    Gauge.builder("lovage.worker.pool.process.children", worker, w -> w.stats().processChildren())
+        .description("Child processes of the process pool now")
+        .tag("worker", name)
+        .register(registry);
     for (var queue : worker.settings().queues()) {
       Gauge.builder("lovage.worker.prefetch", worker, w -> w.settings().prefetch(queue))
           .description("Messages the broker hands this worker at once, per queue")
@@ -72,7 +80,7 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
           .register(registry);
     }
     Gauge.builder("lovage.worker.capacity", worker, w -> w.settings().capacity())
-        .description("Tasks the worker can run at once (IO and CPU pools)")
+        .description("Tasks the worker can run at once (its pools together)")
         .tag("worker", name)
         .register(registry);
   }
