@@ -203,6 +203,11 @@ final class AppProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The processes this one started and that still run (a worker's process pool). */
+  List<ProcessHandle> children() {
+    return process.children().toList();
+  }
+
   private HttpResponse<String> send(HttpRequest request) throws IOException {
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
