@@ -284,7 +284,7 @@ class ProcessPoolIT {
                     .commandLine()
                     .or(() -> Optional.of(""))
                     .orElseThrow()
-                    .contains(ChildMain.class.getName()))
+                    .contains(ChildMain.MARKER))
         .collect(Collectors.toSet());
   }
 }

@@ -47,6 +47,12 @@ public final class ChildMain {
     static final Logger log = LoggerFactory.getLogger(ChildMain.class);
   }
 
+  /**
+   * The first argument of a child's command line, before its long classpath: {@code ps} and {@link
+   * ProcessHandle.Info#commandLine()} (which keeps only its first 4 KiB) show what the process is.
+   */
+  public static final String MARKER = "-Dlovage.child=true";
+
   /** Exit codes, seen by the worker in its logs. */
   static final int EXIT_STDIN_CLOSED = 0;
 

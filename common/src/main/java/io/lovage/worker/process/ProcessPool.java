@@ -99,7 +99,7 @@ public final class ProcessPool implements AutoCloseable {
     this.command = command(settings);
   }
 
-  /** {@code java [options] -cp <this JVM's classpath> ChildMain [task modules]}. */
+  /** {@code java -Dlovage.child=true [options] -cp <this JVM's classpath> ChildMain [modules]}. */
   static List<String> command(ProcessPoolSettings settings) {
     List<String> command = new ArrayList<>();
     command.add(
@@ -107,6 +107,7 @@ public final class ProcessPool implements AutoCloseable {
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.add(ChildMain.MARKER);
     command.addAll(settings.jvmOptions());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
