@@ -125,8 +125,9 @@ public final class Worker implements AutoCloseable {
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
     broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
-    pools.open();
     revocations.follow(broker);
+    // Child processes start before any task is consumed: a pool that cannot start fails here.
+    pools.open();
     events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
     heartbeat.scheduleAtFixedRate(
         this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
