@@ -87,6 +87,17 @@ class ProcessPoolIT {
   }
 
   @Test
+  void aTaskThatRunsOutOfHeapInItsChildFailsWithOutOfMemoryErrorAndTheChildIsReplaced() {
+    start(children(1, 1).withJvmOptions(List.of("-Xmx64m")));
+    long first = pidOf(run("child.pid"));
+
+    String hog = queue.send(TaskMessage.builder("child.hog").build()).id();
+
+    assertEquals("OutOfMemoryError", awaitState(hog, TaskState.FAILURE).error().type());
+    assertNotEquals(first, pidOf(run("child.pid")), "a fresh child runs the next task");
+  }
+
+  @Test
   void aHardTimeLimitKillsTheChildAndTheTaskFailsWithTimeLimitExceeded() {
     start(children(1, 1));
     ProcessHandle child = ProcessHandle.of(pidOf(run("child.pid"))).orElseThrow();

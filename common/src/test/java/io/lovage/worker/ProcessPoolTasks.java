@@ -46,6 +46,15 @@ public final class ProcessPoolTasks implements TaskModule {
                 RetryPolicy.on(WorkerLostError.class).withBackoff(Duration.ZERO, Duration.ZERO)))
         .register("child.spin", ProcessPoolTasks::spin, PROCESS)
         .register(
+            "child.hog",
+            call -> {
+              List<long[]> hoard = new java.util.ArrayList<>();
+              while (true) {
+                hoard.add(new long[1 << 20]); // until the child's heap is full
+              }
+            },
+            PROCESS)
+        .register(
             "child.sleep",
             call -> {
               Thread.sleep(30_000);
