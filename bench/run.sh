@@ -67,9 +67,13 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-started_rabbitmq=false
+# The OS pid of the RabbitMQ node this script started, if it started one.
+started_rabbitmq=""
+node_pid() { rabbitmqctl -q eval 'os:getpid().' 2>/dev/null | tr -d '"'; }
 cleanup() {
-  if $started_rabbitmq; then
+  # Only the node this script started: if something else restarted RabbitMQ meanwhile, that
+  # node is not ours to stop.
+  if [ -n "$started_rabbitmq" ] && [ "$(node_pid)" = "$started_rabbitmq" ]; then
     echo "stopping the RabbitMQ this script started"
     rabbitmqctl -q stop >/dev/null 2>&1 || true
   fi
@@ -78,15 +82,10 @@ trap cleanup EXIT
 # Ctrl-C reaches the bench JVM too, whose shutdown hook stops its processes; then cleanup runs.
 trap 'exit 130' INT TERM
 
-if [ -z "${RABBITMQ_URI:-}" ]; then
-  step "RabbitMQ on this machine"
-  if ! rabbitmqctl -q status >/dev/null 2>&1; then
-    rabbitmq-server -detached
-    started_rabbitmq=true
-  fi
-  # `rabbitmq-server -detached` returns before the Erlang node has registered, and `await_startup`
-  # fails at once against a node that is not registered yet: poll until it answers.
-  deadline=$((SECONDS + 120))
+await_broker() {
+  # `rabbitmq-server -detached` returns before the Erlang node has registered, and
+  # `await_startup` fails at once against a node that is not registered yet: poll until it answers.
+  local deadline=$((SECONDS + 120))
   until rabbitmqctl -q await_startup >/dev/null 2>&1; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "RabbitMQ did not start within 120 s" >&2
@@ -94,6 +93,22 @@ if [ -z "${RABBITMQ_URI:-}" ]; then
     fi
     sleep 1
   done
+}
+
+if [ -z "${RABBITMQ_URI:-}" ]; then
+  step "RabbitMQ on this machine"
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    # A node being restarted by someone else answers again within seconds: give it the chance
+    # before starting a second one.
+    sleep 5
+  fi
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    echo "starting RabbitMQ (it will be stopped again at the end)"
+    rabbitmq-server -detached
+    await_broker
+    started_rabbitmq="$(node_pid)"
+  fi
+  await_broker
   export RABBITMQ_URI='amqp://guest:guest@localhost:5672/%2F'
 fi
 echo "RABBITMQ_URI=${RABBITMQ_URI//:*@/://***@}"
