@@ -80,7 +80,8 @@ final class Pools {
    * process for a free child. The slot is released by {@link Running#release}, when the task
    * finished or was given up.
    *
-   * @param started called just before the task runs, with how to interrupt it
+   * @param started called just before the task runs, with how to terminate it (revocation): a
+   *     thread is interrupted, a child process killed
    */
   Running start(
       TaskDefinition definition,

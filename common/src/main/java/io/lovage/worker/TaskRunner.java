@@ -31,7 +31,7 @@ final class TaskRunner {
 
   /**
    * @param started called just before the task runs (once it has a slot or a child process), with
-   *     how to interrupt it
+   *     how to terminate it
    */
   static Outcome run(
       TaskDefinition definition,

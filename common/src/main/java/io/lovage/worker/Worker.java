@@ -83,7 +83,10 @@ public final class Worker implements AutoCloseable {
   private final Callbacks callbacks;
   private final Revocations revocations = new Revocations(this::terminate);
 
-  /** How to interrupt each running task, by task id (revocation with terminate). */
+  /**
+   * How to terminate each running task, by task id (revocation with terminate): interrupt its
+   * thread, or kill its child process.
+   */
   private final Map<String, Runnable> running = new ConcurrentHashMap<>();
 
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
@@ -219,7 +222,7 @@ public final class Worker implements AutoCloseable {
             definition.get(),
             message,
             pools,
-            interrupt -> started(message, interrupt),
+            terminate -> started(message, terminate),
             (done, total) -> {
               if (recording) {
                 events.progress(message, done, total);
@@ -282,8 +285,8 @@ public final class Worker implements AutoCloseable {
   }
 
   /** Just before the task runs: on its own thread, or before it is sent to a child process. */
-  private void started(TaskMessage message, Runnable interrupt) {
-    running.put(message.id(), interrupt);
+  private void started(TaskMessage message, Runnable terminate) {
+    running.put(message.id(), terminate);
     if (revocations.isRevoked(message.id())) {
       throw new IllegalStateException("revoked before it started");
     }
@@ -292,12 +295,12 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  /** A revocation with terminate: interrupts the task if it runs here. */
+  /** A revocation with terminate: stops the task if it runs here. */
   private void terminate(String taskId) {
-    Runnable interrupt = running.get(taskId);
-    if (interrupt != null) {
+    Runnable terminate = running.get(taskId);
+    if (terminate != null) {
       log.info("terminating revoked task task_id={}", taskId);
-      interrupt.run();
+      terminate.run();
     }
   }
 

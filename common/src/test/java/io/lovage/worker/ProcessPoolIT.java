@@ -120,6 +120,20 @@ class ProcessPoolIT {
   }
 
   @Test
+  void revokingWithTerminateKillsTheChildOfATaskThatIgnoresInterruption() {
+    start(children(1, 1));
+    ProcessHandle child = ProcessHandle.of(pidOf(run("child.pid"))).orElseThrow();
+    String spin = queue.send(TaskMessage.builder("child.spin").args(600).build()).id();
+    awaitState(spin, TaskState.STARTED);
+
+    queue.client.revoke(spin, true).join();
+
+    awaitState(spin, TaskState.REVOKED);
+    Await.until(WAIT, "child pid=" + child.pid() + " gone", () -> !child.isAlive());
+    assertNotEquals(child.pid(), pidOf(run("child.pid")), "a new child runs the next task");
+  }
+
+  @Test
   void aSoftTimeLimitInterruptsTheTaskInItsChildWhichStaysForTheNextTask() {
     start(children(1, 1));
     long child = pidOf(run("child.pid"));

@@ -25,7 +25,7 @@ public final class ChildTask {
   private final CompletableFuture<Object> value = new CompletableFuture<>();
   private boolean sent;
   private boolean interruptAsked;
-  private volatile boolean killed;
+  private volatile String killedFor;
 
   ChildTask(Child child, TaskMessage message, TaskCall.Progress progress) {
     this.child = child;
@@ -61,13 +61,26 @@ public final class ChildTask {
 
   /** Kills the child process running the task (hard time limit); the pool replaces it. */
   public void kill() {
-    killed = true;
+    kill("the task's hard time limit");
+  }
+
+  /**
+   * Kills the child process running the task, which was revoked with terminate: as Celery's
+   * terminate signals the pool process, also a task that ignores interruption stops.
+   */
+  public void terminate() {
+    kill("the task was revoked with terminate");
+  }
+
+  private void kill(String why) {
+    killedFor = why;
     if (child != null) {
       log.warn(
-          "killing child process at the task's hard time limit pid={} task_id={} task={}",
+          "killing child process pid={} task_id={} task={} reason=\"{}\"",
           child.pid(),
           id(),
-          message.task());
+          message.task(),
+          why);
       child.kill();
     }
   }
@@ -119,10 +132,9 @@ public final class ChildTask {
 
   /** The child died under the task. */
   void lost(long pid, int exitCode) {
-    if (killed) {
+    if (killedFor != null) {
       value.completeExceptionally(
-          new WorkerLostError(
-              "child process pid=" + pid + " killed at the hard time limit of task " + id()));
+          new WorkerLostError("child process pid=" + pid + " killed: " + killedFor));
       return;
     }
     log.error(

@@ -158,7 +158,8 @@ public final class ProcessPool implements AutoCloseable {
    * Gives the task to an idle child, starting one if none is idle and the pool is below its
    * maximum, else waits for one.
    *
-   * @param started called once the task has a child, before it is sent, with how to interrupt it
+   * @param started called once the task has a child, before it is sent, with how to terminate it
+   *     (revocation): kill its child
    * @throws InterruptedException when the pool closes (or the thread is interrupted) before the
    *     task had a child: the task was not started
    */
@@ -175,7 +176,7 @@ public final class ProcessPool implements AutoCloseable {
     }
     ChildTask task = new ChildTask(child, message, progress);
     try {
-      started.accept(task::interrupt);
+      started.accept(task::terminate);
     } catch (RuntimeException e) {
       finished(child, false);
       task.fail(e);
