@@ -34,7 +34,9 @@ class ShutdownIT {
               queue, Map.of("LOVAGE_CPU_CONCURRENCY", "1", "LOVAGE_SHUTDOWN_GRACE", "20"));
       String running =
           submit(
-              producer, "{\"task\": \"demo.spin\", \"args\": [3], \"queue\": \"" + queue + "\"}");
+              producer, "{\"task\": \"demo.spin\", \"args\": [8], \"queue\": \"" + queue + "\"}");
+      // Long enough to still run when the producer, which may still be reading older events,
+      // shows it STARTED and the second task is sent.
       Await.until(
           WAIT, "the first task to start", () -> state(producer, running, "STARTED").isPresent());
       // One CPU slot: this one is held by the worker, waiting, not started.
