@@ -3,8 +3,8 @@ package io.lovage.bench;
 import java.time.Duration;
 
 /**
- * How much work each workload does: {@code full} as the issue asks, {@code quick} (about three
- * minutes, for CI) with fewer tasks, and says so in its row names.
+ * How much work each workload does: {@code full} as the issue asks (about ten minutes on 2 cores),
+ * {@code quick} (about five, for CI) with fewer tasks, and says so in its row names.
  *
  * @param noopTasks timed no-op tasks per throughput row
  * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools)
