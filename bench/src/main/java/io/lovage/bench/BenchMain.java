@@ -133,33 +133,15 @@ public final class BenchMain {
     }
     if (only.contains("rest")) {
       step("REST submit with wrk, no worker consuming (workload 4)");
-      attempt(
-          rows,
-          "REST submit",
-          () -> {
-            RestSubmit.run(ctx, rows);
-            return Boolean.TRUE;
-          });
+      attempt(rows, "REST submit", () -> RestSubmit.run(ctx, rows));
     }
     if (only.contains("pickup")) {
       step("Pickup latency at 100 tasks/s (workload 5)");
-      attempt(
-          rows,
-          "Pickup latency",
-          () -> {
-            PickupLatency.run(ctx, rows);
-            return Boolean.TRUE;
-          });
+      attempt(rows, "Pickup latency", () -> PickupLatency.run(ctx, rows));
     }
     if (only.contains("lesson")) {
       step("The concurrency lesson: IO-bound and CPU-bound tasks (workload 6)");
-      attempt(
-          rows,
-          "Concurrency lesson",
-          () -> {
-            ConcurrencyLesson.run(ctx, rows);
-            return Boolean.TRUE;
-          });
+      attempt(rows, "Concurrency lesson", () -> ConcurrencyLesson.run(ctx, rows));
     }
   }
 
@@ -167,6 +149,16 @@ public final class BenchMain {
    * A workload that fails outside its own rows (a bug in the bench) becomes one missing row, and
    * the next workload still runs.
    */
+  private static void attempt(Rows rows, String workload, Runnable run) {
+    attempt(
+        rows,
+        workload,
+        () -> {
+          run.run();
+          return Boolean.TRUE;
+        });
+  }
+
   private static <T> T attempt(Rows rows, String workload, java.util.function.Supplier<T> run) {
     try {
       return run.get();

@@ -28,20 +28,6 @@ final class ConcurrencyLesson {
     int cpu = ctx.profile().cpuTasks();
     double target = ctx.profile().cpuTaskSeconds();
     TaskClient client = ctx.client(QueueType.CLASSIC);
-    String lovageQueue = "bench.lesson.lovage";
-    ctx.queues().usedTaskQueue(lovageQueue);
-    Lazy<LovageApp> lovage =
-        Lazy.of(
-            () -> {
-              System.out.println("  starting worker-lesson (default pools)");
-              LovageApp worker =
-                  LovageApp.worker(
-                      ctx, "worker-lesson", lovageQueue, Map.of("LOVAGE_QUEUE_TYPE", "classic"));
-              NoopThroughput.warmUp(ctx, client, lovageQueue, java.util.List.of(worker));
-              return worker;
-            });
-    Lazy<Calibration> calibration =
-        Lazy.of(() -> calibrate(client, lovageQueue, lovage.get(), target));
     String ioName =
         String.format(
             "IO lesson: %d × demo.sleep(%.1f)%s, wall time, ",
@@ -50,98 +36,120 @@ final class ConcurrencyLesson {
         String.format(
             "CPU lesson: %d × demo.primes(n ≈ %.1f s on Lovage)%s, wall time, ",
             cpu, target, cpu < 8 ? " (quick: 8 × 1 s in full)" : "");
-    try {
-      rows.measure(
-          ioName + "Lovage, 1 worker, default pools",
-          "s",
-          Goal.below(2, "< 2 s (400 tasks)"),
-          () -> {
-            LovageApp worker = lovage.get();
-            long before = worker.succeeded();
-            return timed(
-                "lovage io",
-                client,
-                lovageQueue,
-                io,
-                ConcurrencyLesson::sleep,
-                () -> worker.succeeded() - before,
-                "IO pool: virtual threads, " + "200 at once");
-          });
-      rows.measure(
-          cpuName + "Lovage, 1 worker, default pools",
-          "s",
-          Goal.NONE,
-          () -> {
-            LovageApp worker = lovage.get();
-            Calibration n = calibration.get();
-            long before = worker.succeeded();
-            return withN(
-                timed(
-                    "lovage cpu",
-                    client,
-                    lovageQueue,
-                    cpu,
-                    i -> primes(n.n()),
-                    () -> worker.succeeded() - before,
-                    "CPU pool: platform threads, one per core"),
-                n);
-          });
-    } finally {
-      if (lovage.isMade()) {
-        lovage.get().stop(ctx);
-      }
-    }
+
+    Names names = new Names(ioName, cpuName, io, cpu);
+
+    String lovageQueue = "bench.lesson.lovage";
+    Lazy<LovageApp> lovage =
+        Lazy.of(
+            () -> {
+              ctx.queues().usedTaskQueue(lovageQueue);
+              System.out.println("  starting worker-lesson (default pools)");
+              LovageApp worker =
+                  LovageApp.worker(
+                      ctx, "worker-lesson", lovageQueue, Map.of("LOVAGE_QUEUE_TYPE", "classic"));
+              NoopThroughput.warmUp(ctx, client, lovageQueue, java.util.List.of(worker));
+              return worker;
+            });
+    // Measured on the Lovage worker, then used for every system.
+    Lazy<Calibration> calibration =
+        Lazy.of(() -> calibrate(client, lovageQueue, lovage.get(), target));
+    Lazy<Runner> lovageRunner =
+        Lazy.of(
+            () -> {
+              LovageApp worker = lovage.get();
+              return new Runner(
+                  lovageQueue,
+                  worker::succeeded,
+                  "IO pool: virtual threads, 200 at once",
+                  "CPU pool: platform threads, one per core",
+                  () -> worker.stop(ctx));
+            });
+    measure(
+        rows,
+        client,
+        "Lovage, 1 worker, default pools",
+        lovageRunner,
+        calibration,
+        names,
+        Goal.below(2, "< 2 s (400 tasks)"));
+
     for (String pool : new String[] {"prefork", "threads"}) {
       int concurrency = pool.equals("prefork") ? 2 : 8;
       String system = "Celery 5.2 " + pool + " -c " + concurrency;
       String queue = "bench.lesson.celery-" + pool;
-      Lazy<CeleryWorker> celery =
+      Lazy<Runner> celery =
           Lazy.of(
               () -> {
                 System.out.println("  starting " + system);
-                return CeleryWorker.start(
-                    ctx, queue, pool, concurrency, BenchContext.PREFETCH / concurrency);
+                CeleryWorker worker =
+                    CeleryWorker.start(
+                        ctx, queue, pool, concurrency, BenchContext.PREFETCH / concurrency);
+                return new Runner(
+                    queue,
+                    worker::finished,
+                    worker.description(),
+                    worker.description(),
+                    () -> worker.stop(ctx));
               });
-      try {
-        rows.measure(
-            ioName + system,
-            "s",
-            Goal.NONE,
-            () -> {
-              CeleryWorker worker = celery.get();
-              long before = worker.finished();
-              return timed(
-                  "celery " + pool + " io",
+      measure(rows, client, system, celery, calibration, names, Goal.NONE);
+    }
+  }
+
+  /**
+   * One system of the lesson, Lovage or Celery.
+   *
+   * @param finished tasks finished since it started
+   * @param ioHow how it runs IO-bound tasks, for the row's note
+   * @param cpuHow how it runs CPU-bound tasks
+   */
+  private record Runner(
+      String queue, LongSupplier finished, String ioHow, String cpuHow, Runnable stop) {}
+
+  /** The start of the IO and CPU rows' names (the system follows) and their task counts. */
+  private record Names(String io, String cpu, int ioTasks, int cpuTasks) {}
+
+  /** The IO row and the CPU row of one system, then stops it. */
+  private static void measure(
+      Rows rows,
+      TaskClient client,
+      String system,
+      Lazy<Runner> runner,
+      Lazy<Calibration> calibration,
+      Names names,
+      Goal ioGoal) {
+    try {
+      rows.measure(
+          names.io() + system,
+          "s",
+          ioGoal,
+          () ->
+              timed(
+                  system + " io",
                   client,
-                  queue,
-                  io,
+                  runner.get(),
+                  names.ioTasks(),
                   ConcurrencyLesson::sleep,
-                  () -> worker.finished() - before,
-                  worker.description());
-            });
-        rows.measure(
-            cpuName + system,
-            "s",
-            Goal.NONE,
-            () -> {
-              CeleryWorker worker = celery.get();
-              Calibration n = calibration.get();
-              long before = worker.finished();
-              return withN(
-                  timed(
-                      "celery " + pool + " cpu",
-                      client,
-                      queue,
-                      cpu,
-                      i -> primes(n.n()),
-                      () -> worker.finished() - before,
-                      worker.description()),
-                  n);
-            });
-      } finally {
-        if (celery.isMade()) {
-          celery.get().stop(ctx);
-        }
+                  true));
+      rows.measure(
+          names.cpu() + system,
+          "s",
+          Goal.NONE,
+          () -> {
+            Calibration n = calibration.get();
+            return withN(
+                timed(
+                    system + " cpu",
+                    client,
+                    runner.get(),
+                    names.cpuTasks(),
+                    i -> primes(n.n()),
+                    false),
+                n);
+          });
+    } finally {
+      if (runner.isMade()) {
+        runner.get().stop().run();
       }
     }
   }
@@ -210,12 +218,21 @@ final class ConcurrencyLesson {
   private static Rows.Measured timed(
       String label,
       TaskClient client,
-      String queue,
+      Runner runner,
       int tasks,
       IntFunction<TaskMessage> task,
-      LongSupplier completed,
-      String how) {
-    Blast.Result result = Blast.run(label, client, queue, tasks, task, completed, TIMEOUT);
+      boolean io) {
+    long before = runner.finished().getAsLong();
+    Blast.Result result =
+        Blast.run(
+            label,
+            client,
+            runner.queue(),
+            tasks,
+            task,
+            () -> runner.finished().getAsLong() - before,
+            TIMEOUT);
+    String how = io ? runner.ioHow() : runner.cpuHow();
     Map<String, Object> raw = new LinkedHashMap<>();
     raw.put("tasks", tasks);
     raw.put("seconds", result.seconds());

@@ -46,32 +46,27 @@ final class NoopThroughput {
               return worker;
             });
     try {
-      Row with =
-          rows.measure(
-              name(1, "quorum", true, tasks),
-              "tasks/s",
-              Goal.NONE,
-              () -> measure(ctx, client, QUEUE, List.of(first.get()), true, tasks, "quorum"));
-      Row without =
-          rows.measure(
-              name(1, "quorum", false, tasks),
-              "tasks/s",
-              Goal.NONE,
-              () -> measure(ctx, client, QUEUE, List.of(first.get()), false, tasks, "quorum"));
-      rows.measure(
-          name(2, "quorum", true, tasks),
-          "tasks/s",
-          Goal.NONE,
-          () ->
-              measure(
-                  ctx, client, QUEUE, List.of(first.get(), second.get()), true, tasks, "quorum"));
-      rows.measure(
-          name(2, "quorum", false, tasks),
-          "tasks/s",
-          Goal.NONE,
-          () ->
-              measure(
-                  ctx, client, QUEUE, List.of(first.get(), second.get()), false, tasks, "quorum"));
+      Row with = null;
+      Row without = null;
+      for (int workers : List.of(1, 2)) {
+        for (boolean results : List.of(true, false)) {
+          Row row =
+              rows.measure(
+                  name(workers, "quorum", results, tasks),
+                  "tasks/s",
+                  Goal.NONE,
+                  () -> {
+                    List<LovageApp> consuming =
+                        workers == 1 ? List.of(first.get()) : List.of(first.get(), second.get());
+                    return measure(ctx, client, QUEUE, consuming, results, tasks, "quorum");
+                  });
+          if (workers == 1 && results) {
+            with = row;
+          } else if (workers == 1) {
+            without = row;
+          }
+        }
+      }
       return new Result(with, without);
     } finally {
       started.forEach(worker -> worker.stop(ctx));
