@@ -4,12 +4,19 @@ import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +32,9 @@ final class Revocations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Revocations.class);
   static final int MAX_IDS = 1_000_000;
 
+  /** The field of a worker's catch-up marker; such entries carry no {@code uuid}. */
+  private static final String MARKER = "lovage_caught_up";
+
   private final Set<String> revoked =
       Collections.newSetFromMap(
           Collections.synchronizedMap(
@@ -35,6 +45,8 @@ final class Revocations implements AutoCloseable {
                 }
               }));
   private final Consumer<String> onTerminate;
+  private final String marker = UUID.randomUUID().toString();
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
   private Subscription subscription;
 
   /**
@@ -44,18 +56,49 @@ final class Revocations implements AutoCloseable {
     this.onTerminate = onTerminate;
   }
 
-  Revocations follow(Broker broker) {
+  /**
+   * Reads the stream from its start and returns once every revocation published before this call is
+   * known, or after {@code catchUp} (then later ones still arrive, and a warning says so). A marker
+   * appended to the stream tells when: the stream is ordered, so whoever reads the marker has read
+   * everything before it.
+   */
+  Revocations follow(Broker broker, Duration catchUp) {
     subscription =
         broker.consume(
             LovageTopology.REVOCATION_STREAM,
             ConsumeOptions.prefetch(1_000).withArgument("x-stream-offset", "first"),
             this::onDelivery);
+    long started = System.nanoTime();
+    try {
+      // The default exchange: the marker reaches the stream only, never the event exchange.
+      broker
+          .publish(
+              "",
+              LovageTopology.REVOCATION_STREAM,
+              Message.json(Json.MAPPER.writeValueAsBytes(Map.of(MARKER, marker)), Map.of()))
+          .get(catchUp.toMillis(), TimeUnit.MILLISECONDS);
+      long left = catchUp.toNanos() - (System.nanoTime() - started);
+      if (!caughtUp.await(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+        log.warn(
+            "revocations not read to the end within {} ms; revoked tasks may still run until"
+                + " they are",
+            catchUp.toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("could not mark the end of the revocation stream error={}", e.toString());
+    }
     return this;
   }
 
   private void onDelivery(Delivery delivery) {
     try {
       JsonNode event = Json.MAPPER.readTree(delivery.message().body());
+      if (marker.equals(event.path(MARKER).asString(null))) {
+        caughtUp.countDown();
+        return;
+      }
       String id = event.path("uuid").asString(null);
       // Expired tasks are reported as revoked too; only revocations asked for count here.
       if (id != null && !event.path("expired").asBoolean(false)) {

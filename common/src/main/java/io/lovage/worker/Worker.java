@@ -64,6 +64,9 @@ public final class Worker implements AutoCloseable {
   /** How often the worker says it is alive (Celery's default heartbeat frequency). */
   public static final Duration HEARTBEAT = Duration.ofSeconds(2);
 
+  /** How long a starting worker waits to know every earlier revocation before it consumes. */
+  static final Duration REVOCATIONS_CATCH_UP = Duration.ofSeconds(15);
+
   private final java.util.concurrent.ScheduledExecutorService heartbeat =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("lovage-heartbeat").daemon(true).factory());
@@ -128,7 +131,7 @@ public final class Worker implements AutoCloseable {
   /** Declares the queues and starts consuming them. */
   public synchronized void start() {
     broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
-    revocations.follow(broker);
+    revocations.follow(broker, REVOCATIONS_CATCH_UP);
     // Child processes start before any task is consumed: a pool that cannot start fails here.
     pools.open();
     events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
