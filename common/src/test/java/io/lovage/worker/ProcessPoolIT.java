@@ -2,6 +2,7 @@ package io.lovage.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskRegistry;
@@ -248,6 +249,21 @@ class ProcessPoolIT {
 
     assertNotEquals(ProcessHandle.current().pid(), pid);
     assertEquals(1, worker.settings().capacity(), "only the process pool runs tasks");
+  }
+
+  @Test
+  void aWorkerWhoseChildrenCannotStartFailsToStartAndLeavesNoChild() {
+    Worker broken =
+        new Worker(
+            queue.broker,
+            tasks,
+            WorkerSettings.of(List.of(queue.name), 10)
+                .withProcesses(children(1, 1).withJvmOptions(List.of("-XX:+NoSuchOption"))));
+
+    IllegalStateException error = assertThrows(IllegalStateException.class, broken::start);
+
+    assertTrue(error.getMessage().startsWith("process pool not started"), error.getMessage());
+    assertEquals(Set.of(), childProcesses());
   }
 
   @Test
