@@ -223,7 +223,8 @@ class ProcessPoolIT {
             {"text": "h\u00e9llo \u2713",
              "numbers": [1, 2.5, 123456789012345678901234567890],
              "nested": {"flag": true, "list": []},
-             "args": ["x", 7]}"""),
+             "args": ["x", 7],
+             "stdin": -1}"""),
         report.result());
     assertEquals(3, report.progress().get("done").asInt());
     assertEquals(3, report.progress().get("total").asInt());
