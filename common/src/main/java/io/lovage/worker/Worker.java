@@ -128,37 +128,45 @@ public final class Worker implements AutoCloseable {
     this.pools = new Pools(settings, tasks);
   }
 
-  /** Declares the queues and starts consuming them. */
+  /**
+   * Declares the queues and starts consuming them. A worker that cannot start (its process pool,
+   * the broker) is closed before the error is thrown: it leaves no child process or subscription.
+   */
   public synchronized void start() {
-    broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
-    revocations.follow(broker, REVOCATIONS_CATCH_UP);
-    // Child processes start before any task is consumed: a pool that cannot start fails here.
-    pools.open();
-    events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
-    heartbeat.scheduleAtFixedRate(
-        this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
-    for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
-      String queue = weighted.name();
-      subscriptions.add(
-          broker.consume(
-              queue, ConsumeOptions.prefetch(settings.prefetch(weighted)), this::accept));
-      subscriptions.add(
-          broker.consume(
-              LovageTopology.brokerDeadLetterQueue(queue),
-              ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
-              delivery -> deadLetters.moveFromBroker(delivery, queue)));
+    try {
+      broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
+      revocations.follow(broker, REVOCATIONS_CATCH_UP);
+      // Child processes start before any task is consumed: a pool that cannot start fails here.
+      pools.open();
+      events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
+      heartbeat.scheduleAtFixedRate(
+          this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+      for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
+        String queue = weighted.name();
+        subscriptions.add(
+            broker.consume(
+                queue, ConsumeOptions.prefetch(settings.prefetch(weighted)), this::accept));
+        subscriptions.add(
+            broker.consume(
+                LovageTopology.brokerDeadLetterQueue(queue),
+                ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
+                delivery -> deadLetters.moveFromBroker(delivery, queue)));
+      }
+      log.info(
+          "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
+              + " process_children={}..{} process_kinds={} tasks={}",
+          settings.name(),
+          settings.queues(),
+          settings.ioConcurrency(),
+          settings.cpuConcurrency(),
+          settings.processes().min(),
+          settings.processes().max(),
+          settings.processes().kinds(),
+          tasks.names());
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
-    log.info(
-        "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
-            + " process_children={}..{} process_kinds={} tasks={}",
-        settings.name(),
-        settings.queues(),
-        settings.ioConcurrency(),
-        settings.cpuConcurrency(),
-        settings.processes().min(),
-        settings.processes().max(),
-        settings.processes().kinds(),
-        tasks.names());
   }
 
   private void accept(Delivery delivery) {

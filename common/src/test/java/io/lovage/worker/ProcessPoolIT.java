@@ -2,6 +2,7 @@ package io.lovage.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskRegistry;
@@ -222,7 +223,8 @@ class ProcessPoolIT {
             {"text": "h\u00e9llo \u2713",
              "numbers": [1, 2.5, 123456789012345678901234567890],
              "nested": {"flag": true, "list": []},
-             "args": ["x", 7]}"""),
+             "args": ["x", 7],
+             "stdin": -1}"""),
         report.result());
     assertEquals(3, report.progress().get("done").asInt());
     assertEquals(3, report.progress().get("total").asInt());
@@ -248,6 +250,21 @@ class ProcessPoolIT {
 
     assertNotEquals(ProcessHandle.current().pid(), pid);
     assertEquals(1, worker.settings().capacity(), "only the process pool runs tasks");
+  }
+
+  @Test
+  void aWorkerWhoseChildrenCannotStartFailsToStartAndLeavesNoChild() {
+    Worker broken =
+        new Worker(
+            queue.broker,
+            tasks,
+            WorkerSettings.of(List.of(queue.name), 10)
+                .withProcesses(children(1, 1).withJvmOptions(List.of("-XX:+NoSuchOption"))));
+
+    IllegalStateException error = assertThrows(IllegalStateException.class, broken::start);
+
+    assertTrue(error.getMessage().startsWith("process pool not started"), error.getMessage());
+    assertEquals(Set.of(), childProcesses());
   }
 
   @Test

@@ -116,8 +116,11 @@ public final class ProcessPoolTasks implements TaskModule {
         "pid", pid, "start", start, "end", System.currentTimeMillis(), "met", met, "work", work);
   }
 
-  /** Prints to stdout (which carries frames in a child), reports progress, returns nested JSON. */
-  static Map<String, Object> report(TaskCall call) {
+  /**
+   * Prints to stdout and reads stdin (both carry frames in a child), reports progress, returns
+   * nested JSON.
+   */
+  static Map<String, Object> report(TaskCall call) throws IOException {
     for (int i = 1; i <= 3; i++) {
       System.out.println("a stray print that must not reach the frames " + i);
       System.out.flush();
@@ -131,7 +134,9 @@ public final class ProcessPoolTasks implements TaskModule {
         "nested",
         Map.of("flag", true, "list", List.of()),
         "args",
-        call.message().args());
+        call.message().args(),
+        "stdin",
+        System.in.read());
   }
 
   /** What child.fail throws. */

@@ -23,6 +23,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -74,11 +75,19 @@ public final class ChildMain {
     // Before anything can print: stdout carries frames only, a stray print goes to stderr.
     OutputStream frames = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
     System.setOut(System.err);
-    ignoreTerminalInterrupt();
-    TaskRegistry tasks = registry(List.of(args));
-    new ChildMain(tasks, frames)
-        .serve(
-            new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in))));
+    // stdin carries frames too: a task that reads System.in finds it empty.
+    System.setIn(InputStream.nullInputStream());
+    try {
+      ignoreTerminalInterrupt();
+      TaskRegistry tasks = registry(List.of(args));
+      new ChildMain(tasks, frames)
+          .serve(
+              new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in))));
+    } catch (Throwable e) {
+      // Without its reader the child would sit deaf, still running a task: it ends instead.
+      Log.log.error("child process failed, exiting", e);
+      Runtime.getRuntime().halt(EXIT_BROKEN_PIPE);
+    }
   }
 
   /**
