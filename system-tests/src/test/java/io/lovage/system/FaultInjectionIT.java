@@ -367,8 +367,8 @@ class FaultInjectionIT {
                       viaProxy(proxy),
                       "LOVAGE_IO_CONCURRENCY",
                       "10",
-                      // Honoured once the worker reads it; the stall's deadline is computed from
-                      // the heartbeat the broker actually agreed, whatever it is.
+                      // A stall is noticed by heartbeats only: a short one keeps the scenario
+                      // short. Its deadline comes from the heartbeat the broker reports.
                       "LOVAGE_HEARTBEAT",
                       "5s"))
               .get(0);

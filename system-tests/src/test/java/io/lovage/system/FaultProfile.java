@@ -21,7 +21,7 @@ record FaultProfile(
     int soakTasks,
     int soakSeconds) {
 
-  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, false, 0, 0);
+  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0);
   static final FaultProfile FULL = new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
