@@ -101,7 +101,7 @@ final class TaskController {
   @Post(consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submit(
-      @Body String body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
+      @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
     TaskSubmission submission;
     try {
       submission = TaskSubmission.parse(body);
@@ -187,13 +187,12 @@ final class TaskController {
       })
   @Post(value = "/batch", consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
-  MutableHttpResponse<String> submitBatch(@Body String body) {
+  MutableHttpResponse<String> submitBatch(@Body byte[] body) {
     JsonNode items;
     try {
-      items = Json.MAPPER.readTree(body == null ? "" : body);
-    } catch (tools.jackson.core.JacksonException e) {
-      return Problem.badRequest(null, "request body is not valid JSON: " + e.getOriginalMessage())
-          .response();
+      items = TaskSubmission.readJson(body);
+    } catch (TaskSubmission.Invalid e) {
+      return e.problem.response();
     }
     if (items == null || !items.isArray() || items.isEmpty() || items.size() > MAX_BATCH) {
       return Problem.badRequest(
@@ -201,9 +200,10 @@ final class TaskController {
           .response();
     }
     List<TaskSubmission> submissions = new ArrayList<>();
+    Instant now = Instant.now();
     for (int i = 0; i < items.size(); i++) {
       try {
-        submissions.add(TaskSubmission.parse(Json.MAPPER.writeValueAsString(items.get(i))));
+        submissions.add(TaskSubmission.parse(items.get(i), now));
       } catch (TaskSubmission.Invalid e) {
         String pointer = e.problem.pointer() == null ? "" : e.problem.pointer();
         return Problem.badRequest("/" + i + pointer, e.problem.detail()).response();

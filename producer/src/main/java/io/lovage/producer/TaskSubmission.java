@@ -6,6 +6,7 @@ import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.service.Problem;
 import io.lovage.service.openapi.JsonSchema;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -139,12 +140,31 @@ record TaskSubmission(
   }
 
   static TaskSubmission parse(String body, Instant now) throws Invalid {
-    JsonNode json;
+    return parse(body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8), now);
+  }
+
+  /**
+   * Parses a request body as sent: bytes that are not UTF-8 are refused, never replaced with U+FFFD
+   * (a task must run with the text its client sent, or not at all).
+   */
+  static TaskSubmission parse(byte[] body) throws Invalid {
+    return parse(body, Instant.now());
+  }
+
+  static TaskSubmission parse(byte[] body, Instant now) throws Invalid {
+    return parse(readJson(body), now);
+  }
+
+  /** The body as JSON; an {@link Invalid} without pointer when it is not UTF-8 JSON. */
+  static JsonNode readJson(byte[] body) throws Invalid {
     try {
-      json = Json.MAPPER.readTree(body == null ? "" : body);
+      return Json.MAPPER.readTree(body == null ? new byte[0] : body);
     } catch (JacksonException e) {
       throw new Invalid(null, "request body is not valid JSON: " + e.getOriginalMessage());
     }
+  }
+
+  static TaskSubmission parse(JsonNode json, Instant now) throws Invalid {
     if (json == null || !json.isObject()) {
       throw new Invalid("", "request body must be a JSON object");
     }

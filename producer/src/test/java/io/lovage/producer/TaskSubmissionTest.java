@@ -2,6 +2,7 @@ package io.lovage.producer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micronaut.http.HttpStatus;
 import org.junit.jupiter.api.Test;
@@ -110,6 +111,19 @@ class TaskSubmissionTest {
         assertThrows(TaskSubmission.Invalid.class, () -> TaskSubmission.parse("{\"task\""));
     assertEquals(HttpStatus.BAD_REQUEST, e.problem.status());
     assertEquals(null, e.problem.pointer());
+  }
+
+  @Test
+  void aBodyThatIsNotUtf8IsRefusedRatherThanRunWithReplacedText() {
+    byte[] body = {
+      '{', '"', 't', 'a', 's', 'k', '"', ':', '"', (byte) 0xC3, 0x28, (byte) 0xFF, '"', '}'
+    };
+
+    TaskSubmission.Invalid e =
+        assertThrows(TaskSubmission.Invalid.class, () -> TaskSubmission.parse(body));
+
+    assertEquals(HttpStatus.BAD_REQUEST, e.problem.status());
+    assertTrue(e.problem.detail().contains("UTF-8"), e.problem.detail());
   }
 
   private static void assertProblem(String body, String pointer) {
