@@ -23,6 +23,9 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Where Celery puts a Python repr, Lovage adds the JSON value as well: {@code result} is the
  * task's JSON result, and a failure carries {@code exc_type} and {@code exc_message} beside
  * Celery's {@code exception} text.
+ *
+ * <p>Task events published while an earlier one waits for its confirm go out together as one
+ * message ({@link EventBatches}); each future completes when its event is confirmed.
  */
 public final class TaskEvents {
   private final Broker broker;
@@ -30,11 +33,13 @@ public final class TaskEvents {
   private final Clock clock;
   private final AtomicLong lamport = new AtomicLong();
   private final long pid = ProcessHandle.current().pid();
+  private final EventBatches batches;
 
   public TaskEvents(Broker broker, String hostname, Clock clock) {
     this.broker = broker;
     this.hostname = hostname;
     this.clock = clock;
+    this.batches = new EventBatches(broker, Map.of("hostname", hostname));
   }
 
   /**
@@ -179,9 +184,16 @@ public final class TaskEvents {
     Instant now = clock.instant();
     event.put("timestamp", now.getEpochSecond() + now.getNano() / 1e9);
     event.setAll(fields);
-    Message message =
-        Message.json(Json.MAPPER.writeValueAsBytes(event), Map.of("hostname", hostname));
-    return broker.publish(LovageTopology.EVENT_EXCHANGE, TaskEvent.routingKey(type), message);
+    byte[] json = Json.MAPPER.writeValueAsBytes(event);
+    String routingKey = TaskEvent.routingKey(type);
+    // Revocations travel alone: the revocation stream is bound to their own routing key.
+    if (type.startsWith("task-") && !type.equals(TaskEvent.REVOKED.type())) {
+      return batches.publish(routingKey, json);
+    }
+    return broker.publish(
+        LovageTopology.EVENT_EXCHANGE,
+        routingKey,
+        Message.json(json, Map.of("hostname", hostname)));
   }
 
   /** Celery's {@code exception} repr and traceback, with the type, module and message beside. */

@@ -394,13 +394,17 @@ public final class Worker implements AutoCloseable {
   private CompletableFuture<Void> retry(Delivery delivery, TaskMessage message, Outcome.Retry r) {
     retried.incrementAndGet();
     TaskMessage next = message.retried(clock.instant().plus(r.delay()));
-    // Sent before the next try exists, so the stream never shows RETRY after that try's events.
-    events.retried(message, r.error(), next.eta());
     Message encoded = TaskMessageCodec.encode(next);
+    // Confirmed before the next try exists, so the stream never shows RETRY after its events.
     CompletableFuture<Void> published =
-        r.delay().compareTo(HOLD_AT_MOST) > 0
-            ? Delays.publish(broker, delivery.queue(), encoded, r.delay())
-            : broker.publish(LovageTopology.TASK_EXCHANGE, delivery.queue(), encoded);
+        events
+            .retried(message, r.error(), next.eta())
+            .handle((ok, error) -> logUnrecorded(message, error))
+            .thenCompose(
+                ok ->
+                    r.delay().compareTo(HOLD_AT_MOST) > 0
+                        ? Delays.publish(broker, delivery.queue(), encoded, r.delay())
+                        : broker.publish(LovageTopology.TASK_EXCHANGE, delivery.queue(), encoded));
     return published.handle(
         (ok, error) -> {
           if (error != null) {

@@ -1,0 +1,137 @@
+package io.lovage.result;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.Message;
+import io.lovage.broker.PublishException;
+import io.lovage.broker.Subscription;
+import io.lovage.broker.Topology;
+import io.lovage.protocol.Json;
+import io.lovage.testing.Await;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class EventBatchesTest {
+  private static final Duration WAIT = Duration.ofSeconds(5);
+
+  private final HeldConfirms broker = new HeldConfirms();
+  private final EventBatches batches = new EventBatches(broker, Map.of("hostname", "w1"));
+
+  @Test
+  void aLoneEventGoesOutAsItselfWithItsOwnRoutingKey() {
+    CompletableFuture<Void> confirmed = batches.publish("task.sent", event(1));
+
+    assertEquals(1, broker.published.size());
+    assertEquals("task.sent", broker.published.get(0).routingKey);
+    assertEquals("{\"n\":1}", broker.published.get(0).body());
+    broker.confirmNext();
+    confirmed.join();
+  }
+
+  @Test
+  void eventsPublishedWhileOneAwaitsItsConfirmGoOutTogetherAsACeleryBatch() {
+    CompletableFuture<Void> first = batches.publish("task.received", event(1));
+    List<CompletableFuture<Void>> waiting = new ArrayList<>();
+    for (int n = 2; n <= 4; n++) {
+      waiting.add(batches.publish("task.succeeded", event(n)));
+    }
+    assertEquals(1, broker.published.size(), "one publish in flight at a time");
+
+    broker.confirmNext();
+    first.join();
+    Await.until(WAIT, "the batch to be published", () -> broker.published.size() == 2);
+
+    Publish batch = broker.published.get(1);
+    assertEquals(EventBatches.BATCH_ROUTING_KEY, batch.routingKey);
+    assertEquals("[{\"n\":2},{\"n\":3},{\"n\":4}]", batch.body());
+    assertEquals("w1", batch.message.headers().get("hostname"));
+    assertTrue(Json.MAPPER.readTree(batch.message.body()).isArray());
+    assertFalse(waiting.get(0).isDone(), "an event is confirmed only with its message");
+
+    broker.confirmNext();
+    waiting.forEach(CompletableFuture::join);
+  }
+
+  @Test
+  void aRefusedBatchFailsEveryEventInItAndTheNextBatchStillGoesOut() {
+    batches.publish("task.received", event(1));
+    CompletableFuture<Void> second = batches.publish("task.started", event(2));
+    CompletableFuture<Void> third = batches.publish("task.succeeded", event(3));
+
+    broker.confirmNext();
+    Await.until(WAIT, "the batch to be published", () -> broker.published.size() == 2);
+    broker.refuseNext();
+    Await.until(WAIT, "the batch's events to fail", () -> second.isCompletedExceptionally());
+    assertTrue(third.isCompletedExceptionally());
+
+    CompletableFuture<Void> fourth = batches.publish("task.sent", event(4));
+    Await.until(WAIT, "the next event to be published", () -> broker.published.size() == 3);
+    broker.confirmNext();
+    fourth.join();
+  }
+
+  private static byte[] event(int n) {
+    return ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private record Publish(String routingKey, Message message, CompletableFuture<Void> confirm) {
+    String body() {
+      return new String(message.body(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** A broker whose confirms come only when the test says so. */
+  private static final class HeldConfirms implements Broker {
+    final List<Publish> published = new CopyOnWriteArrayList<>();
+    private int settled;
+
+    @Override
+    public List<String> declare(Topology topology) {
+      return List.of();
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(String exchange, String routingKey, Message message) {
+      Publish p = new Publish(routingKey, message, new CompletableFuture<>());
+      published.add(p);
+      return p.confirm;
+    }
+
+    void confirmNext() {
+      published.get(settled++).confirm.complete(null);
+    }
+
+    void refuseNext() {
+      published
+          .get(settled++)
+          .confirm
+          .completeExceptionally(
+              new PublishException(PublishException.Reason.NACKED, "refused in a test"));
+    }
+
+    @Override
+    public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean isConnected() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
