@@ -31,7 +31,7 @@ record Profile(
       new Profile(
           "full",
           20_000,
-          1_000,
+          10_000,
           40_000,
           Duration.ofSeconds(20),
           Duration.ofSeconds(30),
@@ -41,7 +41,15 @@ record Profile(
 
   static final Profile QUICK =
       new Profile(
-          "quick", 10_000, 500, 20_000, Duration.ofSeconds(5), Duration.ofSeconds(10), 80, 4, 0.5);
+          "quick",
+          10_000,
+          5_000,
+          20_000,
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(10),
+          80,
+          4,
+          0.5);
 
   static Profile named(String name) {
     return switch (name) {

@@ -229,8 +229,10 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         e.hasNonNull("queue") ? e.get("queue").asString() : r.queue(),
         type == TaskEvent.SENT ? r.worker() : e.path("hostname").asString(r.worker()),
         type == TaskEvent.SENT && r.sent() == null ? at : r.sent(),
-        type == TaskEvent.RECEIVED ? at : r.received(),
-        type == TaskEvent.STARTED ? at : r.started(),
+        type == TaskEvent.RECEIVED
+            ? at
+            : r.received() == null ? instant(e, "received") : r.received(),
+        type == TaskEvent.STARTED ? at : r.started() == null ? instant(e, "started") : r.started(),
         moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished(),
         progress(r, type, e));
   }
@@ -295,6 +297,18 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private static String lastLine(String text) {
     String[] lines = text.strip().split("\n");
     return lines[lines.length - 1];
+  }
+
+  /**
+   * A time an outcome event carries for a start it reports late (see {@link TaskEvents.Start}), or
+   * null.
+   */
+  private static Instant instant(JsonNode e, String field) {
+    JsonNode seconds = e.get(field);
+    if (seconds == null || !seconds.isNumber()) {
+      return null;
+    }
+    return Instant.ofEpochMilli(Math.round(seconds.asDouble() * 1000));
   }
 
   private static Instant timestamp(JsonNode e) {

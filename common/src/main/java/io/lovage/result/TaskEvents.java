@@ -59,18 +59,47 @@ public final class TaskEvents {
     return send(TaskEvent.SENT, task.id(), event);
   }
 
+  /**
+   * When a worker received and started a task whose task-received and task-started it never sent
+   * (the task was over before they were due): its outcome event carries them instead, in the fields
+   * Celery's event state keeps ({@code received}, {@code started}, {@code name}, {@code queue}), so
+   * Flower and Lovage's result store still know when it started.
+   */
+  public record Start(String queue, Instant received, Instant started) {}
+
   public CompletableFuture<Void> received(TaskMessage task, String queue) {
+    return received(task, queue, clock.instant());
+  }
+
+  /** Celery's task-received, stamped with when the worker received the task. */
+  public CompletableFuture<Void> received(TaskMessage task, String queue, Instant at) {
     ObjectNode event = describe(task);
     event.put("queue", queue);
+    event.put("timestamp", seconds(at));
     return send(TaskEvent.RECEIVED, task.id(), event);
   }
 
   public CompletableFuture<Void> started(TaskMessage task) {
-    return send(TaskEvent.STARTED, task.id(), Json.MAPPER.createObjectNode());
+    return started(task, clock.instant());
+  }
+
+  /** Celery's task-started, stamped with when the task started. */
+  public CompletableFuture<Void> started(TaskMessage task, Instant at) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("timestamp", seconds(at));
+    return send(TaskEvent.STARTED, task.id(), event);
   }
 
   public CompletableFuture<Void> succeeded(TaskMessage task, JsonNode result, double runtime) {
-    ObjectNode event = Json.MAPPER.createObjectNode();
+    return succeeded(task, result, runtime, null);
+  }
+
+  /**
+   * @param unreported the task's start, when its task-received and task-started were not sent
+   */
+  public CompletableFuture<Void> succeeded(
+      TaskMessage task, JsonNode result, double runtime, Start unreported) {
+    ObjectNode event = startFields(task, unreported);
     // Celery's field is Python's repr (what Flower shows); the JSON value is beside it.
     event.put("result", PythonRepr.of(result));
     event.set("result_json", result);
@@ -79,17 +108,47 @@ public final class TaskEvents {
   }
 
   public CompletableFuture<Void> failed(TaskMessage task, TaskError error, double runtime) {
-    ObjectNode event = errorFields(error);
+    return failed(task, error, runtime, null);
+  }
+
+  public CompletableFuture<Void> failed(
+      TaskMessage task, TaskError error, double runtime, Start unreported) {
+    ObjectNode event = startFields(task, unreported);
+    event.setAll(errorFields(error));
     event.put("runtime", runtime);
     return send(TaskEvent.FAILED, task.id(), event);
   }
 
   /** A task that failed and will run again at {@code eta} (Celery's task-retried). */
   public CompletableFuture<Void> retried(TaskMessage task, TaskError error, Instant eta) {
-    ObjectNode event = errorFields(error);
+    return retried(task, error, eta, null);
+  }
+
+  public CompletableFuture<Void> retried(
+      TaskMessage task, TaskError error, Instant eta, Start unreported) {
+    ObjectNode event = startFields(task, unreported);
+    event.setAll(errorFields(error));
     event.put("retries", task.retries() + 1);
     event.put("eta", eta == null ? null : CeleryTime.format(eta));
     return send(TaskEvent.RETRIED, task.id(), event);
+  }
+
+  private static ObjectNode startFields(TaskMessage task, Start unreported) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    if (unreported != null) {
+      event.put("name", task.task());
+      event.put("queue", unreported.queue());
+      event.put("received", seconds(unreported.received()));
+      if (unreported.started() != null) {
+        event.put("started", seconds(unreported.started()));
+      }
+    }
+    return event;
+  }
+
+  /** Celery's timestamps: seconds since the epoch, as a float. */
+  static double seconds(Instant at) {
+    return at.getEpochSecond() + at.getNano() / 1e9;
   }
 
   /** How far a running task is, e.g. 30 of 100. */
@@ -181,8 +240,8 @@ public final class TaskEvents {
     event.put("utcoffset", 0);
     event.put("pid", pid);
     event.put("clock", lamport.incrementAndGet());
-    Instant now = clock.instant();
-    event.put("timestamp", now.getEpochSecond() + now.getNano() / 1e9);
+    // A field of the event's own (received, started: stamped when it happened) wins.
+    event.put("timestamp", seconds(clock.instant()));
     event.setAll(fields);
     byte[] json = Json.MAPPER.writeValueAsBytes(event);
     String routingKey = TaskEvent.routingKey(type);

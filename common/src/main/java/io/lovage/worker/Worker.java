@@ -64,6 +64,12 @@ public final class Worker implements AutoCloseable {
   /** How often the worker says it is alive (Celery's default heartbeat frequency). */
   public static final Duration HEARTBEAT = Duration.ofSeconds(2);
 
+  /**
+   * How long a task runs before its task-received and task-started events are sent; a task over
+   * sooner reports its start in its outcome event instead ({@link StartEvents}).
+   */
+  public static final Duration START_EVENTS_AFTER = Duration.ofMillis(100);
+
   /** How long a starting worker waits to know every earlier revocation before it consumes. */
   static final Duration REVOCATIONS_CATCH_UP = Duration.ofSeconds(15);
 
@@ -224,21 +230,25 @@ public final class Worker implements AutoCloseable {
       sleep(wait);
     }
     boolean recording = !message.ignoresResult();
-    if (recording) {
-      events.received(message, delivery.queue());
-    }
+    StartEvents start =
+        recording
+            ? new StartEvents(
+                events, message, delivery.queue(), clock, heartbeat, START_EVENTS_AFTER)
+            : null;
     observer.received(message.task());
     Outcome outcome =
         TaskRunner.run(
             definition.get(),
             message,
             pools,
-            terminate -> started(message, terminate),
+            terminate -> started(message, terminate, start),
             (done, total) -> {
               if (recording) {
+                start.report();
                 events.progress(message, done, total);
               }
             });
+    TaskEvents.Start unreported = recording ? start.finish() : null;
     log.info(
         "task {} task_id={} task={} runtime={}s",
         outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
@@ -257,9 +267,9 @@ public final class Worker implements AutoCloseable {
       observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
     }
     return switch (outcome) {
-      case Outcome.Success s -> succeed(delivery, message, s);
-      case Outcome.Retry r -> retry(delivery, message, r);
-      case Outcome.Failure f -> fail(delivery, message, f);
+      case Outcome.Success s -> succeed(delivery, message, s, unreported);
+      case Outcome.Retry r -> retry(delivery, message, r, unreported);
+      case Outcome.Failure f -> fail(delivery, message, f, unreported);
       case Outcome.Abandoned a -> abandon(delivery, message);
     };
   }
@@ -296,13 +306,13 @@ public final class Worker implements AutoCloseable {
   }
 
   /** Just before the task runs: on its own thread, or before it is sent to a child process. */
-  private void started(TaskMessage message, Runnable terminate) {
+  private void started(TaskMessage message, Runnable terminate, StartEvents start) {
     running.put(message.id(), terminate);
     if (revocations.isRevoked(message.id())) {
       throw new IllegalStateException("revoked before it started");
     }
-    if (!message.ignoresResult()) {
-      events.started(message);
+    if (start != null) {
+      start.started();
     }
   }
 
@@ -325,13 +335,13 @@ public final class Worker implements AutoCloseable {
   }
 
   private CompletableFuture<Void> succeed(
-      Delivery delivery, TaskMessage message, Outcome.Success s) {
+      Delivery delivery, TaskMessage message, Outcome.Success s, TaskEvents.Start unreported) {
     succeeded.incrementAndGet();
     return recorded(
             message,
             message.ignoresResult()
                 ? CompletableFuture.completedFuture(null)
-                : events.succeeded(message, s.result(), s.runtime()),
+                : events.succeeded(message, s.result(), s.runtime(), unreported),
             () -> RpcReplies.success(broker, message, s.result()))
         .handle((ok, error) -> logUnrecorded(message, error))
         .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
@@ -355,11 +365,12 @@ public final class Worker implements AutoCloseable {
    * A failure for good: recorded, answered, errbacks sent, then the message moves to the
    * dead-letter queue.
    */
-  private CompletableFuture<Void> fail(Delivery delivery, TaskMessage message, Outcome.Failure f) {
+  private CompletableFuture<Void> fail(
+      Delivery delivery, TaskMessage message, Outcome.Failure f, TaskEvents.Start unreported) {
     failed.incrementAndGet();
     return recorded(
             message,
-            events.failed(message, f.error(), f.runtime()),
+            events.failed(message, f.error(), f.runtime(), unreported),
             () -> RpcReplies.failure(broker, message, f.error()))
         .handle((ok, error) -> logUnrecorded(message, error))
         .thenCompose(ok -> callbacks.afterFailure(message, delivery.queue()))
@@ -391,14 +402,15 @@ public final class Worker implements AutoCloseable {
    * Another try: the same task id with {@code retries} one higher goes back through the delay
    * ladder; this delivery is acknowledged only once that copy is confirmed.
    */
-  private CompletableFuture<Void> retry(Delivery delivery, TaskMessage message, Outcome.Retry r) {
+  private CompletableFuture<Void> retry(
+      Delivery delivery, TaskMessage message, Outcome.Retry r, TaskEvents.Start unreported) {
     retried.incrementAndGet();
     TaskMessage next = message.retried(clock.instant().plus(r.delay()));
     Message encoded = TaskMessageCodec.encode(next);
     // Confirmed before the next try exists, so the stream never shows RETRY after its events.
     CompletableFuture<Void> published =
         events
-            .retried(message, r.error(), next.eta())
+            .retried(message, r.error(), next.eta(), unreported)
             .handle((ok, error) -> logUnrecorded(message, error))
             .thenCompose(
                 ok ->

@@ -1,6 +1,7 @@
 package io.lovage.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.RetryPolicy;
@@ -114,6 +115,51 @@ class WorkerTest {
     assertEquals(
         TaskState.PENDING, results.find(ignored.id()).orElseThrow().state(), "only its task-sent");
     assertEquals(2, worker.stats().succeeded());
+  }
+
+  @Test
+  void aShortTaskSendsOneOutcomeEventThatSaysWhenItWasReceivedAndStarted() {
+    TaskMessage sent = client.send(TaskMessage.builder("add").args(2, 3).build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.SUCCESS);
+
+    assertEquals(List.of("task-sent", "task-succeeded"), eventTypes(sent.id()));
+    assertTrue(record.received() != null && record.started() != null, record.toString());
+    assertFalse(record.started().isBefore(record.received()), record.toString());
+    assertFalse(record.finished().isBefore(record.started()), record.toString());
+    assertEquals(QUEUE, record.queue());
+  }
+
+  @Test
+  void aLongTaskShowsStartedWhileItRunsStampedWhenItStarted() {
+    TaskMessage sent = client.send(TaskMessage.builder("wait").build()).join();
+
+    TaskRecord running = awaitState(sent.id(), TaskState.STARTED);
+    release.countDown();
+    TaskRecord done = awaitState(sent.id(), TaskState.SUCCESS);
+
+    assertEquals(
+        List.of("task-sent", "task-received", "task-started", "task-succeeded"),
+        eventTypes(sent.id()));
+    assertEquals(running.started(), done.started());
+    assertTrue(
+        Duration.between(running.started(), done.finished()).compareTo(Worker.START_EVENTS_AFTER)
+            >= 0,
+        "started is when the task started, not when the event was sent: " + done);
+  }
+
+  /** The types of the task's events in the stream, batches unpacked, in order. */
+  private List<String> eventTypes(String id) {
+    List<String> types = new java.util.ArrayList<>();
+    for (Message m : broker.messages(LovageTopology.EVENT_STREAM)) {
+      tools.jackson.databind.JsonNode body = io.lovage.protocol.Json.MAPPER.readTree(m.body());
+      for (tools.jackson.databind.JsonNode e : body.isArray() ? body.values() : List.of(body)) {
+        if (id.equals(e.path("uuid").asString(null))) {
+          types.add(e.path("type").asString());
+        }
+      }
+    }
+    return types;
   }
 
   @Test
