@@ -188,9 +188,10 @@ class ProcessPoolIT {
     JsonNode b = results.get(1);
     assertTrue(a.get("met").asBoolean() && b.get("met").asBoolean(), results.toString());
     assertNotEquals(a.get("pid").asLong(), b.get("pid").asLong(), results.toString());
+    // Both met in the rendezvous, so they overlapped; by a millisecond or less, at times.
     assertTrue(
-        a.get("start").asLong() < b.get("end").asLong()
-            && b.get("start").asLong() < a.get("end").asLong(),
+        a.get("start").asLong() <= b.get("end").asLong()
+            && b.get("start").asLong() <= a.get("end").asLong(),
         "the tasks did not overlap: " + results);
   }
 
@@ -264,7 +265,8 @@ class ProcessPoolIT {
     IllegalStateException error = assertThrows(IllegalStateException.class, broken::start);
 
     assertTrue(error.getMessage().startsWith("process pool not started"), error.getMessage());
-    assertEquals(Set.of(), childProcesses());
+    // A child that failed on its options may take a moment to exit.
+    Await.until(WAIT, "no child process left", () -> childProcesses().isEmpty());
   }
 
   @Test
