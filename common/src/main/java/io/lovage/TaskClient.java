@@ -103,6 +103,10 @@ public final class TaskClient implements AutoCloseable {
         sent.eta() != null && Duration.between(now, sent.eta()).toMillis() > 1000
             ? Delays.publish(broker, queue, encoded, Duration.between(now, sent.eta()))
             : broker.publish(LovageTopology.TASK_EXCHANGE, queue, encoded);
+    if (sent.ignoresResult()) {
+      // Celery's ignore_result: no state is kept for the task, not even PENDING.
+      return published.thenApply(confirmed -> sent);
+    }
     return published.thenApply(
         confirmed -> {
           events

@@ -253,8 +253,9 @@ public record TaskMessage(
     }
 
     /**
-     * Celery's {@code ignore_result}: no result is recorded or replied, and the worker sends no
-     * received, started or succeeded events for the task (a failure is still recorded).
+     * Celery's {@code ignore_result}: no result is recorded or replied, and no state is kept: the
+     * client sends no task-sent event, the worker no received, started or succeeded events (a
+     * failure is still recorded).
      */
     public Builder ignoreResult(boolean ignore) {
       return header(IGNORE_RESULT, ignore);

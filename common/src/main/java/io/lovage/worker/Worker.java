@@ -248,7 +248,9 @@ public final class Worker implements AutoCloseable {
                 events.progress(message, done, total);
               }
             });
-    TaskEvents.Start unreported = recording ? start.finish() : null;
+    // A failure is recorded also for a task that ignores its result: it names the task.
+    TaskEvents.Start unreported =
+        recording ? start.finish() : new TaskEvents.Start(delivery.queue(), now, null);
     log.info(
         "task {} task_id={} task={} runtime={}s",
         outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),

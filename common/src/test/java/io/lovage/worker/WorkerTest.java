@@ -104,7 +104,7 @@ class WorkerTest {
   }
 
   @Test
-  void aTaskThatIgnoresItsResultRunsAndIsAcknowledgedWithoutRecordingEvents() {
+  void aTaskThatIgnoresItsResultRunsAndIsAcknowledgedWithoutAnyEvent() {
     TaskMessage ignored =
         client.send(TaskMessage.builder("add").args(1, 1).ignoreResult(true).build()).join();
     TaskMessage recorded = client.send(TaskMessage.builder("add").args(2, 2).build()).join();
@@ -112,8 +112,7 @@ class WorkerTest {
     awaitState(recorded.id(), TaskState.SUCCESS);
     Await.until(WAIT, "both acknowledged", () -> broker.unacked(QUEUE) + broker.ready(QUEUE) == 0);
 
-    assertEquals(
-        TaskState.PENDING, results.find(ignored.id()).orElseThrow().state(), "only its task-sent");
+    assertTrue(results.find(ignored.id()).isEmpty(), "no state kept, not even PENDING");
     assertEquals(2, worker.stats().succeeded());
   }
 
@@ -161,6 +160,18 @@ class WorkerTest {
       }
     }
     return types;
+  }
+
+  @Test
+  void aTaskThatIgnoresItsResultStillHasItsFailureRecordedUnderItsName() {
+    TaskMessage sent =
+        client.send(TaskMessage.builder("fail").args("broken").ignoreResult(true).build()).join();
+
+    TaskRecord record = awaitState(sent.id(), TaskState.FAILURE);
+
+    assertEquals("fail", record.task());
+    assertEquals(QUEUE, record.queue());
+    assertEquals("broken", record.error().message());
   }
 
   @Test
