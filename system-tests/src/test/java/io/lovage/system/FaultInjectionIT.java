@@ -104,6 +104,11 @@ class FaultInjectionIT {
     event.put("name", "faults.canary");
     event.put("hostname", "fault-injection-suite");
     event.put("timestamp", System.currentTimeMillis() / 1000.0);
+    // On a broker that never had the stream, a producer declares it only when it first reads:
+    // declared here too, the canary cannot go unroutable before that.
+    try (var broker = RabbitFixture.connect("faults canary")) {
+      broker.declare(LovageTopology.events());
+    }
     RabbitAdmin.publishRaw(
         LovageTopology.EVENT_EXCHANGE,
         "task.sent",
