@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Consumes task queues and runs their tasks.
@@ -276,8 +277,16 @@ public final class Worker implements AutoCloseable {
     };
   }
 
+  /** Null, a boolean or a machine-sized number: far below any result limit, not measured. */
+  private static boolean obviouslySmall(JsonNode result) {
+    return result == null
+        || result.isNull()
+        || result.isBoolean()
+        || result.isNumber() && !result.isBigInteger() && !result.isBigDecimal();
+  }
+
   private Outcome limitResultSize(Outcome outcome) {
-    if (outcome instanceof Outcome.Success s) {
+    if (outcome instanceof Outcome.Success s && !obviouslySmall(s.result())) {
       int size = Json.MAPPER.writeValueAsBytes(s.result()).length;
       if (size > settings.resultMaxBytes()) {
         return new Outcome.Failure(
