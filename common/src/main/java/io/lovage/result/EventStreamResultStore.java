@@ -299,20 +299,16 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     return lines[lines.length - 1];
   }
 
-  /**
-   * A time an outcome event carries for a start it reports late (see {@link TaskEvents.Start}), or
-   * null.
-   */
-  private static Instant instant(JsonNode e, String field) {
-    JsonNode seconds = e.get(field);
-    if (seconds == null || !seconds.isNumber()) {
-      return null;
-    }
-    return Instant.ofEpochMilli(Math.round(seconds.asDouble() * 1000));
+  private static Instant timestamp(JsonNode e) {
+    return instant(e, "timestamp");
   }
 
-  private static Instant timestamp(JsonNode e) {
-    double seconds = e.path("timestamp").asDouble(0);
+  /**
+   * A time in Celery's form (seconds since the epoch): the event's {@code timestamp}, or one an
+   * outcome event carries for a start it reports late (see {@link TaskEvents.Start}); null if none.
+   */
+  private static Instant instant(JsonNode e, String field) {
+    double seconds = e.path(field).asDouble(0);
     return seconds <= 0 ? null : Instant.ofEpochMilli(Math.round(seconds * 1000));
   }
 

@@ -67,20 +67,12 @@ public final class TaskEvents {
    */
   public record Start(String queue, Instant received, Instant started) {}
 
-  public CompletableFuture<Void> received(TaskMessage task, String queue) {
-    return received(task, queue, clock.instant());
-  }
-
   /** Celery's task-received, stamped with when the worker received the task. */
   public CompletableFuture<Void> received(TaskMessage task, String queue, Instant at) {
     ObjectNode event = describe(task);
     event.put("queue", queue);
     event.put("timestamp", seconds(at));
     return send(TaskEvent.RECEIVED, task.id(), event);
-  }
-
-  public CompletableFuture<Void> started(TaskMessage task) {
-    return started(task, clock.instant());
   }
 
   /** Celery's task-started, stamped with when the task started. */
@@ -90,12 +82,9 @@ public final class TaskEvents {
     return send(TaskEvent.STARTED, task.id(), event);
   }
 
-  public CompletableFuture<Void> succeeded(TaskMessage task, JsonNode result, double runtime) {
-    return succeeded(task, result, runtime, null);
-  }
-
   /**
-   * @param unreported the task's start, when its task-received and task-started were not sent
+   * @param unreported the task's start, when its task-received and task-started were not sent (also
+   *     for {@link #failed} and {@link #retried}); null when they were
    */
   public CompletableFuture<Void> succeeded(
       TaskMessage task, JsonNode result, double runtime, Start unreported) {
@@ -107,10 +96,6 @@ public final class TaskEvents {
     return send(TaskEvent.SUCCEEDED, task.id(), event);
   }
 
-  public CompletableFuture<Void> failed(TaskMessage task, TaskError error, double runtime) {
-    return failed(task, error, runtime, null);
-  }
-
   public CompletableFuture<Void> failed(
       TaskMessage task, TaskError error, double runtime, Start unreported) {
     ObjectNode event = startFields(task, unreported);
@@ -120,10 +105,6 @@ public final class TaskEvents {
   }
 
   /** A task that failed and will run again at {@code eta} (Celery's task-retried). */
-  public CompletableFuture<Void> retried(TaskMessage task, TaskError error, Instant eta) {
-    return retried(task, error, eta, null);
-  }
-
   public CompletableFuture<Void> retried(
       TaskMessage task, TaskError error, Instant eta, Start unreported) {
     ObjectNode event = startFields(task, unreported);

@@ -474,7 +474,7 @@ public final class Worker implements AutoCloseable {
     log.error(
         "poison message task_id={} task={} reason=\"{}\"", message.id(), message.task(), reason);
     return events
-        .failed(message, error, 0)
+        .failed(message, error, 0, null)
         .handle((ok, e) -> e)
         .thenCompose(
             e ->
