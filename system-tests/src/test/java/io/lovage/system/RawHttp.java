@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,18 +26,43 @@ final class RawHttp {
     }
   }
 
-  /** Sends {@code head} (request line and headers, CRLF-separated, without the blank line). */
+  /**
+   * Sends {@code head} (request line and headers, CRLF-separated, without the blank line). The
+   * request goes out in one write, and a server that refuses the head may close before it has read
+   * the body: a write that fails then is not the answer, what the server sent before closing is.
+   */
   static Response send(int port, String head, byte[] body) throws IOException {
+    ByteArrayOutputStream request = new ByteArrayOutputStream();
+    request.writeBytes(
+        (head
+                + "\r\nHost: localhost\r\nConnection: close\r\nContent-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    request.writeBytes(body);
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(30_000);
-      var out = socket.getOutputStream();
-      out.write(
-          (head + "\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " + body.length)
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.write("\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      out.write(body);
-      out.flush();
-      return parse(readAll(socket.getInputStream()));
+      IOException unsent = null;
+      try {
+        var out = socket.getOutputStream();
+        out.write(request.toByteArray());
+        out.flush();
+      } catch (IOException e) {
+        unsent = e;
+      }
+      byte[] answer;
+      try {
+        answer = readAll(socket.getInputStream());
+      } catch (IOException e) {
+        if (unsent != null) {
+          e.addSuppressed(unsent);
+        }
+        throw e;
+      }
+      if (answer.length == 0 && unsent != null) {
+        throw unsent;
+      }
+      return parse(answer);
     }
   }
 
@@ -50,7 +74,9 @@ final class RawHttp {
       while ((n = in.read(buffer)) >= 0) {
         all.write(buffer, 0, n);
       }
-    } catch (SocketTimeoutException e) {
+    } catch (IOException e) {
+      // A timeout, or a reset by a server that closed with our body unread: the answer it sent
+      // first is what counts.
       if (all.size() == 0) {
         throw e;
       }
