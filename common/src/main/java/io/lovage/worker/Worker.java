@@ -78,6 +78,19 @@ public final class Worker implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("lovage-heartbeat").daemon(true).factory());
 
+  /**
+   * How long a worker waits before each new try to record an outcome the broker did not confirm
+   * (its connection closed or the publish timed out). After the last, the task is requeued.
+   */
+  static final List<Duration> RECORD_RETRY_DELAYS =
+      List.of(
+          Duration.ofMillis(250),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(4),
+          Duration.ofSeconds(8));
+
   /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
@@ -352,20 +365,21 @@ public final class Worker implements AutoCloseable {
             message,
             message.ignoresResult()
                 ? CompletableFuture.completedFuture(null)
-                : events.succeeded(message, s.result(), s.runtime(), unreported),
+                : untilConfirmed(
+                    message, () -> events.succeeded(message, s.result(), s.runtime(), unreported)),
             () -> RpcReplies.success(broker, message, s.result()))
-        .handle((ok, error) -> logUnrecorded(message, error))
         .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
         .handle(
             (ok, error) -> {
               if (error == null) {
                 delivery.ack();
               } else {
-                // Without its callbacks the task is not done: it runs again (at least once).
+                // Without its recorded outcome or its callbacks the task is not done: it runs
+                // again (at least once).
                 log.error(
-                    "callbacks not sent, requeued task_id={} error={}",
+                    "outcome not recorded or callbacks not sent, requeued task_id={} error={}",
                     message.id(),
-                    error.toString());
+                    cause(error).toString());
                 delivery.requeue();
               }
               return null;
@@ -381,32 +395,92 @@ public final class Worker implements AutoCloseable {
     failed.incrementAndGet();
     return recorded(
             message,
-            events.failed(message, f.error(), f.runtime(), unreported),
+            untilConfirmed(
+                message, () -> events.failed(message, f.error(), f.runtime(), unreported)),
             () -> RpcReplies.failure(broker, message, f.error()))
-        .handle((ok, error) -> logUnrecorded(message, error))
-        .thenCompose(ok -> callbacks.afterFailure(message, delivery.queue()))
-        .handle(
-            (ok, error) -> {
-              if (error != null) {
-                log.error("errbacks not sent task_id={} error={}", message.id(), error.toString());
-              }
-              return null;
-            })
+        .handle((ok, error) -> error)
         .thenCompose(
-            ok ->
-                deadLetters.send(
-                    delivery,
-                    new DeadLetter(
-                        "task failed: " + f.error().type() + ": " + f.error().message(),
-                        f.error(),
-                        message.retries() + 1L)));
+            unrecorded -> {
+              if (unrecorded != null) {
+                return requeueUnrecorded(delivery, message, unrecorded);
+              }
+              return callbacks
+                  .afterFailure(message, delivery.queue())
+                  .handle(
+                      (ok, error) -> {
+                        if (error != null) {
+                          log.error(
+                              "errbacks not sent task_id={} error={}",
+                              message.id(),
+                              error.toString());
+                        }
+                        return null;
+                      })
+                  .thenCompose(
+                      ok ->
+                          deadLetters.send(
+                              delivery,
+                              new DeadLetter(
+                                  "task failed: " + f.error().type() + ": " + f.error().message(),
+                                  f.error(),
+                                  message.retries() + 1L)));
+            });
   }
 
-  private Void logUnrecorded(TaskMessage message, Throwable error) {
-    if (error != null) {
-      log.error("outcome not recorded task_id={} error={}", message.id(), error.toString());
-    }
-    return null;
+  /**
+   * Publishes an outcome event until the broker confirms it, trying again after each of {@link
+   * #RECORD_RETRY_DELAYS} (a broker restart or a network cut outlasts one try); fails after the
+   * last, or at once while the worker stops. A task whose outcome is not recorded is not done: the
+   * caller requeues it rather than acknowledge it.
+   */
+  private CompletableFuture<Void> untilConfirmed(
+      TaskMessage message, Supplier<CompletableFuture<Void>> event) {
+    return untilConfirmed(message, event, 0);
+  }
+
+  private CompletableFuture<Void> untilConfirmed(
+      TaskMessage message, Supplier<CompletableFuture<Void>> event, int tried) {
+    return event
+        .get()
+        .handle((ok, error) -> error)
+        .thenCompose(
+            error -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(null);
+              }
+              if (closed || tried >= RECORD_RETRY_DELAYS.size()) {
+                return CompletableFuture.failedFuture(error);
+              }
+              Duration delay = RECORD_RETRY_DELAYS.get(tried);
+              // One warning per task in an outage, not one per try.
+              log.atLevel(tried == 0 ? org.slf4j.event.Level.WARN : org.slf4j.event.Level.DEBUG)
+                  .log(
+                      "outcome not recorded, trying again in {} ms task_id={} error={}",
+                      delay.toMillis(),
+                      message.id(),
+                      error.toString());
+              return CompletableFuture.runAsync(
+                      () -> {},
+                      CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS))
+                  .thenComposeAsync(ok -> untilConfirmed(message, event, tried + 1), pool);
+            });
+  }
+
+  private CompletableFuture<Void> requeueUnrecorded(
+      Delivery delivery, TaskMessage message, Throwable error) {
+    log.error(
+        "outcome not recorded, requeued task_id={} error={}",
+        message.id(),
+        cause(error).toString());
+    delivery.requeue();
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** The error itself, not the wrapper a dependent stage puts around it. */
+  private static Throwable cause(Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
   }
 
   /**
@@ -420,9 +494,7 @@ public final class Worker implements AutoCloseable {
     Message encoded = TaskMessageCodec.encode(next);
     // Confirmed before the next try exists, so the stream never shows RETRY after its events.
     CompletableFuture<Void> published =
-        events
-            .retried(message, r.error(), next.eta(), unreported)
-            .handle((ok, error) -> logUnrecorded(message, error))
+        untilConfirmed(message, () -> events.retried(message, r.error(), next.eta(), unreported))
             .thenCompose(
                 ok ->
                     r.delay().compareTo(HOLD_AT_MOST) > 0
@@ -452,12 +524,6 @@ public final class Worker implements AutoCloseable {
         "task abandoned at shutdown, requeued task_id={} task={}", message.id(), message.task());
     delivery.requeue();
     return CompletableFuture.completedFuture(null);
-  }
-
-  private Void ack(Delivery delivery, TaskMessage message, Throwable recordError) {
-    logUnrecorded(message, recordError);
-    delivery.ack();
-    return null;
   }
 
   /**
@@ -511,9 +577,17 @@ public final class Worker implements AutoCloseable {
         message.id(),
         message.task(),
         message.expires());
-    return events
-        .revoked(message, "expired at " + message.expires(), true)
-        .handle((ok, error) -> ack(delivery, message, error));
+    return untilConfirmed(
+            message, () -> events.revoked(message, "expired at " + message.expires(), true))
+        .handle((ok, error) -> error)
+        .thenCompose(
+            error -> {
+              if (error != null) {
+                return requeueUnrecorded(delivery, message, error);
+              }
+              delivery.ack();
+              return CompletableFuture.completedFuture(null);
+            });
   }
 
   private static void sleep(Duration wait) {
