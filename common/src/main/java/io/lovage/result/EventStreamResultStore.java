@@ -3,6 +3,7 @@ package io.lovage.result;
 import io.lovage.TaskError;
 import io.lovage.TaskState;
 import io.lovage.broker.Broker;
+import io.lovage.broker.CatchUpMarker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
@@ -53,6 +54,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private final Map<String, String> idempotencyKeys;
   private final Duration expires;
   private final Clock clock;
+  private final CatchUpMarker marker = new CatchUpMarker();
+  private volatile long followedAt;
+  private volatile boolean historyLogged;
   private Subscription subscription;
   private final java.util.List<java.util.function.Consumer<TaskRecord>> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -94,16 +98,38 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   /**
    * Starts following the event stream from the first event that is not expired yet: events older
-   * than {@code expires} are not read at all.
+   * than {@code expires} are not read at all. Until that history is read ({@link #caughtUp()}) a
+   * task that is not found may only not have been read yet.
    */
   public EventStreamResultStore follow(Broker broker) {
     Date since = Date.from(clock.instant().minus(expires));
+    followedAt = System.nanoTime();
     subscription =
         broker.consume(
             LovageTopology.EVENT_STREAM,
             ConsumeOptions.prefetch(PREFETCH).withArgument("x-stream-offset", since),
             this::onDelivery);
+    marker
+        .append(broker, LovageTopology.EVENT_STREAM)
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                log.warn(
+                    "could not mark the end of the event history; tasks not read yet are reported"
+                        + " unknown until they are error={}",
+                    error.toString());
+                marker.giveUp();
+              }
+            });
     return this;
+  }
+
+  /**
+   * Whether every event that was in the stream when {@link #follow} began has been read: from then
+   * on a task that is not found is unknown (or expired), not merely not read yet.
+   */
+  public boolean caughtUp() {
+    return marker.caughtUp();
   }
 
   private void onDelivery(Delivery delivery) {
@@ -112,14 +138,24 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       // Celery workers batch their task events as a JSON array (routing key task.multi).
       if (body.isArray()) {
         body.values().forEach(this::apply);
-      } else {
+      } else if (!marker.isMarker(body)) {
         apply(body);
+      } else if (marker.caughtUp() && !historyLogged) {
+        historyLogged = true;
+        log.info(
+            "event history read in {} ms; {} tasks known",
+            (System.nanoTime() - followedAt) / 1_000_000,
+            knownTasks());
       }
     } catch (JacksonException e) {
       log.warn("skipping an event that is not JSON error={}", e.getOriginalMessage());
     } finally {
       delivery.ack();
     }
+  }
+
+  private synchronized int knownTasks() {
+    return index.size();
   }
 
   @Override

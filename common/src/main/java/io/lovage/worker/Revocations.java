@@ -1,10 +1,10 @@
 package io.lovage.worker;
 
 import io.lovage.broker.Broker;
+import io.lovage.broker.CatchUpMarker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
-import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
 import java.time.Duration;
@@ -12,8 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,9 +30,6 @@ final class Revocations implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Revocations.class);
   static final int MAX_IDS = 1_000_000;
 
-  /** The field of a worker's catch-up marker; such entries carry no {@code uuid}. */
-  private static final String MARKER = "lovage_caught_up";
-
   private final Set<String> revoked =
       Collections.newSetFromMap(
           Collections.synchronizedMap(
@@ -45,8 +40,7 @@ final class Revocations implements AutoCloseable {
                 }
               }));
   private final Consumer<String> onTerminate;
-  private final String marker = UUID.randomUUID().toString();
-  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final CatchUpMarker marker = new CatchUpMarker();
   private Subscription subscription;
 
   /**
@@ -58,9 +52,8 @@ final class Revocations implements AutoCloseable {
 
   /**
    * Reads the stream from its start and returns once every revocation published before this call is
-   * known, or after {@code catchUp} (then later ones still arrive, and a warning says so). A marker
-   * appended to the stream tells when: the stream is ordered, so whoever reads the marker has read
-   * everything before it.
+   * known, or after {@code catchUp} (then later ones still arrive, and a warning says so); a {@link
+   * CatchUpMarker} tells when.
    */
   Revocations follow(Broker broker, Duration catchUp) {
     subscription =
@@ -70,15 +63,11 @@ final class Revocations implements AutoCloseable {
             this::onDelivery);
     long started = System.nanoTime();
     try {
-      // The default exchange: the marker reaches the stream only, never the event exchange.
-      broker
-          .publish(
-              "",
-              LovageTopology.REVOCATION_STREAM,
-              Message.json(Json.MAPPER.writeValueAsBytes(Map.of(MARKER, marker)), Map.of()))
+      marker
+          .append(broker, LovageTopology.REVOCATION_STREAM)
           .get(catchUp.toMillis(), TimeUnit.MILLISECONDS);
       long left = catchUp.toNanos() - (System.nanoTime() - started);
-      if (!caughtUp.await(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+      if (!marker.await(Duration.ofNanos(Math.max(0, left)))) {
         log.warn(
             "revocations not read to the end within {} ms; revoked tasks may still run until"
                 + " they are",
@@ -95,8 +84,7 @@ final class Revocations implements AutoCloseable {
   private void onDelivery(Delivery delivery) {
     try {
       JsonNode event = Json.MAPPER.readTree(delivery.message().body());
-      if (marker.equals(event.path(MARKER).asString(null))) {
-        caughtUp.countDown();
+      if (marker.isMarker(event)) {
         return;
       }
       String id = event.path("uuid").asString(null);

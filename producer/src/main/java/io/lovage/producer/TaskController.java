@@ -49,6 +49,9 @@ final class TaskController {
   /** Seconds a client is asked to wait before retrying while the broker is unavailable. */
   static final int RETRY_AFTER_SECONDS = 5;
 
+  /** A producer reads about 16,000 events/s of history at start: a second is a fair wait. */
+  static final int HISTORY_RETRY_AFTER_SECONDS = 1;
+
   static final int MAX_PAGE = 500;
   static final int MAX_BATCH = 1_000;
   static final String BATCH_SCHEMA = "TaskBatch";
@@ -95,7 +98,10 @@ final class TaskController {
             headers = "Retry-After"),
         @ApiResponse(
             status = 503,
-            description = "the broker did not confirm the task: it was not submitted",
+            description =
+                "the broker did not confirm the task, or (with an Idempotency-Key) the"
+                    + " service is still reading the task history after a start: it was not"
+                    + " submitted",
             headers = "Retry-After")
       })
   @Post(consumes = MediaType.APPLICATION_JSON)
@@ -125,6 +131,11 @@ final class TaskController {
       var first = results.findByIdempotencyKey(idempotencyKey);
       if (first.isPresent()) {
         return accepted(first.get()).header("Idempotent-Replayed", "true");
+      }
+      if (!results.caughtUp()) {
+        // The first submit with this key may be in the history not read yet: sending now could
+        // run the task twice.
+        return stillReading("Idempotency-Key '" + idempotencyKey + "' is not known yet");
       }
       TaskMessage message =
           submission.toMessage().toBuilder()
@@ -339,7 +350,9 @@ final class TaskController {
         @ApiResponse(status = 409, description = "the task has already finished"),
         @ApiResponse(
             status = 503,
-            description = "the broker did not confirm the revocation",
+            description =
+                "the broker did not confirm the revocation, or the service is still reading"
+                    + " the task history after a start",
             headers = "Retry-After")
       })
   @Delete("/{id}")
@@ -348,8 +361,7 @@ final class TaskController {
       @PathVariable String id, @QueryValue(defaultValue = "false") boolean terminate) {
     var record = results.find(id);
     if (record.isEmpty()) {
-      return new Problem(HttpStatus.NOT_FOUND, "no task with id '" + id + "' is known", null)
-          .response();
+      return unknown(id);
     }
     if (record.get().state().isFinal()) {
       return new Problem(
@@ -389,7 +401,13 @@ final class TaskController {
                     + " \"message\", \"traceback\"}, \"retries\", \"queue\", \"worker\","
                     + " \"sent\", \"received\", \"started\", \"finished\","
                     + " \"progress\"}`"),
-        @ApiResponse(status = 404, description = "no task with this id is known")
+        @ApiResponse(status = 404, description = "no task with this id is known"),
+        @ApiResponse(
+            status = 503,
+            description =
+                "the service has just started and is still reading the task history: the"
+                    + " task may yet be known",
+            headers = "Retry-After")
       })
   @Get("/{id}")
   @Produces(MediaType.APPLICATION_JSON)
@@ -397,10 +415,28 @@ final class TaskController {
     return results
         .find(id)
         .map(record -> HttpResponse.ok(Json.MAPPER.writeValueAsString(toJson(record))))
-        .orElseGet(
-            () ->
-                new Problem(HttpStatus.NOT_FOUND, "no task with id '" + id + "' is known", null)
-                    .response());
+        .orElseGet(() -> unknown(id));
+  }
+
+  /**
+   * 404 for a task this service does not know; 503 while it is still reading the task history from
+   * the event stream (after a start), where the task may yet turn up.
+   */
+  private MutableHttpResponse<String> unknown(String id) {
+    if (!results.caughtUp()) {
+      return stillReading("task '" + id + "' is not known yet");
+    }
+    return new Problem(HttpStatus.NOT_FOUND, "no task with id '" + id + "' is known", null)
+        .response();
+  }
+
+  private static MutableHttpResponse<String> stillReading(String what) {
+    return new Problem(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            what + ": this service is still reading the task history from the event stream",
+            null)
+        .response()
+        .header("Retry-After", String.valueOf(HISTORY_RETRY_AFTER_SECONDS));
   }
 
   static ObjectNode toJson(TaskRecord r) {

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -75,7 +76,9 @@ final class AppProcess implements AutoCloseable {
   }
 
   static AppProcess producer(Map<String, String> env) {
-    return start("lovage.producer.jar", "producer", env, List.of()).awaitHealthy();
+    return start("lovage.producer.jar", "producer", env, List.of())
+        .awaitHealthy()
+        .awaitHistoryRead();
   }
 
   /**
@@ -142,6 +145,25 @@ final class AppProcess implements AutoCloseable {
           }
           try {
             return get("/health").statusCode() == 200;
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    return this;
+  }
+
+  /**
+   * A producer that has just started answers 503 for a task it has not read yet from the event
+   * history: waits until it has read it all, so that a task never sent is a 404 (or, with an API
+   * key and no credentials, a 401).
+   */
+  AppProcess awaitHistoryRead() {
+    Await.until(
+        STARTUP,
+        "producer on port " + port + " to read the task history (log: " + log + ")",
+        () -> {
+          try {
+            return get("/tasks/history-probe-" + UUID.randomUUID()).statusCode() != 503;
           } catch (IOException e) {
             return false;
           }

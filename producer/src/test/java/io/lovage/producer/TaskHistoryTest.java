@@ -1,0 +1,114 @@
+package io.lovage.producer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.TaskClient;
+import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.InMemoryBroker;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
+import io.lovage.broker.Subscription;
+import io.lovage.broker.Topology;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.testing.Await;
+import io.micronaut.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A producer that has just started reads the task history from the event stream before it knows
+ * older tasks. Until then it does not claim a task is unknown, nor send a second task for an
+ * Idempotency-Key it may not have read yet: it answers 503 with Retry-After.
+ */
+class TaskHistoryTest {
+  private static final byte[] NOOP = "{\"task\": \"demo.noop\"}".getBytes(StandardCharsets.UTF_8);
+
+  private final InMemoryBroker broker = new InMemoryBroker();
+  private final EventStreamResultStore results =
+      new EventStreamResultStore(100, Duration.ofHours(1), Clock.systemUTC());
+
+  TaskHistoryTest() {
+    broker.declare(LovageTopology.events());
+    broker.declare(LovageTopology.taskQueue(LovageTopology.DEFAULT_QUEUE));
+  }
+
+  @AfterEach
+  void close() {
+    results.close();
+    broker.close();
+  }
+
+  @Test
+  void aTaskNotReadYetAnswers503WithRetryAfterInsteadOf404() {
+    TaskController tasks = controller(new HistoryNeverRead(broker));
+
+    HttpResponse<String> lookup = tasks.get("some-earlier-task");
+    HttpResponse<String> revoke = tasks.revoke("some-earlier-task", false);
+
+    assertEquals(503, lookup.code());
+    assertEquals("1", lookup.header("Retry-After"));
+    assertTrue(lookup.body().contains("still reading the task history"), lookup.body());
+    assertEquals(503, revoke.code());
+  }
+
+  @Test
+  void anIdempotencyKeyNotReadYetSendsNoTaskAndAnswers503() {
+    TaskController tasks = controller(new HistoryNeverRead(broker));
+
+    HttpResponse<String> keyed = tasks.submit(NOOP, "order-42");
+
+    assertEquals(503, keyed.code());
+    assertEquals(0, broker.ready(LovageTopology.DEFAULT_QUEUE), "no task sent");
+    assertEquals(202, tasks.submit(NOOP, null).code(), "a submit without a key goes ahead");
+  }
+
+  @Test
+  void onceTheHistoryIsReadAnUnknownTaskIs404() {
+    TaskController tasks = controller(broker);
+    Await.until(Duration.ofSeconds(10), "history read", results::caughtUp);
+
+    assertEquals(404, tasks.get("never-sent").code());
+  }
+
+  private TaskController controller(Broker through) {
+    results.follow(through);
+    return new TaskController(new TaskClient(broker, "test"), results);
+  }
+
+  /** A broker on which the store's catch-up marker never arrives: a very long history. */
+  private record HistoryNeverRead(Broker inner) implements Broker {
+    @Override
+    public List<String> declare(Topology topology) {
+      return inner.declare(topology);
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(String exchange, String key, Message message) {
+      return exchange.isEmpty()
+          ? CompletableFuture.completedFuture(null)
+          : inner.publish(exchange, key, message);
+    }
+
+    @Override
+    public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
+      return inner.consume(queue, options, handler);
+    }
+
+    @Override
+    public boolean isConnected() {
+      return inner.isConnected();
+    }
+
+    @Override
+    public void close() {}
+  }
+}
