@@ -119,6 +119,7 @@ public final class Worker implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong retried = new AtomicLong();
   private volatile boolean closed;
+  private volatile boolean started;
 
   public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
     this(broker, tasks, settings, Clock.systemUTC());
@@ -172,6 +173,7 @@ public final class Worker implements AutoCloseable {
                 ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
                 delivery -> deadLetters.moveFromBroker(delivery, queue)));
       }
+      started = true;
       log.info(
           "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
               + " process_children={}..{} process_kinds={} tasks={}",
@@ -187,6 +189,11 @@ public final class Worker implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /** Whether the worker consumes its queues: {@link #start()} has finished and it is not closed. */
+  public boolean isConsuming() {
+    return started && !closed;
   }
 
   private void accept(Delivery delivery) {

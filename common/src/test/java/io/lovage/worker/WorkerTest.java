@@ -91,6 +91,18 @@ class WorkerTest {
   }
 
   @Test
+  void aWorkerIsConsumingOnlyBetweenItsStartAndItsClose() {
+    Worker other = new Worker(broker, tasks, WorkerSettings.of(List.of(QUEUE), 1));
+    assertFalse(other.isConsuming(), "not started");
+
+    other.start();
+    assertTrue(other.isConsuming());
+
+    other.close();
+    assertFalse(other.isConsuming(), "closed");
+  }
+
+  @Test
   void taskRunsAndItsResultIsRecordedAsSuccess() {
     TaskMessage sent = client.send(TaskMessage.builder("add").args(2, 3).build()).join();
 

@@ -8,7 +8,7 @@ public final class ProducerApplication {
   private ProducerApplication() {}
 
   public static void main(String[] args) {
-    GracefulExit.install(
-        Micronaut.build(args).mainClass(ProducerApplication.class).banner(false).start());
+    GracefulExit.start(
+        () -> Micronaut.build(args).mainClass(ProducerApplication.class).banner(false).start());
   }
 }

@@ -1,6 +1,8 @@
 package io.lovage.service;
 
 import io.micronaut.context.ApplicationContext;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -15,17 +17,31 @@ public final class GracefulExit {
 
   private GracefulExit() {}
 
-  public static void install(ApplicationContext context) {
+  /**
+   * Starts the application with SIGTERM handled from the first moment: one that arrives while it is
+   * still starting (a worker starting its child processes) stops it as soon as it has started, as
+   * cleanly as later.
+   */
+  public static ApplicationContext start(Supplier<ApplicationContext> start) {
+    CompletableFuture<ApplicationContext> context = new CompletableFuture<>();
     Signal.handle(
         new Signal("TERM"),
         signal -> {
           log.info("SIGTERM received, stopping");
           Signal.handle(new Signal("TERM"), again -> Runtime.getRuntime().halt(143));
           try {
-            context.close();
+            context.join().close();
           } finally {
             System.exit(0);
           }
         });
+    try {
+      ApplicationContext started = start.get();
+      context.complete(started);
+      return started;
+    } catch (RuntimeException | Error e) {
+      context.completeExceptionally(e);
+      throw e;
+    }
   }
 }

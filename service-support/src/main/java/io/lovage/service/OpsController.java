@@ -1,6 +1,7 @@
 package io.lovage.service;
 
 import io.lovage.broker.Broker;
+import io.lovage.protocol.Json;
 import io.lovage.service.openapi.ApiDoc;
 import io.lovage.service.openapi.ApiResponse;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -10,19 +11,23 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Produces;
+import java.util.List;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code /health} (200 UP or 503 DOWN with the broker connection) and {@code /prometheus}, the same
- * in the producer and the worker.
+ * {@code /health} (200 UP, or 503 DOWN while the broker connection is down or a {@link Readiness}
+ * is not ready yet) and {@code /prometheus}, the same in the producer and the worker.
  */
 @Controller
 final class OpsController {
   private final Broker broker;
   private final PrometheusMeterRegistry registry;
+  private final List<Readiness> readiness;
 
-  OpsController(Broker broker, PrometheusMeterRegistry registry) {
+  OpsController(Broker broker, PrometheusMeterRegistry registry, List<Readiness> readiness) {
     this.broker = broker;
     this.registry = registry;
+    this.readiness = List.copyOf(readiness);
   }
 
   @ApiDoc(
@@ -36,22 +41,29 @@ final class OpsController {
                     + " \"UP\"}}}`"),
         @ApiResponse(
             status = 503,
-            description = "DOWN, in the same shape: the broker connection is down",
+            description =
+                "DOWN, in the same shape: the broker connection is down, or the service is still"
+                    + " starting (a worker not consuming yet: `\"worker\": {\"status\":"
+                    + " \"STARTING\"}`)",
             problem = false)
       })
   @WithoutApiKey
   @Get("/health")
   @Produces(MediaType.APPLICATION_JSON)
   HttpResponse<String> health() {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    ObjectNode components = Json.MAPPER.createObjectNode();
     boolean up = broker.isConnected();
-    String status = up ? "UP" : "DOWN";
+    components.putObject("rabbitmq").put("status", up ? "UP" : "DOWN");
+    for (Readiness r : readiness) {
+      boolean ready = r.ready().getAsBoolean();
+      components.putObject(r.name()).put("status", ready ? "UP" : "STARTING");
+      up &= ready;
+    }
+    body.put("status", up ? "UP" : "DOWN");
+    body.set("components", components);
     return HttpResponse.<String>status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
-        .body(
-            "{\"status\":\""
-                + status
-                + "\",\"components\":{\"rabbitmq\":{\"status\":\""
-                + status
-                + "\"}}}");
+        .body(Json.MAPPER.writeValueAsString(body));
   }
 
   @ApiDoc(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,25 @@ class ProcessPoolWorkerIT {
   }
 
   @Test
+  void aWorkerIsNotHealthyUntilItConsumesAndASigtermWhileItStartsStillExitsZero() {
+    // Starting the child process takes the worker a second or so: it answers HTTP meanwhile.
+    worker = AppProcess.startWorker(processPool(Map.of("LOVAGE_QUEUES", queue)));
+    Await.until(
+        WAIT,
+        "the worker to answer /health with 503 while it starts",
+        () -> {
+          try {
+            HttpResponse<String> health = worker.get("/health");
+            return health.statusCode() == 503 && health.body().contains("\"STARTING\"");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+
+    assertEquals(0, worker.stop(WAIT), "a stop during the start is a clean stop");
+  }
+
+  @Test
   void aTaskStillRunningInAChildAfterTheGraceIsRequeuedNotLost() throws IOException {
     worker = startWorker(Map.of("LOVAGE_SHUTDOWN_GRACE", "1s"));
     List<ProcessHandle> children = awaitChild();
@@ -126,10 +146,14 @@ class ProcessPoolWorkerIT {
   }
 
   private AppProcess startWorker(Map<String, String> settings) {
+    return AppProcess.worker(queue, processPool(settings));
+  }
+
+  private static Map<String, String> processPool(Map<String, String> settings) {
     Map<String, String> env = new java.util.HashMap<>(settings);
     env.put("LOVAGE_POOL", "process");
     env.put("LOVAGE_PROCESS_CONCURRENCY", "1");
-    return AppProcess.worker(queue, env);
+    return env;
   }
 
   private List<ProcessHandle> awaitChild() {

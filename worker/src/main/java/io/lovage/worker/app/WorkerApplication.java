@@ -8,7 +8,7 @@ public final class WorkerApplication {
   private WorkerApplication() {}
 
   public static void main(String[] args) {
-    GracefulExit.install(
-        Micronaut.build(args).mainClass(WorkerApplication.class).banner(false).start());
+    GracefulExit.start(
+        () -> Micronaut.build(args).mainClass(WorkerApplication.class).banner(false).start());
   }
 }

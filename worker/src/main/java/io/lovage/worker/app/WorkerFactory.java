@@ -8,6 +8,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.service.DurationSetting;
+import io.lovage.service.Readiness;
 import io.lovage.service.ServiceBroker;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerObserver;
@@ -117,5 +118,11 @@ final class WorkerFactory {
   Worker worker(
       Broker broker, TaskRegistry tasks, WorkerSettings settings, WorkerObserver observer) {
     return new Worker(broker, tasks, settings, java.time.Clock.systemUTC(), observer);
+  }
+
+  /** {@code /health} is UP only while the worker consumes its queues. */
+  @Singleton
+  Readiness consuming(Worker worker) {
+    return new Readiness("worker", worker::isConsuming);
   }
 }
