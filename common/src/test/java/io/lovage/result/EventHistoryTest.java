@@ -14,9 +14,9 @@ import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
-import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
 import io.lovage.testing.Await;
+import io.lovage.testing.ForwardingBroker;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,13 +110,12 @@ class EventHistoryTest {
   }
 
   /** Holds back what the store reads until the test lets it through, as a long history would. */
-  private static class SlowReader implements Broker {
-    private final Broker inner;
+  private static class SlowReader extends ForwardingBroker {
     private final List<Runnable> held = new ArrayList<>();
     private boolean flowing;
 
     SlowReader(Broker inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     synchronized void release() {
@@ -142,28 +141,8 @@ class EventHistoryTest {
     }
 
     @Override
-    public List<String> declare(Topology topology) {
-      return inner.declare(topology);
-    }
-
-    @Override
-    public CompletableFuture<Void> publish(String exchange, String key, Message message) {
-      return inner.publish(exchange, key, message);
-    }
-
-    @Override
     public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
       return inner.consume(queue, options, delivery -> deliver(handler, delivery));
-    }
-
-    @Override
-    public boolean isConnected() {
-      return inner.isConnected();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 }

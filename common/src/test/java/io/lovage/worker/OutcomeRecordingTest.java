@@ -8,21 +8,17 @@ import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
 import io.lovage.broker.Broker;
 import io.lovage.broker.BrokerException;
-import io.lovage.broker.ConsumeOptions;
-import io.lovage.broker.Delivery;
 import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
-import io.lovage.broker.Subscription;
-import io.lovage.broker.Topology;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.testing.Await;
+import io.lovage.testing.ForwardingBroker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -90,22 +86,16 @@ class OutcomeRecordingTest {
   /**
    * The in-memory broker, except that it refuses the next n outcome events as a lost connection.
    */
-  private static final class RefusingOutcomes implements Broker {
-    private final Broker inner;
+  private static final class RefusingOutcomes extends ForwardingBroker {
     private final AtomicInteger refusals = new AtomicInteger();
     final AtomicInteger outcomeTries = new AtomicInteger();
 
     RefusingOutcomes(Broker inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     void refuse(int n) {
       refusals.set(n);
-    }
-
-    @Override
-    public List<String> declare(Topology topology) {
-      return inner.declare(topology);
     }
 
     @Override
@@ -120,18 +110,5 @@ class OutcomeRecordingTest {
       }
       return inner.publish(exchange, routingKey, message);
     }
-
-    @Override
-    public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
-      return inner.consume(queue, options, handler);
-    }
-
-    @Override
-    public boolean isConnected() {
-      return inner.isConnected();
-    }
-
-    @Override
-    public void close() {}
   }
 }

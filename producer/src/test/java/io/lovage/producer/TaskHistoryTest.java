@@ -5,22 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskClient;
 import io.lovage.broker.Broker;
-import io.lovage.broker.ConsumeOptions;
-import io.lovage.broker.Delivery;
 import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
-import io.lovage.broker.Subscription;
-import io.lovage.broker.Topology;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.testing.Await;
+import io.lovage.testing.ForwardingBroker;
 import io.micronaut.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -85,10 +80,9 @@ class TaskHistoryTest {
   }
 
   /** A broker on which the store's catch-up marker never arrives: a very long history. */
-  private record HistoryNeverRead(Broker inner) implements Broker {
-    @Override
-    public List<String> declare(Topology topology) {
-      return inner.declare(topology);
+  private static final class HistoryNeverRead extends ForwardingBroker {
+    HistoryNeverRead(Broker inner) {
+      super(inner);
     }
 
     @Override
@@ -97,18 +91,5 @@ class TaskHistoryTest {
           ? CompletableFuture.completedFuture(null)
           : inner.publish(exchange, key, message);
     }
-
-    @Override
-    public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
-      return inner.consume(queue, options, handler);
-    }
-
-    @Override
-    public boolean isConnected() {
-      return inner.isConnected();
-    }
-
-    @Override
-    public void close() {}
   }
 }
