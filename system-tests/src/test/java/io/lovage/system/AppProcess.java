@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -26,6 +28,7 @@ import tools.jackson.databind.JsonNode;
  */
 final class AppProcess implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(60);
+  private static final Pattern HISTORY_READ = Pattern.compile("event history read in (\\d+) ms");
   private static final Duration TASK_WAIT = Duration.ofSeconds(60);
   private static final java.util.Set<String> FINAL =
       java.util.Set.of("SUCCESS", "FAILURE", "REJECTED", "REVOKED");
@@ -169,6 +172,23 @@ final class AppProcess implements AutoCloseable {
           }
         });
     return this;
+  }
+
+  /** How long this producer took to read the task history at its start, as its log says. */
+  double historyReadSeconds() {
+    return Await.until(
+        STARTUP,
+        "the producer to log that it has read the task history (log: " + log + ")",
+        () -> {
+          try {
+            Matcher read = HISTORY_READ.matcher(Files.readString(log));
+            return read.find()
+                ? Optional.of(Long.parseLong(read.group(1)) / 1000.0)
+                : Optional.empty();
+          } catch (IOException e) {
+            return Optional.empty();
+          }
+        });
   }
 
   HttpResponse<String> get(String path) throws IOException {

@@ -1,7 +1,5 @@
 package io.lovage.system;
 
-import com.rabbitmq.client.AMQP;
-import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Nothing lost under faults: real faults injected into a running system on this machine (RabbitMQ,
@@ -85,38 +82,7 @@ class FaultInjectionIT {
             Locale.ROOT,
             "The suite's producer read the last 15 minutes of the event stream in %.1f s before the"
                 + " first scenario.",
-            awaitCaughtUp(producer)));
-  }
-
-  /**
-   * Waits until a producer that has just started has read the event stream up to now: until then it
-   * answers PENDING (or 404) for tasks that finished long ago. A task-sent event of a canary task,
-   * published now, shows when it is there. Answers the seconds it took.
-   */
-  static double awaitCaughtUp(AppProcess producer) {
-    long start = System.nanoTime();
-    String canary = "faults-canary-" + UUID.randomUUID();
-    ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("type", "task-sent");
-    event.put("uuid", canary);
-    event.put("name", "faults.canary");
-    event.put("hostname", "fault-injection-suite");
-    event.put("timestamp", System.currentTimeMillis() / 1000.0);
-    // On a broker that never had the stream, a producer declares it only when it first reads:
-    // declared here too, the canary cannot go unroutable before that.
-    try (var broker = RabbitFixture.connect("faults canary")) {
-      broker.declare(LovageTopology.events());
-    }
-    RabbitAdmin.publishRaw(
-        LovageTopology.EVENT_EXCHANGE,
-        "task.sent",
-        new AMQP.BasicProperties.Builder().contentType("application/json").build(),
-        Json.MAPPER.writeValueAsBytes(event));
-    Await.until(
-        Duration.ofMinutes(5),
-        "the producer to read the event stream up to now",
-        () -> producer.task(canary));
-    return (System.nanoTime() - start) / 1e9;
+            producer.historyReadSeconds()));
   }
 
   /**
@@ -765,7 +731,7 @@ class FaultInjectionIT {
           processes.add(measured);
           o.note(
               "the soak's producer caught up with the event stream in %.1f s",
-              awaitCaughtUp(measured));
+              measured.historyReadSeconds());
           Map<String, String> env = Map.of("LOVAGE_IO_CONCURRENCY", "20");
           AppProcess steady = workers(ledger, 1, env).get(0);
           List<Long> killed = new CopyOnWriteArrayList<>();
