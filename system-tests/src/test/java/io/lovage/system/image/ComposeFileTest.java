@@ -1,0 +1,129 @@
+package io.lovage.system.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.system.image.ComposeFile.Service;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** docker-compose.yml, checked without a Docker engine: what `docker compose up` relies on. */
+class ComposeFileTest {
+  private static final Pattern HEALTH_PORT =
+      Pattern.compile("\\$\\{MICRONAUT_SERVER_PORT:-(\\d+)}/health");
+  private static Path repository;
+  private static ComposeFile compose;
+
+  @BeforeAll
+  static void read() throws Exception {
+    repository = ComposeFile.repository();
+    compose = ComposeFile.read(repository);
+  }
+
+  @Test
+  void theSystemIsABrokerAProducerAndWorkersBuiltFromThisRepository() {
+    assertEquals(
+        List.of("rabbitmq", "producer", "worker"), List.copyOf(compose.services().keySet()));
+    assertEquals(
+        List.of("producer", "worker"), compose.built().stream().map(Service::name).toList());
+  }
+
+  @Test
+  void everyBuiltServiceHasItsDockerfileInTheRepository() {
+    for (Service service : compose.built()) {
+      Path dockerfile = repository.resolve(service.dockerfile().orElseThrow());
+      assertTrue(Files.isRegularFile(dockerfile), service.name() + ": no " + dockerfile);
+      assertEquals(
+          ".",
+          String.valueOf(service.map("build").orElseThrow().get("context")),
+          service.name() + ": the Dockerfiles copy module paths relative to the repository root");
+    }
+  }
+
+  @Test
+  void everyServiceHasAHealthcheckInTheComposeFileOrInItsDockerfile() throws Exception {
+    for (Service service : compose.services().values()) {
+      boolean inCompose = service.has("healthcheck");
+      boolean inDockerfile =
+          service.dockerfile().isPresent()
+              && dockerfile(service).runtime().last("HEALTHCHECK").isPresent();
+      assertTrue(inCompose || inDockerfile, service.name() + " has no healthcheck");
+    }
+  }
+
+  @Test
+  void servicesStartOnlyOnceWhatTheyDependOnIsHealthy() {
+    for (Service service : compose.services().values()) {
+      Map<String, Object> dependsOn = service.map("depends_on").orElse(Map.of());
+      for (var dependency : dependsOn.entrySet()) {
+        Map<String, Object> condition = ComposeFile.asMap(dependency.getValue());
+        assertEquals(
+            "service_healthy",
+            condition.get("condition"),
+            service.name() + " must wait for " + dependency.getKey() + " to be healthy");
+        assertTrue(
+            compose.service(dependency.getKey()).has("healthcheck"),
+            dependency.getKey() + " is waited for but has no healthcheck in the compose file");
+      }
+    }
+    assertTrue(compose.service("producer").map("depends_on").orElseThrow().containsKey("rabbitmq"));
+    assertTrue(compose.service("worker").map("depends_on").orElseThrow().containsKey("rabbitmq"));
+  }
+
+  @Test
+  void theScaledWorkerHasNoFixedContainerNameNorHostPort() {
+    Service worker = compose.service("worker");
+    assertFalse(worker.has("container_name"), "--scale worker=N needs N container names");
+    assertFalse(worker.has("ports"), "--scale worker=N cannot bind one host port N times");
+  }
+
+  @Test
+  void theAppsReachTheBrokerByItsServiceName() {
+    for (Service service : compose.built()) {
+      String uri = service.environment().get("RABBITMQ_URI");
+      assertTrue(uri != null, service.name() + " has no RABBITMQ_URI");
+      assertTrue(
+          compose.services().containsKey(URI.create(uri).getHost()),
+          service.name() + ": " + uri + " names no service of the compose file");
+    }
+  }
+
+  @Test
+  void theAppsListenOnThePortTheirImageExposesAndChecks() throws Exception {
+    for (Service service : compose.built()) {
+      Dockerfile.Stage runtime = dockerfile(service).runtime();
+      String exposed = runtime.last("EXPOSE").orElseThrow().arguments().strip();
+      Matcher health = HEALTH_PORT.matcher(runtime.last("HEALTHCHECK").orElseThrow().arguments());
+      assertTrue(health.find(), service.name() + ": HEALTHCHECK does not call /health");
+      assertEquals(exposed, health.group(1), service.name() + ": EXPOSE and HEALTHCHECK differ");
+      String port = service.environment().getOrDefault("MICRONAUT_SERVER_PORT", exposed);
+      assertEquals(
+          exposed, port, service.name() + ": MICRONAUT_SERVER_PORT is not the exposed one");
+      for (String mapping : service.list("ports")) {
+        assertTrue(mapping.endsWith(":" + exposed), service.name() + " publishes " + mapping);
+      }
+    }
+  }
+
+  @Test
+  void everyFileMountedIntoTheBrokerIsInTheRepository() {
+    for (String volume : compose.service("rabbitmq").list("volumes")) {
+      String source = volume.split(":")[0];
+      if (source.startsWith(".")) {
+        assertTrue(Files.isRegularFile(repository.resolve(source)), "no " + source);
+      }
+    }
+  }
+
+  private static Dockerfile dockerfile(Service service) throws Exception {
+    return Dockerfile.read(repository.resolve(service.dockerfile().orElseThrow()));
+  }
+}
