@@ -56,6 +56,17 @@ public final class TaskRegistry {
       return this;
     }
 
+    /** Registers every task of {@code other}, with its options. */
+    public Builder registerAll(TaskRegistry other) {
+      other.tasks.values().forEach(d -> register(d.name(), d.task(), d.options()));
+      return this;
+    }
+
+    /** Registers a task unless one of that name is registered already (built-in defaults). */
+    public Builder registerIfAbsent(String name, Task task) {
+      return tasks.containsKey(name) ? this : register(name, task);
+    }
+
     /** Registers every {@link TaskHandler} method of {@code target}. */
     public Builder registerAnnotated(Object target) {
       MethodTask.registerAll(target, this);

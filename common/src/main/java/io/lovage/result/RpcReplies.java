@@ -34,6 +34,18 @@ public final class RpcReplies {
     return send(broker, task, "FAILURE", exception, error.traceback());
   }
 
+  /**
+   * A revoked task, as Celery's worker answers one: status REVOKED with {@code TaskRevokedError},
+   * which a Celery client raises from {@code get()}.
+   */
+  public static CompletableFuture<Void> revoked(Broker broker, TaskMessage task, String reason) {
+    ObjectNode exception = Json.MAPPER.createObjectNode();
+    exception.put("exc_type", "TaskRevokedError");
+    exception.putArray("exc_message").add(reason);
+    exception.put("exc_module", "celery.exceptions");
+    return send(broker, task, "REVOKED", exception, null);
+  }
+
   private static CompletableFuture<Void> send(
       Broker broker, TaskMessage task, String status, JsonNode result, String traceback) {
     ObjectNode body = Json.MAPPER.createObjectNode();

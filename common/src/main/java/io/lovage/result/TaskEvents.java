@@ -114,6 +114,18 @@ public final class TaskEvents {
     return send(TaskEvent.RETRIED, task.id(), event);
   }
 
+  /**
+   * A task that never ran and never will, recorded FAILURE under its name: a chain's step after one
+   * that failed for good.
+   */
+  public CompletableFuture<Void> failedUnrun(TaskMessage task, TaskError error) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("name", task.task());
+    event.setAll(errorFields(error));
+    event.put("runtime", 0.0);
+    return send(TaskEvent.FAILED, task.id(), event);
+  }
+
   private static ObjectNode startFields(TaskMessage task, Start unreported) {
     ObjectNode event = Json.MAPPER.createObjectNode();
     if (unreported != null) {

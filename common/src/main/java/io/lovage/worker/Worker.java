@@ -104,6 +104,7 @@ public final class Worker implements AutoCloseable {
   private final Pools pools;
   private final WorkerObserver observer;
   private final Callbacks callbacks;
+  private final Chains chains;
   private final Revocations revocations = new Revocations(this::terminate);
 
   /**
@@ -138,14 +139,16 @@ public final class Worker implements AutoCloseable {
     this.observer = observer;
     this.broker = broker;
     this.clock = clock;
-    this.tasks = tasks;
+    // Celery's built-in tasks (celery.starmap, celery.map, ...) beside the user's.
+    this.tasks = Builtins.addTo(tasks);
     this.settings = settings;
     this.events = new TaskEvents(broker, settings.name(), clock);
     this.deadLetters = new DeadLetters(broker, settings.name(), clock);
     this.slots = new Semaphore(settings.capacity());
-    this.callbacks =
-        new Callbacks(
-            new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock));
+    io.lovage.TaskClient client =
+        new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock);
+    this.callbacks = new Callbacks(client);
+    this.chains = new Chains(broker, client, events, clock);
     this.pools = new Pools(settings, tasks);
   }
 
@@ -233,8 +236,8 @@ public final class Worker implements AutoCloseable {
     }
     if (revocations.isRevoked(message.id())) {
       log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
-      delivery.ack();
-      return CompletableFuture.completedFuture(null);
+      return endChain(message, () -> chains.afterRevoked(message, "revoked"))
+          .thenRun(delivery::ack);
     }
     if (delivery.deliveryCount() >= POISON_DELIVERIES) {
       return poison(delivery, message);
@@ -283,8 +286,8 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
-      delivery.ack();
-      return CompletableFuture.completedFuture(null);
+      return endChain(message, () -> chains.afterRevoked(message, "revoked"))
+          .thenRun(delivery::ack);
     }
     if (!(outcome instanceof Outcome.Abandoned)) {
       observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
@@ -376,6 +379,8 @@ public final class Worker implements AutoCloseable {
                     message, () -> events.succeeded(message, s.result(), s.runtime(), unreported)),
             () -> RpcReplies.success(broker, message, s.result()))
         .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
+        // The chain's next step exists before this one is acknowledged.
+        .thenCompose(ok -> chains.afterSuccess(message, s.result(), delivery.queue()))
         .handle(
             (ok, error) -> {
               if (error == null) {
@@ -424,6 +429,8 @@ public final class Worker implements AutoCloseable {
                         return null;
                       })
                   .thenCompose(
+                      ok -> endChain(message, () -> chains.afterFailure(message, f.error())))
+                  .thenCompose(
                       ok ->
                           deadLetters.send(
                               delivery,
@@ -470,6 +477,29 @@ public final class Worker implements AutoCloseable {
                       () -> {},
                       CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS))
                   .thenComposeAsync(ok -> untilConfirmed(message, event, tried + 1), pool);
+            });
+  }
+
+  /**
+   * A chain that ends with this task (failed for good, revoked, expired): its remaining steps are
+   * recorded, tried again as an outcome is; if that still fails the task is settled anyway (it will
+   * not run again), with an error in the log.
+   */
+  private CompletableFuture<Void> endChain(
+      TaskMessage message, Supplier<CompletableFuture<Void>> record) {
+    if (Chains.rest(message).isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return untilConfirmed(message, record)
+        .handle(
+            (ok, error) -> {
+              if (error != null) {
+                log.error(
+                    "remaining chain steps not recorded task_id={} error={}",
+                    message.id(),
+                    cause(error).toString());
+              }
+              return null;
             });
   }
 
@@ -549,6 +579,7 @@ public final class Worker implements AutoCloseable {
     return events
         .failed(message, error, 0, null)
         .handle((ok, e) -> e)
+        .thenCompose(e -> endChain(message, () -> chains.afterFailure(message, error)))
         .thenCompose(
             e ->
                 deadLetters.send(
@@ -592,8 +623,10 @@ public final class Worker implements AutoCloseable {
               if (error != null) {
                 return requeueUnrecorded(delivery, message, error);
               }
-              delivery.ack();
-              return CompletableFuture.completedFuture(null);
+              return endChain(
+                      message,
+                      () -> chains.afterRevoked(message, "expired at " + message.expires()))
+                  .thenRun(delivery::ack);
             });
   }
 

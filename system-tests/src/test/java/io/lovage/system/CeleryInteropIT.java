@@ -37,6 +37,30 @@ class CeleryInteropIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @Test
+  void celeryCanvasChainsGroupsStarmapsAndChunksRunOnALovageWorker() {
+    String queue = RabbitFixture.uniqueQueue("celery-canvas");
+    try (AppProcess worker = AppProcess.worker(queue, 8)) {
+      JsonNode out =
+          Json.MAPPER.readTree(
+              PythonCelery.runScript("celery_canvas.py", queue, Duration.ofSeconds(120)));
+
+      assertEquals(113, out.at("/chain/result").asInt(), out.toString());
+      assertEquals(13, out.at("/chain/middle").asInt(), "res.parent: " + out);
+      assertEquals(3, out.at("/chain/first").asInt(), "res.parent.parent: " + out);
+      assertEquals("fixed", out.get("immutable").asString(), "an immutable step, then echo");
+      assertEquals(42, out.get("partial_kwargs").asInt(), "add(21, y=21)");
+      assertEquals("DemoFailure", out.at("/failure/type").asString(), out.toString());
+      assertEquals("mid-chain", out.at("/failure/message").asString(), out.toString());
+      assertEquals(Json.MAPPER.readTree("[0, 2, 4, 6, 8, 10, 12, 14, 16, 18]"), out.get("group"));
+      assertEquals(Json.MAPPER.readTree("[3, 7]"), out.get("starmap"));
+      assertEquals(Json.MAPPER.readTree("[\"a\", \"b\"]"), out.get("map"));
+      assertEquals(Json.MAPPER.readTree("[[0, 2], [4, 6], [8]]"), out.get("chunks"));
+    } finally {
+      RabbitFixture.deleteTaskQueue(queue);
+    }
+  }
+
+  @Test
   void celeryClientGetsResultsAndErrorsFromALovageWorker() {
     String queue = RabbitFixture.uniqueQueue("from-celery");
     try (AppProcess worker = AppProcess.worker(queue, 4)) {
