@@ -16,7 +16,8 @@ import tools.jackson.databind.node.ObjectNode;
  * @param immutable when true, the parent's result (or id) is not added to its arguments
  */
 public record Signature(
-    String task, ArrayNode args, ObjectNode kwargs, String queue, boolean immutable) {
+    String task, ArrayNode args, ObjectNode kwargs, String queue, boolean immutable)
+    implements Canvas {
 
   public Signature {
     if (task == null || task.isBlank()) {
@@ -44,7 +45,46 @@ public record Signature(
     return new Signature(task, args, kwargs, queue, true);
   }
 
+  /**
+   * Celery's {@code sig.map(items)}: one task, {@code celery.map}, that runs this one per item (the
+   * item as its one argument) and answers the list of results.
+   */
+  public Signature map(List<?> items) {
+    return builtin("celery.map", items);
+  }
+
+  /**
+   * Celery's {@code sig.starmap(items)}: runs this task once per list of arguments, in one task,
+   * {@code celery.starmap}, whose result is the list of results.
+   */
+  public Signature starmap(List<? extends List<?>> items) {
+    return builtin("celery.starmap", items);
+  }
+
+  /**
+   * Celery's {@code sig.chunks(items, n)}: the argument lists in chunks of {@code n}, one {@code
+   * celery.starmap} task per chunk, as a group: its result is the list of the chunks' lists.
+   */
+  public Group chunks(List<? extends List<?>> items, int n) {
+    if (n <= 0) {
+      throw new IllegalArgumentException("chunks of " + n + " items");
+    }
+    List<Canvas> parts = new java.util.ArrayList<>();
+    for (int from = 0; from < items.size(); from += n) {
+      parts.add(starmap(items.subList(from, Math.min(items.size(), from + n))));
+    }
+    return new Group(parts);
+  }
+
+  private Signature builtin(String name, List<?> items) {
+    ObjectNode builtinKwargs = Json.MAPPER.createObjectNode();
+    builtinKwargs.set("task", toJson());
+    builtinKwargs.set("it", Json.MAPPER.valueToTree(items));
+    return new Signature(name, null, builtinKwargs, queue, false);
+  }
+
   /** Celery's signature dict. */
+  @Override
   public ObjectNode toJson() {
     ObjectNode json = Json.MAPPER.createObjectNode();
     json.put("task", task);

@@ -10,12 +10,14 @@ import io.lovage.broker.QueueType;
 import io.lovage.broker.Subscription;
 import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.SignatureDict;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
+import io.lovage.workflow.CanvasSender;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Sends tasks from Java. A task counts as sent once RabbitMQ has confirmed its message.
@@ -78,7 +82,8 @@ public final class TaskClient implements AutoCloseable {
     this.queueType = queueType;
     this.clock = clock;
     this.events = new TaskEvents(broker, origin, clock);
-    broker.declare(LovageTopology.events().plus(LovageTopology.delays()));
+    broker.declare(
+        LovageTopology.events().plus(LovageTopology.delays()).plus(LovageTopology.chords()));
   }
 
   /** Sends to the default queue, {@value LovageTopology#DEFAULT_QUEUE}. */
@@ -144,6 +149,88 @@ public final class TaskClient implements AutoCloseable {
               future.completeExceptionally(error);
               return null;
             });
+    return future;
+  }
+
+  /** Submits a workflow to the default queue; see {@link #submit(Canvas, String)}. */
+  public TaskFuture submit(Canvas canvas) {
+    return submit(canvas, LovageTopology.DEFAULT_QUEUE);
+  }
+
+  /**
+   * Submits a workflow (Celery's {@code canvas.apply_async()}): every task gets its id now, the
+   * first messages are sent, and the answer completes with the workflow's result: a chain's last
+   * step's, a group's list of its members' (in order), a chord's body's; or exceptionally with the
+   * first failure that ends it. Its {@link TaskFuture#id()} is that of the task whose result it is
+   * (the group id for a group); {@link #future(String)} answers any member by id.
+   *
+   * @param queue where tasks go whose signature names no queue
+   */
+  public TaskFuture submit(Canvas canvas, String queue) {
+    ObjectNode frozen = CanvasSender.freeze(canvas.toJson(), replyQueue());
+    CompletableFuture<JsonNode> result = resultOf(frozen);
+    TaskFuture future = new TaskFuture(workflowId(frozen));
+    result.whenComplete(
+        (value, error) -> {
+          if (error == null) {
+            future.complete(value);
+          } else {
+            future.completeExceptionally(
+                error instanceof java.util.concurrent.CompletionException
+                        && error.getCause() != null
+                    ? error.getCause()
+                    : error);
+          }
+        });
+    new CanvasSender(broker, this, events, clock)
+        .send(frozen, null, java.util.List.of(), null, queue)
+        .exceptionally(
+            error -> {
+              future.completeExceptionally(error);
+              return null;
+            });
+    return future;
+  }
+
+  /** The id a workflow's result is known by: its last task's, a group's own. */
+  private static String workflowId(JsonNode signature) {
+    String kind = SignatureDict.kind(signature);
+    if (SignatureDict.CHAIN.equals(kind)) {
+      return workflowId(SignatureDict.tasks(signature).getLast());
+    }
+    if (SignatureDict.CHORD.equals(kind)) {
+      return workflowId(SignatureDict.body(signature));
+    }
+    if (SignatureDict.GROUP.equals(kind)) {
+      return signature.path("options").path("group_id").asString();
+    }
+    return SignatureDict.taskId(signature);
+  }
+
+  /** The result of a frozen canvas, from the replies to its tasks' {@code reply_to}. */
+  private CompletableFuture<JsonNode> resultOf(JsonNode signature) {
+    String kind = SignatureDict.kind(signature);
+    if (SignatureDict.CHAIN.equals(kind)) {
+      return resultOf(SignatureDict.tasks(signature).getLast());
+    }
+    if (SignatureDict.CHORD.equals(kind)) {
+      return resultOf(SignatureDict.body(signature));
+    }
+    if (SignatureDict.GROUP.equals(kind)) {
+      java.util.List<CompletableFuture<JsonNode>> members =
+          SignatureDict.tasks(signature).stream().map(this::resultOf).toList();
+      return CompletableFuture.allOf(members.toArray(CompletableFuture[]::new))
+          .thenApply(
+              done -> {
+                tools.jackson.databind.node.ArrayNode list = Json.MAPPER.createArrayNode();
+                members.forEach(member -> list.add(member.join()));
+                return list;
+              });
+    }
+    String id = SignatureDict.taskId(signature);
+    TaskFuture future = new TaskFuture(id);
+    waiting.put(id, future);
+    future.whenComplete((value, error) -> waiting.remove(id));
     return future;
   }
 

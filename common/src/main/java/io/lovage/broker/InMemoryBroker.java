@@ -192,6 +192,14 @@ public final class InMemoryBroker implements Broker {
         }
         return;
       }
+      if (Boolean.TRUE.equals(spec.arguments().get("x-single-active-consumer"))) {
+        // RabbitMQ's single active consumer: the oldest consumer gets everything.
+        MemoryConsumer active = consumers.getFirst();
+        while (!ready.isEmpty() && active.unacked < active.prefetch) {
+          calls.add(active.deliver(ready.pollFirst()));
+        }
+        return;
+      }
       int idle = 0;
       while (!ready.isEmpty() && idle < consumers.size()) {
         MemoryConsumer c = consumers.get(next++ % consumers.size());

@@ -29,6 +29,31 @@ public final class LovageTopology {
   public static final String REVOCATION_STREAM = "lovage.revocations";
 
   /**
+   * Chord parts: each header task's final outcome, published by its worker before it acknowledges
+   * the task. Every worker consumes this queue, one at a time (single active consumer): that one
+   * joins the parts and sends the chord's body once all are in. A quorum queue, so parts survive a
+   * broker restart and, in a cluster, a node.
+   */
+  public static final String CHORD_QUEUE = "lovage.chords";
+
+  /**
+   * The chords whose body has been sent (or failed), by group id, kept {@link #CHORD_RETENTION}: a
+   * part of one that arrives later (a header task run twice) is dropped, even after the joining
+   * worker changed.
+   */
+  public static final String CHORD_DONE_STREAM = "lovage.chords.done";
+
+  /** How long {@link #CHORD_DONE_STREAM} remembers a finished chord. */
+  public static final String CHORD_RETENTION = "7D";
+
+  /**
+   * Redeliveries of a chord part before the queue drops it: only a change of joining worker
+   * redelivers parts, so this is far above the task queues' limit (RabbitMQ 4.x would otherwise
+   * apply its default of 20).
+   */
+  public static final int CHORD_DELIVERY_LIMIT = 100_000;
+
+  /**
    * The delay ladder (as in NServiceBus and Celery 5.5): level i is a topic exchange and a queue
    * whose messages wait 2^i seconds, then dead-letter to level i-1. A message's routing key is its
    * delay in seconds as 28 bits, most significant first, then its task queue; each level keeps it
@@ -189,9 +214,32 @@ public final class LovageTopology {
     return forQueues(queues, QueueType.QUORUM);
   }
 
+  /** The chord join: {@link #CHORD_QUEUE} and {@link #CHORD_DONE_STREAM}. */
+  public static Topology chords() {
+    return new Topology(
+        List.of(),
+        List.of(
+            new Topology.Queue(
+                CHORD_QUEUE,
+                Map.of(
+                    "x-queue-type",
+                    "quorum",
+                    "x-single-active-consumer",
+                    true,
+                    "x-delivery-limit",
+                    CHORD_DELIVERY_LIMIT)),
+            new Topology.Queue(
+                CHORD_DONE_STREAM,
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-age", CHORD_RETENTION,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES))),
+        List.of());
+  }
+
   /** Everything a worker or producer using these task queues, of this type, needs. */
   public static Topology forQueues(List<String> queues, QueueType type) {
-    Topology topology = events().plus(delays());
+    Topology topology = events().plus(delays()).plus(chords());
     for (String queue : queues) {
       topology = topology.plus(taskQueue(queue, type));
     }

@@ -57,6 +57,15 @@ public final class SignatureDict {
     return signature.path("kwargs").path("body");
   }
 
+  /** The first task a canvas runs: itself, or the first task of a chain. */
+  public static JsonNode firstTask(JsonNode signature) {
+    if (CHAIN.equals(kind(signature))) {
+      List<JsonNode> tasks = tasks(signature);
+      return tasks.isEmpty() ? signature : firstTask(tasks.getFirst());
+    }
+    return signature;
+  }
+
   /** Its frozen id ({@code options.task_id}), or null. */
   public static String taskId(JsonNode signature) {
     return signature.path("options").path("task_id").asString(null);

@@ -17,6 +17,7 @@ import io.lovage.protocol.TaskMessageCodec;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import io.lovage.worker.DeadLetters.DeadLetter;
+import io.lovage.workflow.CanvasSender;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,6 +106,8 @@ public final class Worker implements AutoCloseable {
   private final WorkerObserver observer;
   private final Callbacks callbacks;
   private final Chains chains;
+  private final CanvasSender canvases;
+  private final ChordJoiner joiner;
   private final Revocations revocations = new Revocations(this::terminate);
 
   /**
@@ -148,7 +151,9 @@ public final class Worker implements AutoCloseable {
     io.lovage.TaskClient client =
         new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock);
     this.callbacks = new Callbacks(client);
-    this.chains = new Chains(broker, client, events, clock);
+    this.canvases = new CanvasSender(broker, client, events, clock);
+    this.chains = new Chains(canvases);
+    this.joiner = new ChordJoiner(broker, canvases);
     this.pools = new Pools(settings, tasks);
   }
 
@@ -160,6 +165,7 @@ public final class Worker implements AutoCloseable {
     try {
       broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
+      joiner.start();
       // Child processes start before any task is consumed: a pool that cannot start fails here.
       pools.open();
       events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
@@ -236,7 +242,7 @@ public final class Worker implements AutoCloseable {
     }
     if (revocations.isRevoked(message.id())) {
       log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
-      return endChain(message, () -> chains.afterRevoked(message, "revoked"))
+      return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
           .thenRun(delivery::ack);
     }
     if (delivery.deliveryCount() >= POISON_DELIVERIES) {
@@ -286,7 +292,7 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
-      return endChain(message, () -> chains.afterRevoked(message, "revoked"))
+      return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
           .thenRun(delivery::ack);
     }
     if (!(outcome instanceof Outcome.Abandoned)) {
@@ -381,6 +387,8 @@ public final class Worker implements AutoCloseable {
         .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
         // The chain's next step exists before this one is acknowledged.
         .thenCompose(ok -> chains.afterSuccess(message, s.result(), delivery.queue()))
+        // A chord's header task: its result is in the chord queue before it is acknowledged.
+        .thenCompose(ok -> canvases.reportToChord(message, s.result(), null, delivery.queue()))
         .handle(
             (ok, error) -> {
               if (error == null) {
@@ -429,7 +437,10 @@ public final class Worker implements AutoCloseable {
                         return null;
                       })
                   .thenCompose(
-                      ok -> endChain(message, () -> chains.afterFailure(message, f.error())))
+                      ok ->
+                          endWorkflow(
+                              message,
+                              () -> failedInWorkflow(message, f.error(), delivery.queue())))
                   .thenCompose(
                       ok ->
                           deadLetters.send(
@@ -481,13 +492,14 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * A chain that ends with this task (failed for good, revoked, expired): its remaining steps are
-   * recorded, tried again as an outcome is; if that still fails the task is settled anyway (it will
-   * not run again), with an error in the log.
+   * A workflow this task ends (it failed for good, was revoked or expired): the remaining steps of
+   * its chain are recorded, and the chord it belongs to learns it failed; tried again as an outcome
+   * is. If that still fails the task is settled anyway (it will not run again), with an error in
+   * the log.
    */
-  private CompletableFuture<Void> endChain(
+  private CompletableFuture<Void> endWorkflow(
       TaskMessage message, Supplier<CompletableFuture<Void>> record) {
-    if (Chains.rest(message).isEmpty()) {
+    if (Chains.rest(message).isEmpty() && !message.embed().path("chord").isObject()) {
       return CompletableFuture.completedFuture(null);
     }
     return untilConfirmed(message, record)
@@ -501,6 +513,19 @@ public final class Worker implements AutoCloseable {
               }
               return null;
             });
+  }
+
+  private CompletableFuture<Void> failedInWorkflow(
+      TaskMessage message, TaskError error, String queue) {
+    return CompletableFuture.allOf(
+        chains.afterFailure(message, error), canvases.reportToChord(message, null, error, queue));
+  }
+
+  private CompletableFuture<Void> revokedInWorkflow(
+      TaskMessage message, String reason, String queue) {
+    TaskError error = new TaskError("TaskRevokedError", "celery.exceptions", reason, null);
+    return CompletableFuture.allOf(
+        chains.afterRevoked(message, reason), canvases.reportToChord(message, null, error, queue));
   }
 
   private CompletableFuture<Void> requeueUnrecorded(
@@ -579,7 +604,8 @@ public final class Worker implements AutoCloseable {
     return events
         .failed(message, error, 0, null)
         .handle((ok, e) -> e)
-        .thenCompose(e -> endChain(message, () -> chains.afterFailure(message, error)))
+        .thenCompose(
+            e -> endWorkflow(message, () -> failedInWorkflow(message, error, delivery.queue())))
         .thenCompose(
             e ->
                 deadLetters.send(
@@ -623,9 +649,11 @@ public final class Worker implements AutoCloseable {
               if (error != null) {
                 return requeueUnrecorded(delivery, message, error);
               }
-              return endChain(
+              return endWorkflow(
                       message,
-                      () -> chains.afterRevoked(message, "expired at " + message.expires()))
+                      () ->
+                          revokedInWorkflow(
+                              message, "expired at " + message.expires(), delivery.queue()))
                   .thenRun(delivery::ack);
             });
   }
@@ -722,6 +750,7 @@ public final class Worker implements AutoCloseable {
     heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
     revocations.close();
+    joiner.close();
     pools.drain();
     subscriptions.clear();
     try {
