@@ -95,13 +95,19 @@ final class ChordJoiner implements AutoCloseable {
     this.sender = sender;
   }
 
-  /** Reads the done stream to its end (at most 15 s), then consumes the chord queue. */
-  synchronized void start() {
-    subscriptions.add(
+  /**
+   * Reads the done stream to its end (at most 15 s), then consumes the chord queue. Not holding
+   * this object's lock while it waits: reading the done stream takes it.
+   */
+  void start() {
+    Subscription doneReader =
         broker.consume(
             LovageTopology.CHORD_DONE_STREAM,
             ConsumeOptions.prefetch(1_000).withArgument("x-stream-offset", "first"),
-            this::onDone));
+            this::onDone);
+    synchronized (this) {
+      subscriptions.add(doneReader);
+    }
     try {
       marker.append(broker, LovageTopology.CHORD_DONE_STREAM).get(15, TimeUnit.SECONDS);
       if (!marker.await(DONE_CATCH_UP)) {
@@ -112,9 +118,11 @@ final class ChordJoiner implements AutoCloseable {
     } catch (Exception e) {
       log.warn("could not mark the end of the finished chords error={}", e.toString());
     }
-    subscriptions.add(
-        broker.consume(
-            LovageTopology.CHORD_QUEUE, ConsumeOptions.prefetch(PREFETCH), this::onPart));
+    Subscription parts =
+        broker.consume(LovageTopology.CHORD_QUEUE, ConsumeOptions.prefetch(PREFETCH), this::onPart);
+    synchronized (this) {
+      subscriptions.add(parts);
+    }
     timer.scheduleAtFixedRate(this::foldOld, 10, 10, TimeUnit.SECONDS);
   }
 

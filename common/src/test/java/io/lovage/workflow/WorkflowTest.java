@@ -14,19 +14,24 @@ import io.lovage.TaskRegistry;
 import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.SignatureDict;
+import io.lovage.result.TaskEvents;
 import io.lovage.testing.Await;
 import io.lovage.worker.Worker;
 import io.lovage.worker.WorkerSettings;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /** Workflows submitted from Java (chain, group, chord, nested), run by workers in memory. */
 class WorkflowTest {
@@ -35,6 +40,7 @@ class WorkflowTest {
 
   private final InMemoryBroker broker = new InMemoryBroker();
   private final AtomicInteger bodyRuns = new AtomicInteger();
+  private final Map<String, AtomicInteger> errbacks = new ConcurrentHashMap<>();
   private final TaskRegistry tasks =
       TaskRegistry.builder()
           .register("add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
@@ -50,6 +56,12 @@ class WorkflowTest {
                 return sum;
               })
           .register("collect", call -> call.argNode(0, "values"))
+          .register(
+              "on-error",
+              call ->
+                  errbacks
+                      .computeIfAbsent(call.arg(0, "id", String.class), id -> new AtomicInteger())
+                      .incrementAndGet())
           .register(
               "fail",
               call -> {
@@ -146,6 +158,27 @@ class WorkflowTest {
     assertEquals("ChordError", error.type());
     assertTrue(error.getMessage().contains("header broke"), error.getMessage());
     assertEquals(0, bodyRuns.get(), "the body never runs");
+  }
+
+  @Test
+  void aFailedChordRunsItsBodysErrbacksOnceWithTheBodysId() {
+    ObjectNode body = Signature.of("tsum").toJson();
+    ((ObjectNode) body.get("options")).set("link_error", Signature.of("on-error").toJson());
+    ObjectNode chord =
+        Canvas.chord(List.of(Signature.of("fail"), Signature.of("fail")), Signature.of("tsum"))
+            .toJson();
+    ((ObjectNode) chord.get("kwargs")).set("body", body);
+    ObjectNode frozen = CanvasSender.freeze(chord, null);
+    String bodyId = SignatureDict.taskId(SignatureDict.body(frozen));
+
+    new CanvasSender(
+            broker, client, new TaskEvents(broker, "test", Clock.systemUTC()), Clock.systemUTC())
+        .send(frozen, null, List.of(), null, QUEUE)
+        .join();
+
+    Await.until(WAIT, "the errback ran", () -> errbacks.containsKey(bodyId));
+    assertEquals(1, errbacks.get(bodyId).get(), "once, though two header tasks failed");
+    assertEquals(0, bodyRuns.get());
   }
 
   @Test

@@ -7,16 +7,19 @@ import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskEvents;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.service.DurationSetting;
 import io.lovage.service.ServiceBroker;
 import io.lovage.service.openapi.JsonSchema;
 import io.lovage.service.openapi.SchemaSource;
+import io.lovage.workflow.CanvasSender;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -72,7 +75,13 @@ final class ProducerFactory {
                     "1 to " + TaskController.MAX_BATCH + " tasks",
                     JsonSchema.ref(TaskSubmission.SCHEMA))
                 .put("minItems", 1)
-                .put("maxItems", TaskController.MAX_BATCH));
+                .put("maxItems", TaskController.MAX_BATCH),
+            WorkflowSubmission.SCHEMA,
+            WorkflowSubmission.jsonSchema(),
+            WorkflowSubmission.TASK_SCHEMA,
+            WorkflowSubmission.taskSchema(),
+            WorkflowSubmission.CELERY_SCHEMA,
+            WorkflowSubmission.celerySchema());
   }
 
   @Singleton
@@ -82,11 +91,41 @@ final class ProducerFactory {
       @Value("${lovage.results.max.tasks:0}") int maxTasks,
       @Value("${lovage.result.expires:}") String expires) {
     broker.declare(LovageTopology.events());
-    return new EventStreamResultStore(
-            maxTasks > 0 ? maxTasks : EventStreamResultStore.DEFAULT_MAX_TASKS,
-            DurationSetting.parse(
-                "LOVAGE_RESULT_EXPIRES", expires, EventStreamResultStore.DEFAULT_EXPIRES),
-            Clock.systemUTC())
+    return new EventStreamResultStore(maxTasks(maxTasks), expires(expires), Clock.systemUTC())
         .follow(broker);
+  }
+
+  @Singleton
+  CanvasSender canvasSender(Broker broker, TaskClient client) {
+    // The events are for the tasks of a canvas that will never run, which only workers record.
+    return new CanvasSender(
+        broker,
+        client,
+        new TaskEvents(
+            broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC()),
+        Clock.systemUTC());
+  }
+
+  /** Workflows by id, read from the event stream; bounded and expired like the results. */
+  @Singleton
+  @Bean(preDestroy = "close")
+  WorkflowStore workflows(
+      Broker broker,
+      @Value("${lovage.results.max.tasks:0}") int maxTasks,
+      @Value("${lovage.result.expires:}") String expires) {
+    broker.declare(LovageTopology.events());
+    return new WorkflowStore(broker, maxTasks(maxTasks), expires(expires), Clock.systemUTC())
+        .follow();
+  }
+
+  /** {@code LOVAGE_RESULTS_MAX_TASKS}, for the results and the workflows alike. */
+  private static int maxTasks(int setting) {
+    return setting > 0 ? setting : EventStreamResultStore.DEFAULT_MAX_TASKS;
+  }
+
+  /** {@code LOVAGE_RESULT_EXPIRES}, for the results and the workflows alike. */
+  private static Duration expires(String setting) {
+    return DurationSetting.parse(
+        "LOVAGE_RESULT_EXPIRES", setting, EventStreamResultStore.DEFAULT_EXPIRES);
   }
 }

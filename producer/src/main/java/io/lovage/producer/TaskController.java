@@ -430,7 +430,7 @@ final class TaskController {
         .response();
   }
 
-  private static MutableHttpResponse<String> stillReading(String what) {
+  static MutableHttpResponse<String> stillReading(String what) {
     return new Problem(
             HttpStatus.SERVICE_UNAVAILABLE,
             what + ": this service is still reading the task history from the event stream",

@@ -40,8 +40,8 @@ record TaskSubmission(
     java.util.List<Signature> link,
     java.util.List<Signature> linkError,
     Integer priority) {
-  private static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
-  private static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
+  static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
+  static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
   static final String SCHEMA = "TaskSubmission";
   static final String SIGNATURE_SCHEMA = "Signature";
@@ -218,13 +218,16 @@ record TaskSubmission(
     if (queue == null) {
       return LovageTopology.DEFAULT_QUEUE;
     }
-    if (!queue.isString()
-        || !QUEUE_NAME.matcher(queue.stringValue()).matches()
-        || queue.stringValue().startsWith("amq.")) {
+    if (!queue.isString() || !isQueueName(queue.stringValue())) {
       throw new Invalid(
           "/queue", "field 'queue' must be a queue name of letters, digits, '.', '_', ':' or '-'");
     }
     return queue.stringValue();
+  }
+
+  /** A name a task may be sent to: letters, digits, '.', '_', ':' or '-', and not amq.*. */
+  static boolean isQueueName(String name) {
+    return QUEUE_NAME.matcher(name).matches() && !name.startsWith("amq.");
   }
 
   private static Instant eta(JsonNode countdown, JsonNode eta, Instant now) throws Invalid {

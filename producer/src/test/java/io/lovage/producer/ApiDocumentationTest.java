@@ -79,6 +79,8 @@ class ApiDocumentationTest {
                 "GET /tasks",
                 "GET /tasks/{id}",
                 "DELETE /tasks/{id}",
+                "POST /workflows",
+                "GET /workflows/{id}",
                 "GET /dead-letters",
                 "GET /dead-letters/{id}",
                 "POST /dead-letters/{id}/replay",
@@ -141,6 +143,34 @@ class ApiDocumentationTest {
   }
 
   @Test
+  void thePostWorkflowsBodySchemaIsEveryFormAndItsTaskFieldsAreWhatTheParserAccepts()
+      throws Exception {
+    JsonNode doc = document(server);
+    JsonNode request = operations(doc).get("POST /workflows").get("requestBody");
+    assertEquals(
+        "#/components/schemas/Workflow",
+        request.at("/content/application~1json/schema/$ref").asString());
+    JsonNode forms = doc.at("/components/schemas/Workflow/oneOf");
+    assertEquals(5, forms.size(), forms.toString());
+    assertEquals(
+        "#/components/schemas/Workflow",
+        doc.at("/components/schemas/Workflow/oneOf/1/properties/chain/items/$ref").asString());
+    assertTrue(doc.at("/components/schemas/CelerySignature/properties/subtask_type").isObject());
+
+    JsonNode task = doc.at("/components/schemas/WorkflowTask");
+    assertEquals("[\"task\"]", task.get("required").toString());
+    for (String field : task.get("properties").propertyNames()) {
+      ObjectNode leaf = Json.MAPPER.createObjectNode().putNull(field).put("task", "demo.add");
+      WorkflowSubmission.parse("{\"chain\": [" + Json.MAPPER.writeValueAsString(leaf) + "]}");
+    }
+    var unknown =
+        assertThrows(
+            TaskSubmission.Invalid.class,
+            () -> WorkflowSubmission.parse("{\"chain\": [{\"task\": \"demo.add\", \"eta\": 1}]}"));
+    assertEquals("/chain/0/eta", unknown.problem.pointer());
+  }
+
+  @Test
   void errorAnswersReferToTheProblemSchemaWhichDescribesEveryProblemField() throws Exception {
     JsonNode doc = document(server);
     List<String> errors = new ArrayList<>();
@@ -169,6 +199,9 @@ class ApiDocumentationTest {
     assertTrue(errors.contains("POST /tasks 429"), errors.toString());
     assertTrue(errors.contains("DELETE /tasks/{id} 409"), errors.toString());
     assertTrue(errors.contains("GET /tasks/{id} 404"), errors.toString());
+    assertTrue(errors.contains("POST /workflows 400"), errors.toString());
+    assertTrue(errors.contains("POST /workflows 413"), errors.toString());
+    assertTrue(errors.contains("GET /workflows/{id} 404"), errors.toString());
     assertTrue(errors.contains("GET /queues 503"), errors.toString());
 
     JsonNode problem = doc.at("/components/schemas/Problem/properties");

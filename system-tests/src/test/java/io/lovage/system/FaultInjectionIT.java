@@ -826,6 +826,82 @@ class FaultInjectionIT {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // 9 and 10. a chord across a worker kill and a broker restart
+
+  /** Header tasks of the chord scenarios. */
+  private static final int CHORD_SIZE = 1_000;
+
+  @Test
+  @Order(9)
+  void aChordSurvivesItsJoiningWorkerKilledMidHeaderAndFiresItsBodyOnce() {
+    scenario(
+        "9. chord of 1,000, kill -9 the joining worker mid-header",
+        o -> {
+          Ledger ledger = ledger("chordkill");
+          Map<String, String> env = Map.of("LOVAGE_IO_CONCURRENCY", "20");
+          // Started one after the other: the first is the chord queue's active consumer, the
+          // worker that joins, and the one killed.
+          AppProcess joiner = workers(ledger, 1, env).getFirst();
+          workers(ledger, 1, env);
+          try (ChordRun chord = new ChordRun(ledger, CHORD_SIZE).submit(0.05)) {
+            boolean midHeader =
+                Deadline.poll(Duration.ofSeconds(120), () -> chord.headerRan() >= CHORD_SIZE / 4);
+            long ranBeforeKill = chord.headerRan();
+            joiner.kill();
+            Optional<JsonNode> body = chord.awaitBody(producer, SETTLE);
+            Counts counts = chord.counts(body);
+
+            o.counts(counts);
+            o.check("the kill fell mid-header", midHeader && ranBeforeKill < CHORD_SIZE);
+            o.check("every header task ran", chord.headerRan() == CHORD_SIZE);
+            o.check(
+                "the body succeeded with 1,000 results in header order",
+                body.isPresent() && chord.bodyCorrect(body.get()));
+            o.check("the body ran exactly once", chord.bodyRuns() == 1);
+            o.check("lost = 0", counts.lost() == 0);
+            o.note(
+                "%d header tasks had run at the kill; body %s, ran %d time(s)",
+                ranBeforeKill,
+                body.map(b -> b.path("state").asString()).orElse("not finished"),
+                chord.bodyRuns());
+          }
+        });
+  }
+
+  @Test
+  @Order(10)
+  void aChordSurvivesABrokerRestartMidHeaderAndFiresItsBodyOnce() {
+    scenario(
+        "10. chord of 1,000, broker restart mid-header",
+        o -> {
+          Ledger ledger = ledger("chordrestart");
+          workers(ledger, 2, Map.of("LOVAGE_IO_CONCURRENCY", "20"));
+          try (ChordRun chord = new ChordRun(ledger, CHORD_SIZE).submit(0.05)) {
+            boolean midHeader =
+                Deadline.poll(Duration.ofSeconds(120), () -> chord.headerRan() >= CHORD_SIZE / 4);
+            long ranBeforeRestart = chord.headerRan();
+            RabbitFixture.restartBroker();
+            Optional<JsonNode> body = chord.awaitBody(producer, SETTLE);
+            Counts counts = chord.counts(body);
+
+            o.counts(counts);
+            o.check("the restart fell mid-header", midHeader && ranBeforeRestart < CHORD_SIZE);
+            o.check("every header task ran", chord.headerRan() == CHORD_SIZE);
+            o.check(
+                "the body succeeded with 1,000 results in header order",
+                body.isPresent() && chord.bodyCorrect(body.get()));
+            o.check("the body ran exactly once", chord.bodyRuns() == 1);
+            o.check("lost = 0", counts.lost() == 0);
+            o.note(
+                "%d header tasks had run at the restart; body %s, ran %d time(s)",
+                ranBeforeRestart,
+                body.map(b -> b.path("state").asString()).orElse("not finished"),
+                chord.bodyRuns());
+          }
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // the scenario frame
 
   /** What a scenario found: its counts, checks that failed, and notes for the table. */

@@ -66,6 +66,10 @@ final class Ledger {
     this.marks = marks;
   }
 
+  String scenario() {
+    return scenario;
+  }
+
   String queue() {
     return queue;
   }

@@ -57,6 +57,7 @@ public final class DemoTasks implements TaskModule {
         .register("demo.spin", DemoTasks::spin, TaskOptions.DEFAULT.withKind(TaskKind.CPU))
         .register("demo.progress", DemoTasks::progress)
         .register("demo.mark", this::mark)
+        .register("demo.tally", this::tally)
         .register(
             "demo.crash",
             call -> {
@@ -129,7 +130,31 @@ public final class DemoTasks implements TaskModule {
     if (markFile == null) {
       throw new IllegalStateException("demo.mark needs LOVAGE_DEMO_MARK_FILE on the worker");
     }
-    String line = key + " " + call.id() + " " + ProcessHandle.current().pid() + "\n";
+    writeMark(key, call.id());
+    Thread.sleep(Math.round(seconds * 1000));
+    return key;
+  }
+
+  /**
+   * A chord body for the fault-injection suite: leaves a trace of its run in the mark file, as
+   * {@code demo.mark} does, under {@code key}, and returns the header results it got.
+   */
+  Object tally(TaskCall call) throws IOException {
+    JsonNode values = call.arg(0, "values", JsonNode.class);
+    String key = call.arg(1, "key", String.class);
+    if (key == null || !MARK_KEY.matcher(key).matches()) {
+      throw new io.lovage.TaskArgumentException(
+          "demo.tally() key must be 1 to 200 letters, digits or . _ : -");
+    }
+    if (markFile == null) {
+      throw new IllegalStateException("demo.tally needs LOVAGE_DEMO_MARK_FILE on the worker");
+    }
+    writeMark(key, call.id());
+    return values;
+  }
+
+  private void writeMark(String key, String taskId) throws IOException {
+    String line = key + " " + taskId + " " + ProcessHandle.current().pid() + "\n";
     // One write(2) with O_APPEND: lines of several worker processes never interleave, and the
     // line is in the file before the task can be acknowledged, or its worker killed.
     Files.write(
@@ -138,8 +163,6 @@ public final class DemoTasks implements TaskModule {
         StandardOpenOption.CREATE,
         StandardOpenOption.WRITE,
         StandardOpenOption.APPEND);
-    Thread.sleep(Math.round(seconds * 1000));
-    return key;
   }
 
   /** Reports progress: {@code steps} steps of {@code seconds} each. */
