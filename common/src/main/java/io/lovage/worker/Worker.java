@@ -207,7 +207,7 @@ public final class Worker implements AutoCloseable {
 
   private void accept(Delivery delivery) {
     if (closed) {
-      delivery.requeue();
+      settle(delivery, Settlement.REQUEUE);
       return;
     }
     // Prefetch bounds each queue; the slots bound all queues together. A slot is held until the
@@ -215,20 +215,47 @@ public final class Worker implements AutoCloseable {
     slots.acquireUninterruptibly();
     pool.execute(
         () -> {
-          CompletableFuture<Void> settled;
+          CompletableFuture<Settlement> decided;
           try {
-            settled = handle(delivery);
+            decided = handle(delivery);
           } catch (RuntimeException e) {
-            log.error("unexpected error, requeueing queue={}", delivery.queue(), e);
-            delivery.requeue();
-            settled = CompletableFuture.completedFuture(null);
+            decided = CompletableFuture.failedFuture(e);
           }
-          settled.whenComplete((ok, error) -> slots.release());
+          decided
+              .exceptionally(
+                  error -> {
+                    log.error(
+                        "unexpected error, requeueing queue={}", delivery.queue(), cause(error));
+                    return Settlement.REQUEUE;
+                  })
+              .thenCompose(settlement -> settle(delivery, settlement))
+              .whenComplete((ok, error) -> slots.release());
         });
   }
 
-  /** Runs one delivery; the future completes once it has been acknowledged or dead-lettered. */
-  private CompletableFuture<Void> handle(Delivery delivery) {
+  /**
+   * The one place a delivery is settled: exactly one acknowledgement, requeue or dead letter. The
+   * future completes once that is done (a dead letter once the broker confirmed it).
+   */
+  private CompletableFuture<Void> settle(Delivery delivery, Settlement settlement) {
+    return switch (settlement) {
+      case Settlement.Acknowledge a -> {
+        delivery.ack();
+        yield CompletableFuture.completedFuture(null);
+      }
+      case Settlement.Requeue r -> {
+        delivery.requeue();
+        yield CompletableFuture.completedFuture(null);
+      }
+      case Settlement.MoveToDeadLetters d -> deadLetters.send(delivery, d.letter());
+    };
+  }
+
+  /**
+   * Runs one delivery and decides its settlement; every check and outcome below answers one, none
+   * settles the delivery itself.
+   */
+  private CompletableFuture<Settlement> handle(Delivery delivery) {
     TaskMessage message;
     try {
       message = TaskMessageCodec.decode(delivery.message());
@@ -243,7 +270,7 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id())) {
       log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
-          .thenRun(delivery::ack);
+          .thenApply(ok -> Settlement.ACKNOWLEDGE);
     }
     if (delivery.deliveryCount() >= POISON_DELIVERIES) {
       return poison(delivery, message);
@@ -293,7 +320,7 @@ public final class Worker implements AutoCloseable {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
-          .thenRun(delivery::ack);
+          .thenApply(ok -> Settlement.ACKNOWLEDGE);
     }
     if (!(outcome instanceof Outcome.Abandoned)) {
       observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
@@ -302,7 +329,7 @@ public final class Worker implements AutoCloseable {
       case Outcome.Success s -> succeed(delivery, message, s, unreported);
       case Outcome.Retry r -> retry(delivery, message, r, unreported);
       case Outcome.Failure f -> fail(delivery, message, f, unreported);
-      case Outcome.Abandoned a -> abandon(delivery, message);
+      case Outcome.Abandoned a -> abandon(message);
     };
   }
 
@@ -374,7 +401,7 @@ public final class Worker implements AutoCloseable {
     };
   }
 
-  private CompletableFuture<Void> succeed(
+  private CompletableFuture<Settlement> succeed(
       Delivery delivery, TaskMessage message, Outcome.Success s, TaskEvents.Start unreported) {
     succeeded.incrementAndGet();
     return recorded(
@@ -392,17 +419,15 @@ public final class Worker implements AutoCloseable {
         .handle(
             (ok, error) -> {
               if (error == null) {
-                delivery.ack();
-              } else {
-                // Without its recorded outcome or its callbacks the task is not done: it runs
-                // again (at least once).
-                log.error(
-                    "outcome not recorded or callbacks not sent, requeued task_id={} error={}",
-                    message.id(),
-                    cause(error).toString());
-                delivery.requeue();
+                return Settlement.ACKNOWLEDGE;
               }
-              return null;
+              // Without its recorded outcome or its callbacks the task is not done: it runs
+              // again (at least once).
+              log.error(
+                  "outcome not recorded or callbacks not sent, requeued task_id={} error={}",
+                  message.id(),
+                  cause(error).toString());
+              return Settlement.REQUEUE;
             });
   }
 
@@ -410,7 +435,7 @@ public final class Worker implements AutoCloseable {
    * A failure for good: recorded, answered, errbacks sent, then the message moves to the
    * dead-letter queue.
    */
-  private CompletableFuture<Void> fail(
+  private CompletableFuture<Settlement> fail(
       Delivery delivery, TaskMessage message, Outcome.Failure f, TaskEvents.Start unreported) {
     failed.incrementAndGet();
     return recorded(
@@ -422,7 +447,7 @@ public final class Worker implements AutoCloseable {
         .thenCompose(
             unrecorded -> {
               if (unrecorded != null) {
-                return requeueUnrecorded(delivery, message, unrecorded);
+                return requeueUnrecorded(message, unrecorded);
               }
               return callbacks
                   .afterFailure(message, delivery.queue())
@@ -441,10 +466,9 @@ public final class Worker implements AutoCloseable {
                           endWorkflow(
                               message,
                               () -> failedInWorkflow(message, f.error(), delivery.queue())))
-                  .thenCompose(
+                  .thenApply(
                       ok ->
-                          deadLetters.send(
-                              delivery,
+                          Settlement.deadLetter(
                               new DeadLetter(
                                   "task failed: " + f.error().type() + ": " + f.error().message(),
                                   f.error(),
@@ -528,14 +552,13 @@ public final class Worker implements AutoCloseable {
         chains.afterRevoked(message, reason), canvases.reportToChord(message, null, error, queue));
   }
 
-  private CompletableFuture<Void> requeueUnrecorded(
-      Delivery delivery, TaskMessage message, Throwable error) {
+  private static CompletableFuture<Settlement> requeueUnrecorded(
+      TaskMessage message, Throwable error) {
     log.error(
         "outcome not recorded, requeued task_id={} error={}",
         message.id(),
         cause(error).toString());
-    delivery.requeue();
-    return CompletableFuture.completedFuture(null);
+    return CompletableFuture.completedFuture(Settlement.REQUEUE);
   }
 
   /** The error itself, not the wrapper a dependent stage puts around it. */
@@ -549,7 +572,7 @@ public final class Worker implements AutoCloseable {
    * Another try: the same task id with {@code retries} one higher goes back through the delay
    * ladder; this delivery is acknowledged only once that copy is confirmed.
    */
-  private CompletableFuture<Void> retry(
+  private CompletableFuture<Settlement> retry(
       Delivery delivery, TaskMessage message, Outcome.Retry r, TaskEvents.Start unreported) {
     retried.incrementAndGet();
     TaskMessage next = message.retried(clock.instant().plus(r.delay()));
@@ -564,16 +587,12 @@ public final class Worker implements AutoCloseable {
                         : broker.publish(LovageTopology.TASK_EXCHANGE, delivery.queue(), encoded));
     return published.handle(
         (ok, error) -> {
-          if (error != null) {
-            log.warn(
-                "retry not published, requeued task_id={} error={}",
-                message.id(),
-                error.toString());
-            delivery.requeue();
-          } else {
-            delivery.ack();
+          if (error == null) {
+            return Settlement.ACKNOWLEDGE;
           }
-          return null;
+          log.warn(
+              "retry not published, requeued task_id={} error={}", message.id(), error.toString());
+          return Settlement.REQUEUE;
         });
   }
 
@@ -581,18 +600,17 @@ public final class Worker implements AutoCloseable {
    * The worker stopped waiting for a task (shutdown past its grace): the message goes back to the
    * queue, unacknowledged work is never lost; the task may run again elsewhere.
    */
-  private CompletableFuture<Void> abandon(Delivery delivery, TaskMessage message) {
+  private static CompletableFuture<Settlement> abandon(TaskMessage message) {
     log.warn(
         "task abandoned at shutdown, requeued task_id={} task={}", message.id(), message.task());
-    delivery.requeue();
-    return CompletableFuture.completedFuture(null);
+    return CompletableFuture.completedFuture(Settlement.REQUEUE);
   }
 
   /**
    * A message delivered this often has been running when its worker died, each time: it is not run
    * again but dead-lettered as a FAILURE with Celery's {@code WorkerLostError}.
    */
-  private CompletableFuture<Void> poison(Delivery delivery, TaskMessage message) {
+  private CompletableFuture<Settlement> poison(Delivery delivery, TaskMessage message) {
     failed.incrementAndGet();
     String reason =
         "delivered "
@@ -606,10 +624,8 @@ public final class Worker implements AutoCloseable {
         .handle((ok, e) -> e)
         .thenCompose(
             e -> endWorkflow(message, () -> failedInWorkflow(message, error, delivery.queue())))
-        .thenCompose(
-            e ->
-                deadLetters.send(
-                    delivery, new DeadLetter(reason, error, delivery.deliveryCount())));
+        .thenApply(
+            e -> Settlement.deadLetter(new DeadLetter(reason, error, delivery.deliveryCount())));
   }
 
   /**
@@ -617,25 +633,24 @@ public final class Worker implements AutoCloseable {
    * no consumer timeout or crash can duplicate or lose it; the delivery is acknowledged once the
    * delayed copy is confirmed.
    */
-  private CompletableFuture<Void> postpone(Delivery delivery, TaskMessage message, Duration wait) {
+  private CompletableFuture<Settlement> postpone(
+      Delivery delivery, TaskMessage message, Duration wait) {
     return Delays.publish(broker, delivery.queue(), delivery.message(), wait)
         .handle(
             (ok, error) -> {
               if (error == null) {
                 log.debug("task postponed task_id={} eta={}", message.id(), message.eta());
-                delivery.ack();
-              } else {
-                log.warn(
-                    "task not postponed, requeued task_id={} error={}",
-                    message.id(),
-                    error.toString());
-                delivery.requeue();
+                return Settlement.ACKNOWLEDGE;
               }
-              return null;
+              log.warn(
+                  "task not postponed, requeued task_id={} error={}",
+                  message.id(),
+                  error.toString());
+              return Settlement.REQUEUE;
             });
   }
 
-  private CompletableFuture<Void> expire(Delivery delivery, TaskMessage message) {
+  private CompletableFuture<Settlement> expire(Delivery delivery, TaskMessage message) {
     log.info(
         "task expired, not run task_id={} task={} expires={}",
         message.id(),
@@ -647,14 +662,14 @@ public final class Worker implements AutoCloseable {
         .thenCompose(
             error -> {
               if (error != null) {
-                return requeueUnrecorded(delivery, message, error);
+                return requeueUnrecorded(message, error);
               }
               return endWorkflow(
                       message,
                       () ->
                           revokedInWorkflow(
                               message, "expired at " + message.expires(), delivery.queue()))
-                  .thenRun(delivery::ack);
+                  .thenApply(ok -> Settlement.ACKNOWLEDGE);
             });
   }
 
@@ -691,7 +706,7 @@ public final class Worker implements AutoCloseable {
     return CompletableFuture.allOf(event, replied);
   }
 
-  private CompletableFuture<Void> reject(
+  private CompletableFuture<Settlement> reject(
       Delivery delivery, String taskId, String taskName, String reason) {
     rejected.incrementAndGet();
     log.warn(
@@ -703,7 +718,8 @@ public final class Worker implements AutoCloseable {
     if (taskId != null) {
       events.rejected(taskId, taskName, reason);
     }
-    return deadLetters.send(delivery, new DeadLetter(reason, null, delivery.deliveryCount() + 1));
+    return CompletableFuture.completedFuture(
+        Settlement.deadLetter(new DeadLetter(reason, null, delivery.deliveryCount() + 1)));
   }
 
   public WorkerSettings settings() {
