@@ -242,34 +242,13 @@ class WorkflowTest {
   void aChordPartDeliveredTwiceDoesNotFireTheBodyTwice() throws Exception {
     // Every header result reported twice, as when a worker dies after reporting and before
     // acknowledging: the join counts each index once.
-    ChordParts part =
-        new ChordParts(
-            "twice",
-            2,
-            Signature.of("tsum").toJson(),
-            "root",
-            QUEUE,
-            Map.of(0, Json.MAPPER.getNodeFactory().numberNode(1)),
-            null);
+    ChordParts part = part("twice", 0, 1);
     for (int i = 0; i < 3; i++) {
       broker.publish("", LovageTopology.CHORD_QUEUE, part.toMessage()).join();
     }
     assertEquals(0, bodyRuns.get(), "one of two results is not enough");
 
-    broker
-        .publish(
-            "",
-            LovageTopology.CHORD_QUEUE,
-            new ChordParts(
-                    "twice",
-                    2,
-                    Signature.of("tsum").toJson(),
-                    "root",
-                    QUEUE,
-                    Map.of(1, Json.MAPPER.getNodeFactory().numberNode(2)),
-                    null)
-                .toMessage())
-        .join();
+    broker.publish("", LovageTopology.CHORD_QUEUE, part("twice", 1, 2).toMessage()).join();
     Await.until(WAIT, "the body ran", () -> bodyRuns.get() == 1);
     broker.publish("", LovageTopology.CHORD_QUEUE, part.toMessage()).join();
     Await.until(
@@ -285,34 +264,25 @@ class WorkflowTest {
   void whenTheJoiningWorkerStopsAnotherJoinsTheChordFromItsParts() throws Exception {
     Worker second = start();
     workers.add(second);
-    ChordParts first =
-        new ChordParts(
-            "handover",
-            2,
-            Signature.of("tsum").toJson(),
-            "root",
-            QUEUE,
-            Map.of(0, Json.MAPPER.getNodeFactory().numberNode(5)),
-            null);
+    ChordParts first = part("handover", 0, 5);
     broker.publish("", LovageTopology.CHORD_QUEUE, first.toMessage()).join();
     Await.until(WAIT, "the first part held", () -> broker.unacked(LovageTopology.CHORD_QUEUE) == 1);
 
     workers.getFirst().close();
-    broker
-        .publish(
-            "",
-            LovageTopology.CHORD_QUEUE,
-            new ChordParts(
-                    "handover",
-                    2,
-                    Signature.of("tsum").toJson(),
-                    "root",
-                    QUEUE,
-                    Map.of(1, Json.MAPPER.getNodeFactory().numberNode(6)),
-                    null)
-                .toMessage())
-        .join();
+    broker.publish("", LovageTopology.CHORD_QUEUE, part("handover", 1, 6).toMessage()).join();
 
     Await.until(WAIT, "the body ran on the second worker", () -> bodyRuns.get() == 1);
+  }
+
+  /** The report of header task {@code index} of a chord of two with a tsum body. */
+  private static ChordParts part(String chord, int index, long result) {
+    return new ChordParts(
+        chord,
+        2,
+        Signature.of("tsum").toJson(),
+        "root",
+        QUEUE,
+        Map.of(index, Json.MAPPER.getNodeFactory().numberNode(result)),
+        null);
   }
 }

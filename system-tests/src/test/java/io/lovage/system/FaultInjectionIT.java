@@ -843,28 +843,7 @@ class FaultInjectionIT {
           // worker that joins, and the one killed.
           AppProcess joiner = workers(ledger, 1, env).getFirst();
           workers(ledger, 1, env);
-          try (ChordRun chord = new ChordRun(ledger, CHORD_SIZE).submit(0.05)) {
-            boolean midHeader =
-                Deadline.poll(Duration.ofSeconds(120), () -> chord.headerRan() >= CHORD_SIZE / 4);
-            long ranBeforeKill = chord.headerRan();
-            joiner.kill();
-            Optional<JsonNode> body = chord.awaitBody(producer, SETTLE);
-            Counts counts = chord.counts(body);
-
-            o.counts(counts);
-            o.check("the kill fell mid-header", midHeader && ranBeforeKill < CHORD_SIZE);
-            o.check("every header task ran", chord.headerRan() == CHORD_SIZE);
-            o.check(
-                "the body succeeded with 1,000 results in header order",
-                body.isPresent() && chord.bodyCorrect(body.get()));
-            o.check("the body ran exactly once", chord.bodyRuns() == 1);
-            o.check("lost = 0", counts.lost() == 0);
-            o.note(
-                "%d header tasks had run at the kill; body %s, ran %d time(s)",
-                ranBeforeKill,
-                body.map(b -> b.path("state").asString()).orElse("not finished"),
-                chord.bodyRuns());
-          }
+          chordAcross(o, ledger, "kill", joiner::kill);
         });
   }
 
@@ -876,29 +855,35 @@ class FaultInjectionIT {
         o -> {
           Ledger ledger = ledger("chordrestart");
           workers(ledger, 2, Map.of("LOVAGE_IO_CONCURRENCY", "20"));
-          try (ChordRun chord = new ChordRun(ledger, CHORD_SIZE).submit(0.05)) {
-            boolean midHeader =
-                Deadline.poll(Duration.ofSeconds(120), () -> chord.headerRan() >= CHORD_SIZE / 4);
-            long ranBeforeRestart = chord.headerRan();
-            RabbitFixture.restartBroker();
-            Optional<JsonNode> body = chord.awaitBody(producer, SETTLE);
-            Counts counts = chord.counts(body);
-
-            o.counts(counts);
-            o.check("the restart fell mid-header", midHeader && ranBeforeRestart < CHORD_SIZE);
-            o.check("every header task ran", chord.headerRan() == CHORD_SIZE);
-            o.check(
-                "the body succeeded with 1,000 results in header order",
-                body.isPresent() && chord.bodyCorrect(body.get()));
-            o.check("the body ran exactly once", chord.bodyRuns() == 1);
-            o.check("lost = 0", counts.lost() == 0);
-            o.note(
-                "%d header tasks had run at the restart; body %s, ran %d time(s)",
-                ranBeforeRestart,
-                body.map(b -> b.path("state").asString()).orElse("not finished"),
-                chord.bodyRuns());
-          }
+          chordAcross(o, ledger, "restart", RabbitFixture::restartBroker);
         });
+  }
+
+  /** Sends the chord, injects {@code fault} once a quarter of its header ran, and counts. */
+  private static void chordAcross(Outcome o, Ledger ledger, String fault, Runnable inject) {
+    try (ChordRun chord = new ChordRun(ledger, CHORD_SIZE).submit(0.05)) {
+      boolean midHeader =
+          Deadline.poll(Duration.ofSeconds(120), () -> chord.headerRan() >= CHORD_SIZE / 4);
+      long ranBefore = chord.headerRan();
+      inject.run();
+      Optional<JsonNode> body = chord.awaitBody(producer, SETTLE);
+      Counts counts = chord.counts(body);
+
+      o.counts(counts);
+      o.check("the " + fault + " fell mid-header", midHeader && ranBefore < CHORD_SIZE);
+      o.check("every header task ran", chord.headerRan() == CHORD_SIZE);
+      o.check(
+          "the body succeeded with 1,000 results in header order",
+          body.isPresent() && chord.bodyCorrect(body.get()));
+      o.check("the body ran exactly once", chord.bodyRuns() == 1);
+      o.check("lost = 0", counts.lost() == 0);
+      o.note(
+          "%d header tasks had run at the %s; body %s, ran %d time(s)",
+          ranBefore,
+          fault,
+          body.map(b -> b.path("state").asString()).orElse("not finished"),
+          chord.bodyRuns());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
