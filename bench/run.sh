@@ -7,7 +7,7 @@
 #   bench/run.sh --quick --only noop,perftest   some workloads only (results go to history/ only)
 #
 # Starts what it needs: the local RabbitMQ if it is not running (and RABBITMQ_URI is not set),
-# Lovage workers and producer from their jars, Celery workers, PerfTest, wrk. Stops everything it
+# Lovage workers and producer from their jars, Celery workers, Redis, PerfTest, wrk. Stops all it
 # started, also on Ctrl-C or failure, and deletes the queues it used. Prints a markdown table and
 # writes bench/results/latest.{md,json,png}. Exits non-zero if a row could not be measured; never
 # because of speed.
@@ -49,11 +49,14 @@ fi
 export JAVA_HOME
 echo "JAVA_HOME=$JAVA_HOME ($(java_major "$JAVA_HOME"))"
 
-step "Checking RabbitMQ, wrk, Python Celery and fonts for the chart"
+step "Checking RabbitMQ, wrk, Python Celery, Redis and fonts for the chart"
 packages=()
 [ -n "${RABBITMQ_URI:-}" ] || command -v rabbitmq-server >/dev/null || packages+=(rabbitmq-server)
 command -v wrk >/dev/null || packages+=(wrk)
 /usr/bin/python3 -c 'import celery' 2>/dev/null || packages+=(python3-celery)
+# Celery's result backend in the workflow rows (its rpc:// backend cannot join a chord).
+[ -x /usr/bin/redis-server ] || packages+=(redis-server)
+/usr/bin/python3 -c 'import redis' 2>/dev/null || packages+=(python3-redis)
 command -v fc-list >/dev/null || packages+=(fontconfig fonts-dejavu-core)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

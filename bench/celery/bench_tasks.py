@@ -4,6 +4,8 @@ Tasks of the same names and semantics as Lovage's demo tasks (worker/.../demo/De
 classic queue declared exactly as Lovage declares it (a Celery 5.2 worker asks for global QoS, which
 quorum queues refuse). Results are ignored and no task events are sent, like Lovage tasks sent
 with ignore_result; acknowledgements come after the task ran (task_acks_late), as in Lovage.
+With BENCH_RESULT_BACKEND set (the workflow rows, bench_workflow.py), results are stored there:
+chords need them, and Celery's rpc:// backend cannot join a chord.
 
 Environment:
   RABBITMQ_URI               the broker
@@ -11,6 +13,7 @@ Environment:
   BENCH_PREFETCH_MULTIPLIER  worker_prefetch_multiplier; the bench sets concurrency x this = 200,
                              the prefetch it gives Lovage workers and PerfTest
   BENCH_DONE_FILE            one byte is appended per finished task: the bench polls its size
+  BENCH_RESULT_BACKEND       a result backend URL (redis://...), or unset: results ignored
 """
 import os
 import time
@@ -36,15 +39,17 @@ def lovage_queue(name, queue_type="classic"):
 
 
 QUEUE = os.environ.get("BENCH_QUEUE", "bench.celery")
+RESULT_BACKEND = os.environ.get("BENCH_RESULT_BACKEND") or None
 
 app = Celery("bench_tasks",
-             broker=os.environ.get("RABBITMQ_URI", "amqp://guest:guest@localhost:5672/%2F"))
+             broker=os.environ.get("RABBITMQ_URI", "amqp://guest:guest@localhost:5672/%2F"),
+             backend=RESULT_BACKEND)
 app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     task_queues=[lovage_queue(QUEUE)],
     task_default_queue=QUEUE,
-    task_ignore_result=True,
+    task_ignore_result=RESULT_BACKEND is None,
     worker_send_task_events=False,
     task_acks_late=True,
     worker_prefetch_multiplier=int(os.environ.get("BENCH_PREFETCH_MULTIPLIER", "1")),
@@ -56,6 +61,17 @@ MAX_PRIMES_INPUT = 500_000_000
 @app.task(name="demo.noop")
 def noop():
     return None
+
+
+@app.task(name="demo.add")
+def add(x, y):
+    return x + y
+
+
+@app.task(name="demo.echo")
+def echo(value):
+    """Answers its argument: a chord body that gets the list of the header's results."""
+    return value
 
 
 @app.task(name="demo.sleep")

@@ -19,14 +19,14 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson]
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
  */
 public final class BenchMain {
   static final List<String> WORKLOADS =
-      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson");
+      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson", "workflow");
 
   private BenchMain() {}
 
@@ -142,6 +142,10 @@ public final class BenchMain {
     if (only.contains("lesson")) {
       step("The concurrency lesson: IO-bound and CPU-bound tasks (workload 6)");
       attempt(rows, "Concurrency lesson", () -> ConcurrencyLesson.run(ctx, rows));
+    }
+    if (only.contains("workflow")) {
+      step("Workflows: a chord and a chain, Lovage and Celery 5.2 + Redis (workload 7)");
+      attempt(rows, "Workflows", () -> WorkflowComparison.run(ctx, rows));
     }
   }
 

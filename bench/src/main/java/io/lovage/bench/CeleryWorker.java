@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -38,6 +39,20 @@ final class CeleryWorker {
    */
   static CeleryWorker start(
       BenchContext ctx, String queue, String pool, int concurrency, int prefetchMultiplier) {
+    return start(ctx, queue, pool, concurrency, prefetchMultiplier, Map.of());
+  }
+
+  /**
+   * @param settings more environment variables of {@code bench_tasks.py}, e.g. {@code
+   *     BENCH_RESULT_BACKEND}
+   */
+  static CeleryWorker start(
+      BenchContext ctx,
+      String queue,
+      String pool,
+      int concurrency,
+      int prefetchMultiplier,
+      Map<String, String> settings) {
     // Declared first with Lovage's arguments, so that the worker's own declaration matches.
     ctx.broker().declare(LovageTopology.taskQueue(queue, QueueType.CLASSIC));
     ctx.queues().usedTaskQueue(queue);
@@ -47,6 +62,12 @@ final class CeleryWorker {
       Files.createDirectories(doneFile.getParent());
       Files.deleteIfExists(doneFile);
       Files.createFile(doneFile);
+      Map<String, String> env = new HashMap<>(settings);
+      env.put("RABBITMQ_URI", ctx.rabbitUri());
+      env.put("BENCH_QUEUE", queue);
+      env.put("BENCH_PREFETCH_MULTIPLIER", String.valueOf(prefetchMultiplier));
+      env.put("BENCH_DONE_FILE", doneFile.toString());
+      env.put("PYTHONDONTWRITEBYTECODE", "1");
       Processes.Child child =
           ctx.processes()
               .start(
@@ -70,12 +91,7 @@ final class CeleryWorker {
                       "-n",
                       name + "@%h",
                       "--loglevel=WARNING"),
-                  Map.of(
-                      "RABBITMQ_URI", ctx.rabbitUri(),
-                      "BENCH_QUEUE", queue,
-                      "BENCH_PREFETCH_MULTIPLIER", String.valueOf(prefetchMultiplier),
-                      "BENCH_DONE_FILE", doneFile.toString(),
-                      "PYTHONDONTWRITEBYTECODE", "1"),
+                  env,
                   ctx.celeryDir());
       CeleryWorker worker =
           new CeleryWorker(

@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param cpuTasks {@code demo.primes(n)} tasks of the concurrency lesson
  * @param cpuTaskSeconds what one {@code demo.primes(n)} should take on the Lovage worker (Python
  *     takes several times longer for the same n)
+ * @param workflowRuns timed runs of each workflow (chord, chain) per system, after one untimed run;
+ *     the row is their median
  */
 record Profile(
     String name,
@@ -25,7 +27,8 @@ record Profile(
     Duration pickupDuration,
     int ioTasks,
     int cpuTasks,
-    double cpuTaskSeconds) {
+    double cpuTaskSeconds,
+    int workflowRuns) {
 
   static final Profile FULL =
       new Profile(
@@ -37,7 +40,8 @@ record Profile(
           Duration.ofSeconds(30),
           400,
           8,
-          1.0);
+          1.0,
+          3);
 
   static final Profile QUICK =
       new Profile(
@@ -49,7 +53,8 @@ record Profile(
           Duration.ofSeconds(10),
           80,
           4,
-          0.5);
+          0.5,
+          1);
 
   static Profile named(String name) {
     return switch (name) {

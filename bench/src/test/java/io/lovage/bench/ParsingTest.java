@@ -46,6 +46,40 @@ class ParsingTest {
   }
 
   @Test
+  void celeryWorkflowTimesAreReadFromTheClientsLastJsonLine() {
+    String output =
+        """
+          chord warm-up: 3.100 s
+          chain warm-up: 1.200 s
+        {"chord": {"warmup": 3.1, "runs": [2.5, 2.1, 2.9]}, "chain": {"warmup": 1.2, "runs": [0.8]}}
+        """;
+
+    WorkflowComparison.Results results = WorkflowComparison.parse(output, "prefork -c 2");
+
+    assertEquals(3.1, results.chord().warmup());
+    assertEquals(java.util.List.of(2.5, 2.1, 2.9), results.chord().runs());
+    assertEquals(java.util.List.of(0.8), results.chain().runs());
+  }
+
+  @Test
+  void aClientThatPrintedNoTimesIsAnError() {
+    assertThrows(
+        IllegalStateException.class,
+        () -> WorkflowComparison.parse("chord run 1 answered None\n", "prefork -c 2"));
+  }
+
+  @Test
+  void aWorkflowRowIsTheMedianOfItsTimedRuns() {
+    var times = new WorkflowComparison.Times(9.0, java.util.List.of(0.5, 0.3, 0.9), "how");
+
+    assertEquals(0.5, times.measured().value());
+    assertEquals(
+        0.4,
+        new WorkflowComparison.Times(9.0, java.util.List.of(0.5, 0.3), "").measured().value(),
+        1e-9);
+  }
+
+  @Test
   void percentilesAreNearestRank() {
     java.util.List<Double> values =
         java.util.stream.IntStream.rangeClosed(1, 200).mapToObj(i -> (double) i).toList();

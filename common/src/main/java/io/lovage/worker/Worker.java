@@ -404,18 +404,22 @@ public final class Worker implements AutoCloseable {
   private CompletableFuture<Settlement> succeed(
       Delivery delivery, TaskMessage message, Outcome.Success s, TaskEvents.Start unreported) {
     succeeded.incrementAndGet();
-    return recorded(
+    CompletableFuture<Void> outcome =
+        recorded(
             message,
             message.ignoresResult()
                 ? CompletableFuture.completedFuture(null)
                 : untilConfirmed(
                     message, () -> events.succeeded(message, s.result(), s.runtime(), unreported)),
-            () -> RpcReplies.success(broker, message, s.result()))
-        .thenCompose(ok -> callbacks.afterSuccess(message, s.result(), delivery.queue()))
-        // The chain's next step exists before this one is acknowledged.
-        .thenCompose(ok -> chains.afterSuccess(message, s.result(), delivery.queue()))
-        // A chord's header task: its result is in the chord queue before it is acknowledged.
-        .thenCompose(ok -> canvases.reportToChord(message, s.result(), null, delivery.queue()))
+            () -> RpcReplies.success(broker, message, s.result()));
+    // What follows the task goes out beside its outcome, not after it: its link callbacks, its
+    // chain's next step, its report to its chord. All of it is confirmed before the ack.
+    CompletableFuture<Void> follows =
+        CompletableFuture.allOf(
+            attempt(() -> callbacks.afterSuccess(message, s.result(), delivery.queue())),
+            attempt(() -> chains.afterSuccess(message, s.result(), delivery.queue())),
+            attempt(() -> canvases.reportToChord(message, s.result(), null, delivery.queue())));
+    return CompletableFuture.allOf(outcome, follows)
         .handle(
             (ok, error) -> {
               if (error == null) {
@@ -559,6 +563,15 @@ public final class Worker implements AutoCloseable {
         message.id(),
         cause(error).toString());
     return CompletableFuture.completedFuture(Settlement.REQUEUE);
+  }
+
+  /** The future {@code send} answers, or a failed one if it threw (a malformed signature). */
+  private static CompletableFuture<Void> attempt(Supplier<CompletableFuture<Void>> send) {
+    try {
+      return send.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** The error itself, not the wrapper a dependent stage puts around it. */
