@@ -270,6 +270,7 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id())) {
       log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
+          .thenCompose(ok -> answerRevoked(message, "revoked"))
           .thenApply(ok -> Settlement.ACKNOWLEDGE);
     }
     if (delivery.deliveryCount() >= POISON_DELIVERIES) {
@@ -320,6 +321,7 @@ public final class Worker implements AutoCloseable {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
+          .thenCompose(ok -> answerRevoked(message, "revoked"))
           .thenApply(ok -> Settlement.ACKNOWLEDGE);
     }
     if (!(outcome instanceof Outcome.Abandoned)) {
@@ -682,8 +684,21 @@ public final class Worker implements AutoCloseable {
                       () ->
                           revokedInWorkflow(
                               message, "expired at " + message.expires(), delivery.queue()))
+                  .thenCompose(ok -> answerRevoked(message, "expired at " + message.expires()))
                   .thenApply(ok -> Settlement.ACKNOWLEDGE);
             });
+  }
+
+  /**
+   * A revoked or expired task answers its {@code reply_to} with state REVOKED, as Celery's workers
+   * do: a Celery client's {@code get()} raises {@code TaskRevokedError} at once, a {@link
+   * io.lovage.TaskFuture} fails. Best effort, like every reply.
+   */
+  private CompletableFuture<Void> answerRevoked(TaskMessage message, String reason) {
+    return recorded(
+        message,
+        CompletableFuture.completedFuture(null),
+        () -> RpcReplies.revoked(broker, message, reason));
   }
 
   private static void sleep(Duration wait) {

@@ -354,6 +354,21 @@ class WorkerTest {
         () -> broker.messages(LovageTopology.deadLetterQueue(QUEUE)).stream().findFirst());
   }
 
+  @Test
+  void aRevokedTaskAnswersItsReplyToWithRevokedSoItsFutureFailsAtOnce() {
+    TaskMessage task = TaskMessage.builder("add").args(1, 2).build();
+    client.revoke(task.id(), false).join();
+    awaitState(task.id(), TaskState.REVOKED);
+
+    io.lovage.TaskFuture future = client.submit(task, QUEUE);
+
+    java.util.concurrent.ExecutionException failed =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.ExecutionException.class,
+            () -> future.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals("TaskRevokedError", ((io.lovage.TaskFailedException) failed.getCause()).type());
+  }
+
   private TaskRecord awaitState(String id, TaskState state) {
     return Await.until(
         WAIT,
