@@ -147,7 +147,7 @@ public final class RabbitBroker implements Broker {
       // transient queues after a reconnect on the channel they were declared on.
       channel = topologyChannel();
       for (Topology.Exchange exchange : topology.exchanges()) {
-        channel.exchangeDeclare(exchange.name(), exchange.type(), true);
+        channel.exchangeDeclare(exchange.name(), exchange.type(), exchange.durable());
       }
       for (Topology.Queue queue : topology.queues()) {
         try {

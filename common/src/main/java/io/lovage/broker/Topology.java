@@ -10,8 +10,15 @@ import java.util.Map;
  */
 public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Binding> bindings) {
 
-  /** An exchange: {@code direct}, {@code topic} or {@code fanout}. */
-  public record Exchange(String name, String type) {}
+  /**
+   * An exchange: {@code direct}, {@code topic} or {@code fanout}. Durable, but for exchanges that
+   * Celery declares transient (its remote-control mailbox), which must be declared as Celery does.
+   */
+  public record Exchange(String name, String type, boolean durable) {
+    public Exchange(String name, String type) {
+      this(name, type, true);
+    }
+  }
 
   /**
    * A queue and its declaration arguments ({@code x-queue-type} and the like). A durable queue

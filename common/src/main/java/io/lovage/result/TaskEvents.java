@@ -214,10 +214,13 @@ public final class TaskEvents {
     event.put("active", active);
     event.put("processed", processed);
     event.put("sw_ident", "lovage");
-    event.put("sw_ver", "0.1.0");
+    event.put("sw_ver", SOFTWARE_VERSION);
     event.put("sw_sys", System.getProperty("os.name"));
     return publish("worker-" + type, null, event);
   }
+
+  /** Lovage's version, as workers report it ({@code sw_ver}, remote control's {@code report}). */
+  public static final String SOFTWARE_VERSION = "0.1.0";
 
   private CompletableFuture<Void> send(TaskEvent type, String taskId, ObjectNode fields) {
     return publish(type.type(), taskId, fields);

@@ -102,6 +102,14 @@ final class Revocations implements AutoCloseable {
     }
   }
 
+  /** The last {@code max} revoked ids known, oldest first. */
+  java.util.List<String> recent(int max) {
+    synchronized (revoked) {
+      java.util.List<String> all = new java.util.ArrayList<>(revoked);
+      return java.util.List.copyOf(all.subList(Math.max(0, all.size() - max), all.size()));
+    }
+  }
+
   boolean isRevoked(String taskId) {
     return revoked.contains(taskId);
   }

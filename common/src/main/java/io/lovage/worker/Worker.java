@@ -116,6 +116,14 @@ public final class Worker implements AutoCloseable {
    */
   private final Map<String, Runnable> running = new ConcurrentHashMap<>();
 
+  /** A task running here, as remote control ({@code celery inspect active}) shows it. */
+  record Active(TaskMessage message, String queue, Instant started) {}
+
+  private final Map<String, Active> active = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.LongAdder> processedByTask =
+      new ConcurrentHashMap<>();
+  private final Pidbox pidbox;
+
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
   private final AtomicLong succeeded = new AtomicLong();
@@ -154,6 +162,7 @@ public final class Worker implements AutoCloseable {
     this.canvases = new CanvasSender(broker, client, events, clock);
     this.chains = new Chains(canvases);
     this.joiner = new ChordJoiner(broker, canvases);
+    this.pidbox = new Pidbox(broker, this, events, clock);
     this.pools = new Pools(settings, tasks);
   }
 
@@ -182,6 +191,7 @@ public final class Worker implements AutoCloseable {
                 ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
                 delivery -> deadLetters.moveFromBroker(delivery, queue)));
       }
+      pidbox.start();
       started = true;
       log.info(
           "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
@@ -299,7 +309,7 @@ public final class Worker implements AutoCloseable {
             definition.get(),
             message,
             pools,
-            terminate -> started(message, terminate, start),
+            terminate -> started(message, delivery.queue(), terminate, start),
             (done, total) -> {
               if (recording) {
                 start.report();
@@ -316,6 +326,7 @@ public final class Worker implements AutoCloseable {
         message.task(),
         outcome.runtime());
     running.remove(message.id());
+    active.remove(message.id());
     outcome = limitResultSize(outcome);
     if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
@@ -326,6 +337,9 @@ public final class Worker implements AutoCloseable {
     }
     if (!(outcome instanceof Outcome.Abandoned)) {
       observer.finished(message.task(), outcomeName(outcome), outcome.runtime());
+      processedByTask
+          .computeIfAbsent(message.task(), name -> new java.util.concurrent.atomic.LongAdder())
+          .increment();
     }
     return switch (outcome) {
       case Outcome.Success s -> succeed(delivery, message, s, unreported);
@@ -375,8 +389,9 @@ public final class Worker implements AutoCloseable {
   }
 
   /** Just before the task runs: on its own thread, or before it is sent to a child process. */
-  private void started(TaskMessage message, Runnable terminate, StartEvents start) {
+  private void started(TaskMessage message, String queue, Runnable terminate, StartEvents start) {
     running.put(message.id(), terminate);
+    active.put(message.id(), new Active(message, queue, clock.instant()));
     if (revocations.isRevoked(message.id())) {
       throw new IllegalStateException("revoked before it started");
     }
@@ -754,6 +769,46 @@ public final class Worker implements AutoCloseable {
     return settings;
   }
 
+  private volatile Runnable remoteShutdown = () -> Thread.ofPlatform().start(this::close);
+
+  /**
+   * What Celery's {@code control shutdown} does to this worker; by default it closes it (stops
+   * consuming, lets running tasks finish within the shutdown grace). The worker application makes
+   * it a SIGTERM of its process, so that it exits as {@code docker stop} makes it.
+   */
+  public void onRemoteShutdown(Runnable action) {
+    this.remoteShutdown = action;
+  }
+
+  void shutdownRequested() {
+    log.info("shutdown requested by remote control name={}", settings.name());
+    remoteShutdown.run();
+  }
+
+  /** The names of the tasks this worker runs, built-ins included. */
+  java.util.Set<String> taskNames() {
+    return tasks.names();
+  }
+
+  /** The tasks running here now. */
+  java.util.Collection<Active> activeTasks() {
+    return List.copyOf(active.values());
+  }
+
+  /** The revoked task ids this worker knows, the most recent {@link #REVOKED_SHOWN} of them. */
+  List<String> revokedIds() {
+    return revocations.recent(REVOKED_SHOWN);
+  }
+
+  static final int REVOKED_SHOWN = 10_000;
+
+  /** Tasks finished here since start (succeeded, failed, retried), by task name. */
+  Map<String, Long> processedByTask() {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    processedByTask.forEach((name, count) -> counts.put(name, count.sum()));
+    return counts;
+  }
+
   /**
    * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
    * dead-letter queue unrun; and now: deliveries held (running or being settled), CPU tasks
@@ -795,6 +850,7 @@ public final class Worker implements AutoCloseable {
     subscriptions.forEach(Subscription::close);
     revocations.close();
     joiner.close();
+    pidbox.close();
     pools.drain();
     subscriptions.clear();
     try {

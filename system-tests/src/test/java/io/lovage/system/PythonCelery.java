@@ -58,6 +58,32 @@ final class PythonCelery implements AutoCloseable {
     return worker;
   }
 
+  /**
+   * Runs Celery's command line ({@code celery -A lovage_celery <args>}) against the test broker to
+   * its end and answers its output; it must exit 0.
+   */
+  static String command(String queue, Duration timeout, String... args) {
+    List<String> command =
+        new java.util.ArrayList<>(List.of(PYTHON, "-m", "celery", "-A", "lovage_celery"));
+    command.addAll(List.of(args));
+    PythonCelery celery = start(queue, "quorum", command);
+    try {
+      if (!celery.process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        celery.process.destroyForcibly();
+        throw new AssertionError(
+            command + " did not finish in " + timeout + ":\n" + celery.output());
+      }
+      if (celery.process.exitValue() != 0) {
+        throw new AssertionError(
+            command + " exited with " + celery.process.exitValue() + ":\n" + celery.output());
+      }
+      return celery.output();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   /** Runs a client script to its end and answers its last line of output. */
   static String runScript(String script, String queue, Duration timeout) {
     PythonCelery client = start(queue, "quorum", List.of(PYTHON, script));

@@ -117,7 +117,11 @@ final class WorkerFactory {
   @Bean(preDestroy = "close")
   Worker worker(
       Broker broker, TaskRegistry tasks, WorkerSettings settings, WorkerObserver observer) {
-    return new Worker(broker, tasks, settings, java.time.Clock.systemUTC(), observer);
+    Worker worker = new Worker(broker, tasks, settings, java.time.Clock.systemUTC(), observer);
+    // Celery's `control shutdown`: exactly what SIGTERM does (GracefulExit): stop consuming, let
+    // running tasks finish within the grace, exit 0.
+    worker.onRemoteShutdown(() -> sun.misc.Signal.raise(new sun.misc.Signal("TERM")));
+    return worker;
   }
 
   /** {@code /health} is UP only while the worker consumes its queues. */

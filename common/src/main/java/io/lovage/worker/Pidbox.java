@@ -1,0 +1,358 @@
+package io.lovage.worker;
+
+import io.lovage.broker.Broker;
+import io.lovage.broker.ConsumeOptions;
+import io.lovage.broker.Delivery;
+import io.lovage.broker.LovageTopology;
+import io.lovage.broker.Message;
+import io.lovage.broker.Subscription;
+import io.lovage.broker.Topology;
+import io.lovage.protocol.Json;
+import io.lovage.protocol.TaskMessage;
+import io.lovage.result.TaskEvents;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Celery's remote control (kombu's pidbox), so that {@code celery inspect}, {@code celery control}
+ * and Flower see and steer Lovage workers beside Celery's. Requests come through the fanout
+ * exchange {@code celery.pidbox} into this worker's queue {@code <hostname>.celery.pidbox}; a
+ * request with {@code destination} answers only if it names this worker; a reply goes to the {@code
+ * reply_to} exchange and routing key, with the request's {@code ticket} header, as {@code
+ * {"<hostname>": answer}}. Exchanges and queue are declared as kombu declares them (transient), so
+ * neither side gets PRECONDITION_FAILED.
+ *
+ * <p>Inspect: {@code ping}, {@code stats}, {@code registered}, {@code active}, {@code reserved},
+ * {@code scheduled}, {@code revoked}, {@code active_queues}, {@code query_task}, {@code conf},
+ * {@code report}. Control: {@code revoke} and {@code terminate} (into Lovage's durable revocations,
+ * so it also reaches workers that start later), {@code shutdown} (as SIGTERM), {@code heartbeat},
+ * {@code enable_events}, {@code disable_events}. Any other command answers {@code {"error": …}} and
+ * the worker goes on.
+ */
+final class Pidbox implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
+
+  static final String EXCHANGE = "celery.pidbox";
+  static final String REPLY_EXCHANGE = "reply.celery.pidbox";
+
+  /** Celery's worker pidbox queue: requests kept 300 s, the queue 10 s after its worker left. */
+  private static final Map<String, Object> QUEUE_ARGUMENTS =
+      Map.of("x-message-ttl", 300_000, "x-expires", 10_000);
+
+  private final Broker broker;
+  private final Worker worker;
+  private final TaskEvents events;
+  private final Clock clock;
+  private final Instant startedAt;
+  private final AtomicLong lamport = new AtomicLong();
+  private Subscription subscription;
+
+  Pidbox(Broker broker, Worker worker, TaskEvents events, Clock clock) {
+    this.broker = broker;
+    this.worker = worker;
+    this.events = events;
+    this.clock = clock;
+    this.startedAt = clock.instant();
+  }
+
+  String queue() {
+    return worker.settings().name() + ".celery.pidbox";
+  }
+
+  static Topology topology(String queue) {
+    return new Topology(
+        List.of(
+            new Topology.Exchange(EXCHANGE, "fanout", false),
+            new Topology.Exchange(REPLY_EXCHANGE, "direct", false)),
+        List.of(new Topology.Queue(queue, false, QUEUE_ARGUMENTS)),
+        List.of(new Topology.Binding(EXCHANGE, queue, "")));
+  }
+
+  void start() {
+    broker.declare(topology(queue()));
+    subscription = broker.consume(queue(), ConsumeOptions.prefetch(10), this::onRequest);
+  }
+
+  private void onRequest(Delivery delivery) {
+    try {
+      JsonNode request = Json.MAPPER.readTree(delivery.message().body());
+      if (!isForMe(request) || expired(delivery.message())) {
+        return;
+      }
+      String method = request.path("method").asString("");
+      JsonNode arguments = request.path("arguments");
+      JsonNode answer;
+      try {
+        answer = handle(method, arguments.isObject() ? arguments : Json.MAPPER.createObjectNode());
+      } catch (RuntimeException e) {
+        log.warn("remote control command failed method={} error={}", method, e.toString());
+        answer = error(method + ": " + e.getMessage());
+      }
+      JsonNode replyTo = request.path("reply_to");
+      if (replyTo.isObject()) {
+        reply(replyTo, request.path("ticket").asString(null), answer);
+      }
+    } catch (JacksonException e) {
+      log.warn("skipping a remote control request that is not JSON error={}", e.getMessage());
+    } finally {
+      delivery.ack();
+    }
+  }
+
+  private boolean isForMe(JsonNode request) {
+    JsonNode destination = request.path("destination");
+    if (!destination.isArray() || destination.isEmpty()) {
+      return true;
+    }
+    for (JsonNode name : destination) {
+      if (worker.settings().name().equals(name.asString(""))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean expired(Message message) {
+    Object expires = message.headers().get("expires");
+    return expires instanceof Number at && at.doubleValue() * 1000 < clock.millis();
+  }
+
+  private JsonNode handle(String method, JsonNode arguments) {
+    return switch (method) {
+      case "ping" -> ok("pong");
+      case "registered" -> Json.MAPPER.valueToTree(List.copyOf(worker.taskNames()));
+      case "active" -> activeRequests();
+      case "reserved", "scheduled" -> Json.MAPPER.createArrayNode();
+      case "revoked" -> Json.MAPPER.valueToTree(worker.revokedIds());
+      case "stats" -> stats();
+      case "active_queues" -> activeQueues();
+      case "query_task" -> queryTask(arguments);
+      case "conf" -> conf();
+      case "report" -> ok("lovage " + TaskEvents.SOFTWARE_VERSION + " worker " + name());
+      case "revoke" -> revoke(arguments, arguments.path("terminate").asBoolean(false));
+      // `celery control terminate <signal> <id>`: a revoke with terminate.
+      case "terminate" -> revoke(arguments, true);
+      case "heartbeat" -> {
+        events.worker(
+            "heartbeat",
+            Worker.HEARTBEAT.toMillis() / 1000.0,
+            worker.stats().active(),
+            processed());
+        yield ok("heartbeat sent");
+      }
+      case "shutdown" -> {
+        // After the reply is out: the caller learns the worker heard it.
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(200);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  worker.shutdownRequested();
+                });
+        yield ok("shutdown signal sent");
+      }
+      case "enable_events" -> ok("task events already enabled");
+      case "disable_events" ->
+          error("Lovage workers always send task events: task states live in the event stream");
+      default -> error("unknown command '" + method + "'");
+    };
+  }
+
+  private JsonNode revoke(JsonNode arguments, boolean terminate) {
+    JsonNode ids = arguments.path("task_id");
+    List<String> revoked = new ArrayList<>();
+    if (ids.isArray()) {
+      ids.forEach(id -> revoked.add(id.asString()));
+    } else if (ids.isString()) {
+      revoked.add(ids.asString());
+    }
+    for (String id : revoked) {
+      events.revoke(
+          id,
+          null,
+          terminate ? "revoked and terminated by remote control" : "revoked by remote control",
+          false,
+          terminate);
+    }
+    log.info("revoked by remote control task_ids={} terminate={}", revoked, terminate);
+    return ok("tasks " + String.join(", ", revoked) + " flagged as revoked");
+  }
+
+  private ArrayNode activeRequests() {
+    ArrayNode list = Json.MAPPER.createArrayNode();
+    worker.activeTasks().forEach(active -> list.add(request(active)));
+    return list;
+  }
+
+  /** A running task as Celery's {@code inspect active} shows a request. */
+  private ObjectNode request(Worker.Active active) {
+    TaskMessage message = active.message();
+    ObjectNode request = Json.MAPPER.createObjectNode();
+    request.put("id", message.id());
+    request.put("name", message.task());
+    request.set("args", message.args());
+    request.set("kwargs", message.kwargs());
+    request.put("type", message.task());
+    request.put("hostname", name());
+    request.put("time_start", active.started().toEpochMilli() / 1000.0);
+    request.put("acknowledged", false);
+    ObjectNode delivery = request.putObject("delivery_info");
+    delivery.put("exchange", LovageTopology.TASK_EXCHANGE);
+    delivery.put("routing_key", active.queue());
+    delivery.put("priority", message.priority() == null ? 0 : message.priority());
+    delivery.put("redelivered", false);
+    request.put("worker_pid", ProcessHandle.current().pid());
+    return request;
+  }
+
+  private JsonNode queryTask(JsonNode arguments) {
+    JsonNode ids = arguments.path("ids");
+    List<String> wanted = new ArrayList<>();
+    if (ids.isArray()) {
+      ids.forEach(id -> wanted.add(id.asString()));
+    } else if (ids.isString()) {
+      wanted.add(ids.asString());
+    }
+    ObjectNode found = Json.MAPPER.createObjectNode();
+    for (Worker.Active active : worker.activeTasks()) {
+      if (wanted.contains(active.message().id())) {
+        ArrayNode entry = found.putArray(active.message().id());
+        entry.add("active");
+        entry.add(request(active));
+      }
+    }
+    return found;
+  }
+
+  private ObjectNode stats() {
+    Worker.Stats stats = worker.stats();
+    ObjectNode json = Json.MAPPER.createObjectNode();
+    ObjectNode total = json.putObject("total");
+    worker.processedByTask().forEach(total::put);
+    json.put("pid", ProcessHandle.current().pid());
+    json.put("clock", String.valueOf(lamport.get()));
+    json.put("uptime", (clock.millis() - startedAt.toEpochMilli()) / 1000);
+    ObjectNode pool = json.putObject("pool");
+    pool.put("implementation", "lovage (virtual threads, CPU pool, child processes)");
+    pool.put("max-concurrency", worker.settings().capacity());
+    pool.put("io-concurrency", worker.settings().ioConcurrency());
+    pool.put("cpu-concurrency", worker.settings().cpuConcurrency());
+    pool.put("process-children", stats.processChildren());
+    pool.putArray("processes").add(ProcessHandle.current().pid());
+    json.put(
+        "prefetch_count",
+        worker.settings().queues().stream().mapToInt(q -> worker.settings().prefetch(q)).sum());
+    ObjectNode brokerInfo = json.putObject("broker");
+    brokerInfo.put("transport", "amqp");
+    json.putObject("rusage");
+    ObjectNode lovage = json.putObject("lovage");
+    lovage.put("succeeded", stats.succeeded());
+    lovage.put("failed", stats.failed());
+    lovage.put("retried", stats.retried());
+    lovage.put("rejected", stats.rejected());
+    lovage.put("active", stats.active());
+    return json;
+  }
+
+  private ArrayNode activeQueues() {
+    ArrayNode list = Json.MAPPER.createArrayNode();
+    for (String queue : worker.settings().queueNames()) {
+      ObjectNode q = list.addObject();
+      q.put("name", queue);
+      ObjectNode exchange = q.putObject("exchange");
+      exchange.put("name", LovageTopology.TASK_EXCHANGE);
+      exchange.put("type", "direct");
+      exchange.put("durable", true);
+      q.put("routing_key", queue);
+      q.put("durable", true);
+      q.put("exclusive", false);
+      q.put("auto_delete", false);
+      q.put("no_ack", false);
+      ObjectNode arguments = q.putObject("queue_arguments");
+      arguments.put("x-queue-type", worker.settings().queueType().name().toLowerCase());
+    }
+    return list;
+  }
+
+  private ObjectNode conf() {
+    ObjectNode conf = Json.MAPPER.createObjectNode();
+    conf.put("worker_concurrency", worker.settings().capacity());
+    conf.put("task_acks_late", true);
+    conf.put("task_serializer", "json");
+    conf.put("accept_content", "json");
+    conf.put("worker_send_task_events", true);
+    conf.put("task_default_queue", LovageTopology.DEFAULT_QUEUE);
+    return conf;
+  }
+
+  private long processed() {
+    Worker.Stats stats = worker.stats();
+    return stats.succeeded() + stats.failed() + stats.retried();
+  }
+
+  private void reply(JsonNode replyTo, String ticket, JsonNode answer) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.set(name(), answer);
+    Map<String, Object> headers =
+        ticket == null
+            ? Map.of("clock", lamport.incrementAndGet())
+            : Map.of("ticket", ticket, "clock", lamport.incrementAndGet());
+    Message message =
+        new Message(
+            Json.MAPPER.writeValueAsBytes(body),
+            headers,
+            "application/json",
+            "utf-8",
+            null,
+            null,
+            0,
+            false);
+    broker
+        .publish(
+            replyTo.path("exchange").asString(REPLY_EXCHANGE),
+            replyTo.path("routing_key").asString(""),
+            message)
+        .exceptionally(
+            error -> {
+              // The caller stopped waiting (its reply queue is gone): not an error.
+              log.debug("remote control reply not delivered error={}", error.toString());
+              return null;
+            });
+  }
+
+  private String name() {
+    return worker.settings().name();
+  }
+
+  private static ObjectNode ok(String text) {
+    ObjectNode ok = Json.MAPPER.createObjectNode();
+    ok.put("ok", text);
+    return ok;
+  }
+
+  private static ObjectNode error(String text) {
+    ObjectNode error = Json.MAPPER.createObjectNode();
+    error.put("error", text);
+    return error;
+  }
+
+  @Override
+  public void close() {
+    if (subscription != null) {
+      subscription.close();
+    }
+  }
+}
