@@ -240,13 +240,71 @@ public final class TaskClient implements AutoCloseable {
    * it. Its state becomes REVOKED. Completes once the broker has the revocation.
    */
   public CompletableFuture<Void> revoke(String taskId, boolean terminate) {
-    return events.revoke(
-        taskId,
-        null,
-        terminate ? "revoked and terminated on request" : "revoked on request",
-        false,
-        terminate);
+    CompletableFuture<Void> recorded =
+        events.revoke(
+            taskId,
+            null,
+            terminate ? "revoked and terminated on request" : "revoked on request",
+            false,
+            terminate);
+    return recorded.thenRun(() -> broadcastRevoke(taskId, terminate));
   }
+
+  /**
+   * Celery's workers keep revocations in memory and learn them only from the remote-control
+   * broadcast: the same revoke goes to {@code celery.pidbox}, marked so that Lovage workers, which
+   * know it from the revocation stream already, do not record it twice. Best effort: a fleet
+   * without Celery workers needs none of it.
+   */
+  private void broadcastRevoke(String taskId, boolean terminate) {
+    try {
+      declaredPidbox.computeIfAbsent(
+          Boolean.TRUE,
+          yes -> {
+            broker.declare(
+                new Topology(
+                    List.of(new Topology.Exchange(PIDBOX_EXCHANGE, "fanout", false)),
+                    List.of(),
+                    List.of()));
+            return true;
+          });
+      ObjectNode request = Json.MAPPER.createObjectNode();
+      request.put("method", "revoke");
+      ObjectNode arguments = request.putObject("arguments");
+      arguments.put("task_id", taskId);
+      arguments.put("terminate", terminate);
+      arguments.put("signal", "SIGTERM");
+      arguments.put(REVOCATION_RECORDED, true);
+      request.putNull("destination");
+      request.putNull("pattern");
+      request.putNull("matcher");
+      broker
+          .publish(
+              PIDBOX_EXCHANGE,
+              "",
+              Message.json(
+                  Json.MAPPER.writeValueAsBytes(request),
+                  Map.of("clock", 0, "expires", clock.millis() / 1000.0 + 300)))
+          .exceptionally(
+              error -> {
+                log.debug("revoke not broadcast to Celery workers error={}", error.toString());
+                return null;
+              });
+    } catch (RuntimeException e) {
+      log.debug("revoke not broadcast to Celery workers error={}", e.toString());
+    }
+  }
+
+  /** Celery's remote-control exchange. */
+  public static final String PIDBOX_EXCHANGE = "celery.pidbox";
+
+  /**
+   * An argument of a remote-control revoke sent by a Lovage client: the revocation is in the stream
+   * already.
+   */
+  public static final String REVOCATION_RECORDED = "lovage_recorded";
+
+  private final Map<Boolean, Boolean> declaredPidbox = new ConcurrentHashMap<>();
 
   private void declareOnce(String queue) {
     // A failed declaration stores nothing, so the next send tries again.

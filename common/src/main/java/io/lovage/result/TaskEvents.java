@@ -216,7 +216,29 @@ public final class TaskEvents {
     event.put("sw_ident", "lovage");
     event.put("sw_ver", SOFTWARE_VERSION);
     event.put("sw_sys", System.getProperty("os.name"));
+    event.set("loadavg", loadAverage());
     return publish("worker-" + type, null, event);
+  }
+
+  /**
+   * The machine's load averages over 1, 5 and 15 minutes, as Celery's heartbeats carry them (Flower
+   * shows them): from /proc/loadavg on Linux, else the one-minute figure the JVM knows.
+   */
+  static tools.jackson.databind.node.ArrayNode loadAverage() {
+    tools.jackson.databind.node.ArrayNode load = Json.MAPPER.createArrayNode();
+    try {
+      String[] fields =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split("\\s+");
+      for (int i = 0; i < 3; i++) {
+        load.add(Math.round(Double.parseDouble(fields[i]) * 100) / 100.0);
+      }
+      return load;
+    } catch (java.io.IOException | RuntimeException e) {
+      double one =
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+      double value = Math.max(0, Math.round(one * 100) / 100.0);
+      return load.add(value).add(value).add(value);
+    }
   }
 
   /** Lovage's version, as workers report it ({@code sw_ver}, remote control's {@code report}). */

@@ -42,7 +42,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class Pidbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
 
-  static final String EXCHANGE = "celery.pidbox";
+  static final String EXCHANGE = io.lovage.TaskClient.PIDBOX_EXCHANGE;
   static final String REPLY_EXCHANGE = "reply.celery.pidbox";
 
   /** Celery's worker pidbox queue: requests kept 300 s, the queue 10 s after its worker left. */
@@ -178,6 +178,10 @@ final class Pidbox implements AutoCloseable {
       ids.forEach(id -> revoked.add(id.asString()));
     } else if (ids.isString()) {
       revoked.add(ids.asString());
+    }
+    if (arguments.path(io.lovage.TaskClient.REVOCATION_RECORDED).asBoolean(false)) {
+      // Sent by a Lovage client that recorded it in the revocation stream, which this worker reads.
+      return ok("tasks " + String.join(", ", revoked) + " flagged as revoked");
     }
     for (String id : revoked) {
       events.revoke(

@@ -51,6 +51,12 @@ final class ProducerFactory {
 
   @Singleton
   @Bean(preDestroy = "close")
+  io.lovage.RemoteControl remoteControl(Broker broker) {
+    return new io.lovage.RemoteControl(broker, Clock.systemUTC());
+  }
+
+  @Singleton
+  @Bean(preDestroy = "close")
   WorkerDirectory workers(Broker broker) {
     return new WorkerDirectory(Clock.systemUTC()).follow(broker);
   }

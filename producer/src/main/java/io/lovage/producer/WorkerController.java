@@ -1,23 +1,110 @@
 package io.lovage.producer;
 
+import io.lovage.RemoteControl;
 import io.lovage.protocol.Json;
 import io.lovage.result.WorkerDirectory;
+import io.lovage.service.Problem;
 import io.lovage.service.openapi.ApiDoc;
 import io.lovage.service.openapi.ApiResponse;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.Produces;
+import java.time.Duration;
+import java.util.List;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** {@code GET /workers}: the workers alive now, Lovage's and Celery's, from their heartbeats. */
+/**
+ * {@code GET /workers}: the workers alive now, Lovage's and Celery's, from their heartbeats; one
+ * worker in detail and its shutdown through Celery's remote control, which both kinds answer.
+ */
 @Controller("/workers")
 final class WorkerController {
-  private final WorkerDirectory workers;
+  /** How long a worker has to answer a remote-control request. */
+  static final Duration ANSWER_WITHIN = Duration.ofSeconds(3);
 
-  WorkerController(WorkerDirectory workers) {
+  private final WorkerDirectory workers;
+  private final RemoteControl control;
+
+  WorkerController(WorkerDirectory workers, RemoteControl control) {
     this.workers = workers;
+    this.control = control;
+  }
+
+  @ApiDoc(
+      summary = "One worker in detail, from the worker itself",
+      description =
+          "Asks the worker through Celery's remote control (celery.pidbox) for its stats, the"
+              + " tasks it runs and the queues it consumes; Lovage and Celery workers answer.",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description = "`{\"hostname\", \"stats\", \"active\": [...], \"queues\": [...]}`"),
+        @ApiResponse(status = 404, description = "no worker of that name answered within 3 s")
+      })
+  @Get("/{hostname}")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> show(@PathVariable String hostname) {
+    JsonNode stats = ask("stats", hostname);
+    if (stats == null) {
+      return noAnswer(hostname);
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("hostname", hostname);
+    body.set("stats", stats);
+    JsonNode active = ask("active", hostname);
+    body.set("active", active == null ? Json.MAPPER.createArrayNode() : active);
+    JsonNode queues = ask("active_queues", hostname);
+    body.set("queues", queues == null ? Json.MAPPER.createArrayNode() : queues);
+    return HttpResponse.ok(Json.MAPPER.writeValueAsString(body))
+        .contentType(MediaType.APPLICATION_JSON_TYPE);
+  }
+
+  @ApiDoc(
+      summary = "Stop a worker gracefully (Celery's control shutdown)",
+      description =
+          "A Lovage worker stops as on SIGTERM: it stops consuming, finishes its running tasks"
+              + " within its shutdown grace and exits 0.",
+      responses = {
+        @ApiResponse(status = 202, description = "`{\"hostname\", \"answer\"}`"),
+        @ApiResponse(status = 404, description = "no worker of that name answered within 3 s")
+      })
+  @Post("/{hostname}/shutdown")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> shutdown(@PathVariable String hostname) {
+    JsonNode answer = ask("shutdown", hostname);
+    if (answer == null) {
+      return noAnswer(hostname);
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("hostname", hostname);
+    body.set("answer", answer);
+    return HttpResponse.accepted()
+        .body(Json.MAPPER.writeValueAsString(body))
+        .contentType(MediaType.APPLICATION_JSON_TYPE);
+  }
+
+  private JsonNode ask(String method, String hostname) {
+    return control.call(method, null, List.of(hostname), ANSWER_WITHIN, 1).get(hostname);
+  }
+
+  private static MutableHttpResponse<String> noAnswer(String hostname) {
+    return new Problem(
+            HttpStatus.NOT_FOUND,
+            "no worker named '"
+                + hostname
+                + "' answered within "
+                + ANSWER_WITHIN.toSeconds()
+                + " s",
+            null)
+        .response();
   }
 
   @ApiDoc(

@@ -87,6 +87,8 @@ class ApiDocumentationTest {
                 "DELETE /dead-letters/{id}",
                 "GET /queues",
                 "GET /workers",
+                "GET /workers/{hostname}",
+                "POST /workers/{hostname}/shutdown",
                 "GET /health",
                 "GET /prometheus")),
         new TreeSet<>(documented));

@@ -102,6 +102,31 @@ class CeleryControlIT {
     }
   }
 
+  @Test
+  void aRevokeFromLovageReachesACeleryWorkersInMemoryRevokedSet() throws Exception {
+    String classic = RabbitFixture.uniqueQueue("control-py");
+    try (PythonCelery celery = PythonCelery.worker(classic);
+        RabbitBroker broker = RabbitFixture.connect("control");
+        TaskClient client = new TaskClient(broker, "control")) {
+      String celeryName = "py-" + classic + "@" + InetAddress.getLocalHost().getHostName();
+      String id = java.util.UUID.randomUUID().toString();
+
+      client.revoke(id, false).get(10, TimeUnit.SECONDS);
+
+      Await.until(
+          CLI,
+          "the Celery worker to list the revoked id",
+          () -> {
+            String output =
+                PythonCelery.command(
+                    classic, CLI, "inspect", "revoked", "-d", celeryName, "-j", "-t", "5");
+            return output.contains(id);
+          });
+    } finally {
+      RabbitFixture.deleteTaskQueue(classic);
+    }
+  }
+
   /** The worker's node name, as Celery's commands address it. */
   private static String name(AppProcess worker) throws Exception {
     return worker.workerNamePrefix() + InetAddress.getLocalHost().getHostName();
