@@ -49,6 +49,9 @@ final class Pidbox implements AutoCloseable {
   private static final Map<String, Object> QUEUE_ARGUMENTS =
       Map.of("x-message-ttl", 300_000, "x-expires", 10_000);
 
+  private static final java.util.regex.Pattern QUEUE_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+
   private final Broker broker;
   private final Worker worker;
   private final TaskEvents events;
@@ -164,6 +167,21 @@ final class Pidbox implements AutoCloseable {
                 });
         yield ok("shutdown signal sent");
       }
+      case "add_consumer" -> {
+        String queue = arguments.path("queue").asString("");
+        if (!QUEUE_NAME.matcher(queue).matches()) {
+          yield error("add_consumer needs a queue name, got '" + queue + "'");
+        }
+        yield worker.addConsumer(queue)
+            ? ok("add consumer " + queue)
+            : ok("already consuming from " + queue);
+      }
+      case "cancel_consumer" -> {
+        String queue = arguments.path("queue").asString("");
+        yield worker.cancelConsumer(queue)
+            ? ok("no longer consuming from " + queue)
+            : error("not consuming from " + queue);
+      }
       case "enable_events" -> ok("task events already enabled");
       case "disable_events" ->
           error("Lovage workers always send task events: task states live in the event stream");
@@ -273,7 +291,7 @@ final class Pidbox implements AutoCloseable {
 
   private ArrayNode activeQueues() {
     ArrayNode list = Json.MAPPER.createArrayNode();
-    for (String queue : worker.settings().queueNames()) {
+    for (String queue : worker.consumedQueues()) {
       ObjectNode q = list.addObject();
       q.put("name", queue);
       ObjectNode exchange = q.putObject("exchange");

@@ -126,6 +126,11 @@ public final class Worker implements AutoCloseable {
 
   private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
   private final List<Subscription> subscriptions = new ArrayList<>();
+
+  /** The task queues consumed now, with their consumers: those of the settings, and added ones. */
+  private final Map<String, List<Subscription>> consuming =
+      java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
@@ -181,15 +186,7 @@ public final class Worker implements AutoCloseable {
       heartbeat.scheduleAtFixedRate(
           this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
       for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
-        String queue = weighted.name();
-        subscriptions.add(
-            broker.consume(
-                queue, ConsumeOptions.prefetch(settings.prefetch(weighted)), this::accept));
-        subscriptions.add(
-            broker.consume(
-                LovageTopology.brokerDeadLetterQueue(queue),
-                ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
-                delivery -> deadLetters.moveFromBroker(delivery, queue)));
+        consume(weighted.name(), settings.prefetch(weighted));
       }
       pidbox.start();
       started = true;
@@ -207,6 +204,56 @@ public final class Worker implements AutoCloseable {
     } catch (RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  private void consume(String queue, int prefetch) {
+    List<Subscription> consumers =
+        List.of(
+            broker.consume(queue, ConsumeOptions.prefetch(prefetch), this::accept),
+            broker.consume(
+                LovageTopology.brokerDeadLetterQueue(queue),
+                ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
+                delivery -> deadLetters.moveFromBroker(delivery, queue)));
+    consuming.put(queue, consumers);
+  }
+
+  /**
+   * Starts consuming one more task queue (Celery's {@code add_consumer}), declared as this worker
+   * declares its own, with the prefetch of one queue of weight 1; false if it consumes it already.
+   */
+  synchronized boolean addConsumer(String queue) {
+    if (closed || consuming.containsKey(queue)) {
+      return false;
+    }
+    broker.declare(LovageTopology.taskQueue(queue, settings.queueType()));
+    int prefetch =
+        settings.prefetch() > 0
+            ? settings.prefetch()
+            : Math.max(1, settings.capacity() / Math.max(1, settings.queues().size()));
+    consume(queue, prefetch);
+    log.info("consumer added by remote control queue={}", queue);
+    return true;
+  }
+
+  /**
+   * Stops consuming a task queue (Celery's {@code cancel_consumer}); tasks already received still
+   * run. False if it did not consume it.
+   */
+  synchronized boolean cancelConsumer(String queue) {
+    List<Subscription> consumers = consuming.remove(queue);
+    if (consumers == null) {
+      return false;
+    }
+    consumers.forEach(Subscription::close);
+    log.info("consumer cancelled by remote control queue={}", queue);
+    return true;
+  }
+
+  /** The task queues this worker consumes now. */
+  List<String> consumedQueues() {
+    synchronized (consuming) {
+      return List.copyOf(consuming.keySet());
     }
   }
 
@@ -848,6 +895,10 @@ public final class Worker implements AutoCloseable {
     closed = true;
     heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
+    synchronized (consuming) {
+      consuming.values().forEach(consumers -> consumers.forEach(Subscription::close));
+      consuming.clear();
+    }
     revocations.close();
     joiner.close();
     pidbox.close();

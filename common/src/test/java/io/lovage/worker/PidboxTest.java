@@ -124,6 +124,34 @@ class PidboxTest {
   }
 
   @Test
+  void addConsumerMakesTheWorkerRunTasksOfAnotherQueueAndCancelConsumerStopsIt() throws Exception {
+    ObjectNode arguments = Json.MAPPER.createObjectNode();
+    arguments.put("queue", "extra");
+
+    JsonNode added = answer(ask("add_consumer", arguments, null));
+    TaskMessage sent = client.send(TaskMessage.builder("add").args(2, 3).build(), "extra").join();
+
+    assertEquals("add consumer extra", added.path("ok").asString());
+    Await.until(
+        WAIT,
+        "the task on the added queue to succeed",
+        () -> results.find(sent.id()).filter(r -> r.state() == TaskState.SUCCESS));
+    assertTrue(
+        answer(ask("active_queues", Json.MAPPER.createObjectNode(), null))
+            .toString()
+            .contains("extra"));
+
+    JsonNode cancelled = answer(ask("cancel_consumer", arguments, null));
+    TaskMessage later = client.send(TaskMessage.builder("add").args(1, 1).build(), "extra").join();
+
+    assertEquals("no longer consuming from extra", cancelled.path("ok").asString());
+    // In memory a consumer gets a message while it is published: nobody took this one.
+    assertEquals(1, broker.ready("extra"), "the task waits in its queue");
+    assertEquals(0, broker.unacked("extra"));
+    assertTrue(results.find(later.id()).map(r -> r.state() != TaskState.SUCCESS).orElse(true));
+  }
+
+  @Test
   void anUnknownCommandAnswersAnErrorAndTheWorkerGoesOn() throws Exception {
     JsonNode answer = answer(ask("no_such_command", Json.MAPPER.createObjectNode(), null));
 

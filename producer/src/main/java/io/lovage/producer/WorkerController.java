@@ -10,6 +10,7 @@ import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
@@ -88,6 +89,50 @@ final class WorkerController {
     body.set("answer", answer);
     return HttpResponse.accepted()
         .body(Json.MAPPER.writeValueAsString(body))
+        .contentType(MediaType.APPLICATION_JSON_TYPE);
+  }
+
+  @ApiDoc(
+      summary = "Start or stop consuming a queue on a worker (Celery's add/cancel_consumer)",
+      description =
+          "Body `{\"queue\": \"reports\", \"consume\": true}` starts consuming the queue (declared"
+              + " as Lovage declares task queues), `false` stops; running tasks go on.",
+      responses = {
+        @ApiResponse(status = 200, description = "`{\"hostname\", \"answer\"}`"),
+        @ApiResponse(status = 400, description = "no queue name, or `consume` not a boolean"),
+        @ApiResponse(status = 404, description = "no worker of that name answered within 3 s")
+      })
+  @Post(value = "/{hostname}/queues", consumes = MediaType.APPLICATION_JSON)
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> queues(@PathVariable String hostname, @Body String body) {
+    JsonNode request;
+    try {
+      request = Json.MAPPER.readTree(body);
+    } catch (tools.jackson.core.JacksonException e) {
+      return Problem.badRequest("", "request body is not valid JSON").response();
+    }
+    String queue = request.path("queue").asString("");
+    if (!TaskSubmission.isQueueName(queue)) {
+      return Problem.badRequest(
+              "/queue",
+              "field 'queue' must be a queue name of letters, digits, '.', '_', ':' or '-'")
+          .response();
+    }
+    if (!request.path("consume").isBoolean()) {
+      return Problem.badRequest("/consume", "field 'consume' must be true or false").response();
+    }
+    ObjectNode arguments = Json.MAPPER.createObjectNode();
+    arguments.put("queue", queue);
+    String method = request.get("consume").asBoolean() ? "add_consumer" : "cancel_consumer";
+    JsonNode answer =
+        control.call(method, arguments, List.of(hostname), ANSWER_WITHIN, 1).get(hostname);
+    if (answer == null) {
+      return noAnswer(hostname);
+    }
+    ObjectNode reply = Json.MAPPER.createObjectNode();
+    reply.put("hostname", hostname);
+    reply.set("answer", answer);
+    return HttpResponse.ok(Json.MAPPER.writeValueAsString(reply))
         .contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 

@@ -89,6 +89,7 @@ class ApiDocumentationTest {
                 "GET /workers",
                 "GET /workers/{hostname}",
                 "POST /workers/{hostname}/shutdown",
+                "POST /workers/{hostname}/queues",
                 "GET /health",
                 "GET /prometheus")),
         new TreeSet<>(documented));

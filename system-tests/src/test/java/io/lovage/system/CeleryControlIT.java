@@ -77,6 +77,35 @@ class CeleryControlIT {
   }
 
   @Test
+  void celeryControlAddConsumerMakesALovageWorkerRunAnotherQueueAndCancelConsumerStopsIt()
+      throws Exception {
+    String extra = RabbitFixture.uniqueQueue("control-extra");
+    try (AppProcess worker = AppProcess.worker(queue, 4);
+        RabbitBroker broker = RabbitFixture.connect("control");
+        TaskClient client = new TaskClient(broker, "control")) {
+      String name = name(worker);
+
+      String added =
+          PythonCelery.command(
+              queue, CLI, "control", "add_consumer", extra, "-d", name, "-t", "10");
+      TaskFuture sum = client.submit(TaskMessage.builder("demo.add").args(2, 3).build(), extra);
+
+      assertTrue(added.contains("add consumer " + extra), added);
+      assertEquals(5, sum.get(Duration.ofSeconds(30), long.class));
+      assertTrue(inspect(name, "active_queues").toString().contains(extra));
+
+      String cancelled =
+          PythonCelery.command(
+              queue, CLI, "control", "cancel_consumer", extra, "-d", name, "-t", "10");
+
+      assertTrue(cancelled.contains("no longer consuming from " + extra), cancelled);
+      assertTrue(!inspect(name, "active_queues").toString().contains(extra));
+    } finally {
+      RabbitFixture.deleteTaskQueue(extra);
+    }
+  }
+
+  @Test
   void celeryControlShutdownStopsALovageWorkerAsSigtermDoes() throws Exception {
     AppProcess worker = AppProcess.worker(queue, 4);
     try {

@@ -36,6 +36,23 @@ class WorkerOperationsIT {
 
       assertEquals(404, producer.get("/workers/nobody@nowhere").statusCode());
 
+      String extra = queue + ".extra";
+      HttpResponse<String> added =
+          producer.post(
+              "/workers/" + name + "/queues",
+              "application/json",
+              "{\"queue\": \"" + extra + "\", \"consume\": true}");
+      assertEquals(200, added.statusCode(), added.body());
+      assertTrue(
+          producer.get("/workers/" + name).body().contains(extra), "the added queue is consumed");
+      HttpResponse<String> cancelled =
+          producer.post(
+              "/workers/" + name + "/queues",
+              "application/json",
+              "{\"queue\": \"" + extra + "\", \"consume\": false}");
+      assertEquals(200, cancelled.statusCode(), cancelled.body());
+      RabbitFixture.deleteTaskQueue(extra);
+
       HttpResponse<String> shutdown =
           producer.post("/workers/" + name + "/shutdown", "{}", Map.of());
       assertEquals(202, shutdown.statusCode(), shutdown.body());
