@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -69,28 +70,12 @@ public final class RemoteControl implements AutoCloseable {
             new CountDownLatch(wanted > 0 ? wanted : Integer.MAX_VALUE));
     pending.put(ticket, waiting);
     try {
-      ObjectNode request = Json.MAPPER.createObjectNode();
-      request.put("method", method);
-      request.set("arguments", arguments == null ? Json.MAPPER.createObjectNode() : arguments);
-      if (destination.isEmpty()) {
-        request.putNull("destination");
-      } else {
-        request.set("destination", Json.MAPPER.valueToTree(destination));
-      }
-      request.putNull("pattern");
-      request.putNull("matcher");
+      ObjectNode request = request(method, arguments, destination);
       request.put("ticket", ticket);
       ObjectNode replyTo = request.putObject("reply_to");
       replyTo.put("exchange", REPLY_EXCHANGE);
       replyTo.put("routing_key", oid);
-      double expires = (clock.millis() + timeout.toMillis()) / 1000.0;
-      broker
-          .publish(
-              TaskClient.PIDBOX_EXCHANGE,
-              "",
-              Message.json(
-                  Json.MAPPER.writeValueAsBytes(request), Map.of("clock", 0, "expires", expires)))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      publish(request, timeout).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       waiting.enough().await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -104,6 +89,55 @@ public final class RemoteControl implements AutoCloseable {
       return Map.copyOf(new LinkedHashMap<>(waiting.answers()));
     }
   }
+
+  /**
+   * Sends {@code method} to every worker and waits for no answer (kombu's {@code cast}); completes
+   * once the broker took it, exceptionally when no worker is bound to the exchange.
+   */
+  public CompletableFuture<Void> cast(String method, ObjectNode arguments, Duration expires) {
+    try {
+      declareExchange();
+      return publish(request(method, arguments, List.of()), expires);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static ObjectNode request(String method, ObjectNode arguments, List<String> destination) {
+    ObjectNode request = Json.MAPPER.createObjectNode();
+    request.put("method", method);
+    request.set("arguments", arguments == null ? Json.MAPPER.createObjectNode() : arguments);
+    if (destination.isEmpty()) {
+      request.putNull("destination");
+    } else {
+      request.set("destination", Json.MAPPER.valueToTree(destination));
+    }
+    request.putNull("pattern");
+    request.putNull("matcher");
+    return request;
+  }
+
+  /** Publishes a request; a worker drops it once {@code expires} has passed (header expires). */
+  private CompletableFuture<Void> publish(ObjectNode request, Duration expires) {
+    double until = (clock.millis() + expires.toMillis()) / 1000.0;
+    return broker.publish(
+        TaskClient.PIDBOX_EXCHANGE,
+        "",
+        Message.json(Json.MAPPER.writeValueAsBytes(request), Map.of("clock", 0, "expires", until)));
+  }
+
+  private synchronized void declareExchange() {
+    if (!exchangeDeclared) {
+      broker.declare(
+          new Topology(
+              List.of(new Topology.Exchange(TaskClient.PIDBOX_EXCHANGE, "fanout", false)),
+              List.of(),
+              List.of()));
+      exchangeDeclared = true;
+    }
+  }
+
+  private boolean exchangeDeclared;
 
   private synchronized void listen() {
     if (replies != null) {

@@ -82,6 +82,7 @@ public final class TaskClient implements AutoCloseable {
     this.queueType = queueType;
     this.clock = clock;
     this.events = new TaskEvents(broker, origin, clock);
+    this.control = new RemoteControl(broker, clock);
     broker.declare(
         LovageTopology.events().plus(LovageTopology.delays()).plus(LovageTopology.chords()));
   }
@@ -257,43 +258,22 @@ public final class TaskClient implements AutoCloseable {
    * without Celery workers needs none of it.
    */
   private void broadcastRevoke(String taskId, boolean terminate) {
-    try {
-      declaredPidbox.computeIfAbsent(
-          Boolean.TRUE,
-          yes -> {
-            broker.declare(
-                new Topology(
-                    List.of(new Topology.Exchange(PIDBOX_EXCHANGE, "fanout", false)),
-                    List.of(),
-                    List.of()));
-            return true;
-          });
-      ObjectNode request = Json.MAPPER.createObjectNode();
-      request.put("method", "revoke");
-      ObjectNode arguments = request.putObject("arguments");
-      arguments.put("task_id", taskId);
-      arguments.put("terminate", terminate);
-      arguments.put("signal", "SIGTERM");
-      arguments.put(REVOCATION_RECORDED, true);
-      request.putNull("destination");
-      request.putNull("pattern");
-      request.putNull("matcher");
-      broker
-          .publish(
-              PIDBOX_EXCHANGE,
-              "",
-              Message.json(
-                  Json.MAPPER.writeValueAsBytes(request),
-                  Map.of("clock", 0, "expires", clock.millis() / 1000.0 + 300)))
-          .exceptionally(
-              error -> {
-                log.debug("revoke not broadcast to Celery workers error={}", error.toString());
-                return null;
-              });
-    } catch (RuntimeException e) {
-      log.debug("revoke not broadcast to Celery workers error={}", e.toString());
-    }
+    ObjectNode arguments = Json.MAPPER.createObjectNode();
+    arguments.put("task_id", taskId);
+    arguments.put("terminate", terminate);
+    arguments.put("signal", "SIGTERM");
+    arguments.put(REVOCATION_RECORDED, true);
+    control
+        .cast("revoke", arguments, REVOKE_BROADCAST_EXPIRES)
+        .exceptionally(
+            error -> {
+              log.debug("revoke not broadcast to Celery workers error={}", error.toString());
+              return null;
+            });
   }
+
+  /** How long a broadcast revoke is worth acting on (Celery's own default is 5 minutes). */
+  private static final Duration REVOKE_BROADCAST_EXPIRES = Duration.ofMinutes(5);
 
   /** Celery's remote-control exchange. */
   public static final String PIDBOX_EXCHANGE = "celery.pidbox";
@@ -304,7 +284,7 @@ public final class TaskClient implements AutoCloseable {
    */
   public static final String REVOCATION_RECORDED = "lovage_recorded";
 
-  private final Map<Boolean, Boolean> declaredPidbox = new ConcurrentHashMap<>();
+  private final RemoteControl control;
 
   private void declareOnce(String queue) {
     // A failed declaration stores nothing, so the next send tries again.
@@ -421,5 +401,6 @@ public final class TaskClient implements AutoCloseable {
     if (records != null) {
       records.close();
     }
+    control.close();
   }
 }

@@ -191,12 +191,7 @@ final class Pidbox implements AutoCloseable {
 
   private JsonNode revoke(JsonNode arguments, boolean terminate) {
     JsonNode ids = arguments.path("task_id");
-    List<String> revoked = new ArrayList<>();
-    if (ids.isArray()) {
-      ids.forEach(id -> revoked.add(id.asString()));
-    } else if (ids.isString()) {
-      revoked.add(ids.asString());
-    }
+    List<String> revoked = idsIn(ids);
     if (arguments.path(io.lovage.TaskClient.REVOCATION_RECORDED).asBoolean(false)) {
       // Sent by a Lovage client that recorded it in the revocation stream, which this worker reads.
       return ok("tasks " + String.join(", ", revoked) + " flagged as revoked");
@@ -211,6 +206,17 @@ final class Pidbox implements AutoCloseable {
     }
     log.info("revoked by remote control task_ids={} terminate={}", revoked, terminate);
     return ok("tasks " + String.join(", ", revoked) + " flagged as revoked");
+  }
+
+  /** Celery sends one task id as a string, several as a list. */
+  private static List<String> idsIn(JsonNode ids) {
+    List<String> list = new ArrayList<>();
+    if (ids.isArray()) {
+      ids.forEach(id -> list.add(id.asString()));
+    } else if (ids.isString()) {
+      list.add(ids.asString());
+    }
+    return list;
   }
 
   private ArrayNode activeRequests() {
@@ -242,12 +248,7 @@ final class Pidbox implements AutoCloseable {
 
   private JsonNode queryTask(JsonNode arguments) {
     JsonNode ids = arguments.path("ids");
-    List<String> wanted = new ArrayList<>();
-    if (ids.isArray()) {
-      ids.forEach(id -> wanted.add(id.asString()));
-    } else if (ids.isString()) {
-      wanted.add(ids.asString());
-    }
+    List<String> wanted = idsIn(ids);
     ObjectNode found = Json.MAPPER.createObjectNode();
     for (Worker.Active active : worker.activeTasks()) {
       if (wanted.contains(active.message().id())) {
