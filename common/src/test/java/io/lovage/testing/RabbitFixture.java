@@ -70,7 +70,11 @@ public final class RabbitFixture {
    */
   public static synchronized void rabbitmqctl(String... args) {
     uri();
-    List<String> command = new java.util.ArrayList<>(List.of("rabbitmqctl"));
+    List<String> command =
+        container != null ? new java.util.ArrayList<>() : brokerCommand("rabbitmqctl");
+    if (container != null) {
+      command.add("rabbitmqctl");
+    }
     command.addAll(List.of(args));
     try {
       if (container != null) {
@@ -98,11 +102,32 @@ public final class RabbitFixture {
   }
 
   /**
-   * The management API of a Testcontainers broker (its port is mapped elsewhere than 15672), or
-   * null when the broker of RABBITMQ_URI is used and the services derive it themselves.
+   * A RabbitMQ command ({@code rabbitmqctl}, {@code rabbitmq-server}) for the local broker of
+   * {@code RABBITMQ_URI}: run directly, or through the program named by {@code
+   * LOVAGE_TEST_BROKER_CTL} when that broker lives elsewhere on this machine (.ci/rabbitmq4 runs
+   * RabbitMQ 4 in a chroot that way).
+   */
+  public static List<String> brokerCommand(String program) {
+    List<String> command = new java.util.ArrayList<>();
+    String wrapper = System.getenv("LOVAGE_TEST_BROKER_CTL");
+    if (wrapper != null && !wrapper.isBlank()) {
+      command.addAll(List.of(wrapper.trim().split("\\s+")));
+    }
+    command.add(program);
+    return command;
+  }
+
+  /**
+   * The management API of a Testcontainers broker (its port is mapped elsewhere than 15672), the
+   * one named by {@code LOVAGE_MANAGEMENT_URI} (as the services read it), or null when the broker
+   * of RABBITMQ_URI is used and the services derive it themselves.
    */
   public static synchronized String managementUri() {
     uri();
+    String fromEnv = System.getenv("LOVAGE_MANAGEMENT_URI");
+    if (container == null && fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv;
+    }
     return container == null
         ? null
         : "http://"

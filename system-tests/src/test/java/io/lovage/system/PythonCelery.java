@@ -10,11 +10,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Python Celery 5.2 from Debian ({@code /usr/bin/python3}, package python3-celery) run against the
- * test broker: a worker process, or a client script, with the app in src/test/python.
+ * Python Celery from Debian run against the test broker: a worker process, or a client script, with
+ * the app in src/test/python. Celery 5.2 ({@code /usr/bin/python3}, package python3-celery), or the
+ * Python that {@code LOVAGE_TEST_PYTHON} names (.ci/rabbitmq4 runs trixie's Celery 5.5 that way).
  */
 final class PythonCelery implements AutoCloseable {
-  static final String PYTHON = "/usr/bin/python3";
+  private static final String DEFAULT_PYTHON = "/usr/bin/python3";
   private final Process process;
   private final Path log;
 
@@ -29,8 +30,7 @@ final class PythonCelery implements AutoCloseable {
         start(
             queue,
             "classic",
-            List.of(
-                PYTHON,
+            python(
                 "-m",
                 "celery",
                 "-A",
@@ -63,8 +63,7 @@ final class PythonCelery implements AutoCloseable {
    * its end and answers its output; it must exit 0.
    */
   static String command(String queue, Duration timeout, String... args) {
-    List<String> command =
-        new java.util.ArrayList<>(List.of(PYTHON, "-m", "celery", "-A", "lovage_celery"));
+    List<String> command = python("-m", "celery", "-A", "lovage_celery");
     command.addAll(List.of(args));
     PythonCelery celery = start(queue, "quorum", command);
     try {
@@ -86,7 +85,7 @@ final class PythonCelery implements AutoCloseable {
 
   /** Runs a client script to its end and answers its last line of output. */
   static String runScript(String script, String queue, Duration timeout) {
-    PythonCelery client = start(queue, "quorum", List.of(PYTHON, script));
+    PythonCelery client = start(queue, "quorum", python(script));
     try {
       if (!client.process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
         client.process.destroyForcibly();
@@ -106,8 +105,22 @@ final class PythonCelery implements AutoCloseable {
     }
   }
 
+  /** The Python command with these arguments. */
+  static List<String> python(String... args) {
+    List<String> command = new java.util.ArrayList<>();
+    String configured = System.getenv("LOVAGE_TEST_PYTHON");
+    if (configured != null && !configured.isBlank()) {
+      command.addAll(List.of(configured.trim().split("\\s+")));
+    } else {
+      command.add(DEFAULT_PYTHON);
+    }
+    command.addAll(List.of(args));
+    return command;
+  }
+
   private static PythonCelery start(String queue, String queueType, List<String> command) {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
+    if (System.getenv("LOVAGE_TEST_PYTHON") == null
+        && !Files.isExecutable(Path.of(DEFAULT_PYTHON))) {
       throw new IllegalStateException(
           "Celery interop tests need Python Celery 5.2: apt-get install -y python3-celery"
               + " (bash .ci/run does)");

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -136,7 +137,9 @@ final class RabbitAdmin {
 
   static void startNode(Path log) {
     try {
-      ProcessBuilder start = new ProcessBuilder("rabbitmq-server", "-detached");
+      List<String> command = RabbitFixture.brokerCommand("rabbitmq-server");
+      command.add("-detached");
+      ProcessBuilder start = new ProcessBuilder(command);
       start.environment().remove("RABBITMQ_URI");
       start.redirectErrorStream(true).redirectOutput(log.toFile()).start().waitFor();
     } catch (IOException e) {
