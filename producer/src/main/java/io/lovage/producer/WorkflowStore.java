@@ -55,6 +55,7 @@ final class WorkflowStore implements AutoCloseable {
   private final Clock clock;
   private final CatchUpMarker marker = new CatchUpMarker();
   private final SequencedMap<String, Workflow> index = new LinkedHashMap<>();
+  private final java.util.Set<String> ownUnread = new java.util.HashSet<>();
   private long heldTasks;
   private Subscription subscription;
 
@@ -110,13 +111,20 @@ final class WorkflowStore implements AutoCloseable {
     record.put("id", id);
     record.put("timestamp", workflow.submitted().toEpochMilli() / 1000.0);
     record.set("tree", tree.toJson());
+    synchronized (this) {
+      ownUnread.add(id);
+    }
     return broker
         .publish(
             "",
             LovageTopology.EVENT_STREAM,
             Message.json(Json.MAPPER.writeValueAsBytes(record), Map.of()))
-        .thenApply(
-            confirmed -> {
+        .handle(
+            (confirmed, error) -> {
+              if (error != null) {
+                readBackOwn(id); // refused: nothing of it to remember or to skip
+                throw new java.util.concurrent.CompletionException(error);
+              }
               remember(workflow);
               return workflow;
             });
@@ -132,13 +140,22 @@ final class WorkflowStore implements AutoCloseable {
 
   private synchronized void remember(Workflow workflow) {
     if (index.containsKey(workflow.id())) {
-      return; // this store's own, read back from the stream
+      return;
     }
     index.put(workflow.id(), workflow);
     heldTasks += workflow.size();
     while (index.size() > 1 && (heldTasks > maxTasks || !current(index.firstEntry().getValue()))) {
       heldTasks -= index.pollFirstEntry().getValue().size();
     }
+  }
+
+  /**
+   * Whether this is one of this store's own records coming back through the stream: it was
+   * remembered when RabbitMQ confirmed it, and may have been forgotten since (past {@code
+   * maxTasks}); reading it back must not bring it back.
+   */
+  private synchronized boolean readBackOwn(String id) {
+    return ownUnread.remove(id);
   }
 
   private void onDelivery(Delivery delivery) {
@@ -154,7 +171,7 @@ final class WorkflowStore implements AutoCloseable {
       }
       if (RECORD_TYPE.equals(entry.path("type").asString(null))) {
         Workflow workflow = read(entry);
-        if (current(workflow)) {
+        if (!readBackOwn(workflow.id()) && current(workflow)) {
           remember(workflow);
         }
       }
