@@ -1,8 +1,10 @@
-"""A Python Celery 5.2 app that shares queues with Lovage (the README's "Using Lovage with Celery").
+"""A Python Celery 5.2/5.5 app that shares queues with Lovage (the README's "Using Lovage with Celery").
 
 Environment: RABBITMQ_URI (the broker), LOVAGE_QUEUE (the queue to send to and consume, default
-"celery") and LOVAGE_QUEUE_TYPE ("quorum", Lovage's default, or "classic": a Celery 5.2 worker
-can only consume classic queues, it asks for global QoS, which quorum queues refuse).
+"celery"), LOVAGE_QUEUE_TYPE ("quorum", Lovage's default, or "classic": a Celery 5.2 worker
+can only consume classic queues, it asks for global QoS, which quorum queues refuse) and
+LOVAGE_EXCHANGE_TYPE ("direct", Celery's default exchange `celery`, or "topic": the exchange
+`celery.topic`, through which Celery 5.5 sends countdowns into the delay ladder it shares with Lovage).
 """
 import os
 
@@ -10,7 +12,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 
-def lovage_queue(name, queue_type="quorum"):
+def lovage_queue(name, queue_type="quorum", exchange_type="direct"):
     """The queue exactly as Lovage declares it, so that neither side gets PRECONDITION_FAILED."""
     arguments = {
         "x-queue-type": queue_type,
@@ -21,8 +23,9 @@ def lovage_queue(name, queue_type="quorum"):
         arguments["x-delivery-limit"] = 10
     else:
         arguments["x-max-priority"] = 9
-    return Queue(name, Exchange("celery", type="direct"), routing_key=name,
-                 queue_arguments=arguments)
+    exchange = Exchange("celery", type="direct") if exchange_type == "direct" else \
+        Exchange("celery.topic", type="topic")
+    return Queue(name, exchange, routing_key=name, queue_arguments=arguments)
 
 
 QUEUE = os.environ.get("LOVAGE_QUEUE", "celery")
@@ -36,7 +39,8 @@ def make_app(**settings):
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
-        task_queues=[lovage_queue(QUEUE, os.environ.get("LOVAGE_QUEUE_TYPE", "quorum"))],
+        task_queues=[lovage_queue(QUEUE, os.environ.get("LOVAGE_QUEUE_TYPE", "quorum"),
+                                  os.environ.get("LOVAGE_EXCHANGE_TYPE", "direct"))],
         task_default_queue=QUEUE,
         # Task events to the celeryev exchange: Lovage's REST service reads states from them.
         worker_send_task_events=True,

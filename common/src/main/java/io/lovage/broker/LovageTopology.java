@@ -54,15 +54,17 @@ public final class LovageTopology {
   public static final int CHORD_DELIVERY_LIMIT = 100_000;
 
   /**
-   * The delay ladder (as in NServiceBus and Celery 5.5): level i is a topic exchange and a queue
-   * whose messages wait 2^i seconds, then dead-letter to level i-1. A message's routing key is its
-   * delay in seconds as 28 bits, most significant first, then its task queue; each level keeps it
-   * only if its bit is 1. After level 0 it reaches {@link #DELAY_DELIVERY_EXCHANGE}, which routes
-   * it to its task queue. Waiting tasks stay in RabbitMQ, never in a worker.
+   * The delay ladder, Celery 5.5's native delayed delivery to the letter (names, TTLs, arguments,
+   * routing keys; kombu's {@code transport/native_delayed_delivery.py}), so that Lovage and Celery
+   * 5.5 share one: level i is a topic exchange and a queue {@code celery_delayed_<i>} whose
+   * messages wait 2^i seconds, then dead-letter to level i-1. A message's routing key is its delay
+   * in seconds as 28 bits, most significant first, then its task queue's routing key; each level
+   * keeps it only if its bit is 1. After level 0 it reaches {@link #DELAY_DELIVERY_EXCHANGE}, which
+   * routes it to its task queue. Waiting tasks stay in RabbitMQ, never in a worker.
    */
-  public static final String DELAY_EXCHANGE_PREFIX = "lovage.delay.";
+  public static final String DELAY_EXCHANGE_PREFIX = "celery_delayed_";
 
-  public static final String DELAY_DELIVERY_EXCHANGE = "lovage.delay.deliver";
+  public static final String DELAY_DELIVERY_EXCHANGE = "celery_delayed_delivery";
   public static final int DELAY_LEVELS = 28;
 
   /** The longest delay the ladder holds: 2^28 - 1 seconds, about 8.5 years. */

@@ -159,6 +159,23 @@ public final class RabbitFixture {
         io.lovage.broker.LovageTopology.brokerDeadLetterQueue(queue));
   }
 
+  /** Deletes exchanges a test made (missing ones are fine). */
+  public static void deleteExchanges(String... exchanges) {
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(uri());
+      try (Connection connection = factory.newConnection("test cleanup")) {
+        for (String exchange : exchanges) {
+          try (Channel channel = connection.createChannel()) {
+            channel.exchangeDelete(exchange);
+          }
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cleanup failed: " + e, e);
+    }
+  }
+
   /** Deletes queues a test made (missing ones are fine). */
   public static void deleteQueues(String... queues) {
     ConnectionFactory factory = new ConnectionFactory();

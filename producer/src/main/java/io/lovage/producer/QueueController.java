@@ -1,6 +1,7 @@
 package io.lovage.producer;
 
 import io.lovage.broker.BrokerSettings;
+import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.service.Problem;
 import io.lovage.service.openapi.ApiDoc;
@@ -121,7 +122,7 @@ final class QueueController {
     ArrayNode list = body.putArray("queues");
     for (JsonNode q : queues) {
       String name = q.path("name").asString("");
-      if (name.startsWith("lovage.delay.") || name.startsWith("amq.")) {
+      if (name.startsWith(LovageTopology.DELAY_EXCHANGE_PREFIX) || name.startsWith("amq.")) {
         continue;
       }
       ObjectNode item = list.addObject();

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class PythonCelery implements AutoCloseable {
   private static final String DEFAULT_PYTHON = "/usr/bin/python3";
+  private static String version;
   private final Process process;
   private final Path log;
 
@@ -26,10 +28,19 @@ final class PythonCelery implements AutoCloseable {
 
   /** A Celery worker with task events on, consuming {@code queue} (a classic queue). */
   static PythonCelery worker(String queue) {
+    return worker(queue, "classic", Map.of());
+  }
+
+  /**
+   * A Celery worker with task events on, consuming {@code queue} of this type ({@code quorum} needs
+   * Celery 5.5), with more of lovage_celery.py's settings ({@code LOVAGE_EXCHANGE_TYPE}).
+   */
+  static PythonCelery worker(String queue, String queueType, Map<String, String> settings) {
     PythonCelery worker =
         start(
             queue,
-            "classic",
+            queueType,
+            settings,
             python(
                 "-m",
                 "celery",
@@ -65,7 +76,7 @@ final class PythonCelery implements AutoCloseable {
   static String command(String queue, Duration timeout, String... args) {
     List<String> command = python("-m", "celery", "-A", "lovage_celery");
     command.addAll(List.of(args));
-    PythonCelery celery = start(queue, "quorum", command);
+    PythonCelery celery = start(queue, "quorum", Map.of(), command);
     try {
       if (!celery.process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
         celery.process.destroyForcibly();
@@ -85,17 +96,29 @@ final class PythonCelery implements AutoCloseable {
 
   /** Runs a client script to its end and answers its last line of output. */
   static String runScript(String script, String queue, Duration timeout) {
-    PythonCelery client = start(queue, "quorum", python(script));
+    return script(script, queue, Map.of()).lastLine(timeout);
+  }
+
+  /**
+   * Starts a client script with more of lovage_celery.py's settings; {@link #lastLine} waits for
+   * its end.
+   */
+  static PythonCelery script(String script, String queue, Map<String, String> settings) {
+    return start(queue, "quorum", settings, python(script));
+  }
+
+  /** The script's last line of output once it has ended, with exit code 0, within the timeout. */
+  String lastLine(Duration timeout) {
+    String script = process.info().commandLine().orElse("the script");
     try {
-      if (!client.process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        client.process.destroyForcibly();
+      if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly();
         throw new AssertionError(
-            script + " did not finish in " + timeout + ", output:\n" + client.output());
+            script + " did not finish in " + timeout + ", output:\n" + output());
       }
-      String output = client.output();
-      if (client.process.exitValue() != 0) {
-        throw new AssertionError(
-            script + " exited with " + client.process.exitValue() + ":\n" + output);
+      String output = output();
+      if (process.exitValue() != 0) {
+        throw new AssertionError(script + " exited with " + process.exitValue() + ":\n" + output);
       }
       String[] lines = output.strip().split("\n");
       return lines[lines.length - 1];
@@ -118,7 +141,31 @@ final class PythonCelery implements AutoCloseable {
     return command;
   }
 
-  private static PythonCelery start(String queue, String queueType, List<String> command) {
+  /** The version of the Celery that runs, e.g. {@code 5.5.2}. */
+  static synchronized String version() {
+    if (version == null) {
+      version =
+          start(
+                  "celery",
+                  "quorum",
+                  Map.of(),
+                  python("-c", "import celery; print(celery.__version__)"))
+              .lastLine(Duration.ofSeconds(30))
+              .strip();
+    }
+    return version;
+  }
+
+  /** Whether the Celery that runs is at least {@code major.minor}. */
+  static boolean atLeast(int major, int minor) {
+    String[] parts = version().split("\\.");
+    int haveMajor = Integer.parseInt(parts[0]);
+    int haveMinor = Integer.parseInt(parts[1]);
+    return haveMajor > major || (haveMajor == major && haveMinor >= minor);
+  }
+
+  private static PythonCelery start(
+      String queue, String queueType, Map<String, String> settings, List<String> command) {
     if (System.getenv("LOVAGE_TEST_PYTHON") == null
         && !Files.isExecutable(Path.of(DEFAULT_PYTHON))) {
       throw new IllegalStateException(
@@ -133,6 +180,7 @@ final class PythonCelery implements AutoCloseable {
       builder.environment().put("LOVAGE_QUEUE", queue);
       builder.environment().put("LOVAGE_QUEUE_TYPE", queueType);
       builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      builder.environment().putAll(settings);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       return new PythonCelery(builder.start(), log);
     } catch (IOException e) {
