@@ -303,8 +303,12 @@ public final class TaskClient implements AutoCloseable {
           new Topology(
               List.of(),
               List.of(
+                  // Durable, so replies sent while this client reconnects or the broker
+                  // restarts wait for it; deleted once unused for REPLY_QUEUE_EXPIRY.
                   new Topology.Queue(
-                      name, false, Map.of("x-expires", REPLY_QUEUE_EXPIRY.toMillis()))),
+                      name,
+                      Map.of(
+                          "x-queue-type", "classic", "x-expires", REPLY_QUEUE_EXPIRY.toMillis()))),
               List.of()));
       replies = broker.consume(name, ConsumeOptions.prefetch(256), this::onReply);
       replyQueue = name;

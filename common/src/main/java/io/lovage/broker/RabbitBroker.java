@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeoutException;
@@ -44,13 +46,19 @@ public final class RabbitBroker implements Broker {
   private final Connection publishing;
   private final Connection consuming;
   private final Publisher publisher;
+  private final Set<String> transientNames;
   private Channel topologyChannel;
 
-  private RabbitBroker(BrokerSettings settings, Connection publishing, Connection consuming) {
+  private RabbitBroker(
+      BrokerSettings settings,
+      Connection publishing,
+      Connection consuming,
+      Set<String> transientNames) {
     this.settings = settings;
     this.publishing = publishing;
     this.consuming = consuming;
     this.publisher = new Publisher();
+    this.transientNames = transientNames;
   }
 
   /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
@@ -63,7 +71,8 @@ public final class RabbitBroker implements Broker {
     }
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
-    factory.setTopologyRecoveryFilter(new RecoverConsumersAndTransientQueues());
+    Set<String> transientNames = ConcurrentHashMap.newKeySet();
+    factory.setTopologyRecoveryFilter(new RecoverConsumersAndTransientTopology(transientNames));
     // Right after a broker restart a stream or quorum queue may not be up yet (404 "home node
     // ... is down"): recovering its consumer is retried for up to a minute instead of given up.
     factory.setTopologyRecoveryRetryHandler(
@@ -88,7 +97,7 @@ public final class RabbitBroker implements Broker {
         Connection publishing = factory.newConnection(settings.clientName() + " publish");
         Connection consuming = factory.newConnection(settings.clientName() + " consume");
         log.info("connected broker={} client={}", redact(settings.uri()), settings.clientName());
-        return new RabbitBroker(settings, publishing, consuming);
+        return new RabbitBroker(settings, publishing, consuming, transientNames);
       } catch (IOException | TimeoutException e) {
         if (System.nanoTime() > deadline) {
           throw new BrokerException(
@@ -107,25 +116,27 @@ public final class RabbitBroker implements Broker {
   }
 
   /**
-   * What the client re-declares after a reconnect: consumers, and the non-durable queues (reply and
-   * listener queues) with their bindings. Exchanges and durable queues outlive a broker restart by
-   * themselves; re-declaring them would need the short-lived channels they were declared on.
+   * What the client re-declares after a reconnect: consumers, and the transient exchanges and
+   * queues (listener and remote-control queues, Celery's pidbox exchanges) with their bindings, and
+   * durable queues that expire when unused (reply queues), which may have expired meanwhile.
+   * Transient queues are exclusive, so they go with the connection and must come back with it.
+   * Other durable exchanges and queues outlive a broker restart by themselves.
    */
-  private static final class RecoverConsumersAndTransientQueues implements TopologyRecoveryFilter {
+  private record RecoverConsumersAndTransientTopology(Set<String> transientNames)
+      implements TopologyRecoveryFilter {
     @Override
     public boolean filterExchange(RecordedExchange exchange) {
-      return false;
+      return transientNames.contains(exchange.getName());
     }
 
     @Override
     public boolean filterQueue(RecordedQueue queue) {
-      return !queue.isDurable();
+      return transientNames.contains(queue.getName());
     }
 
     @Override
     public boolean filterBinding(RecordedBinding binding) {
-      return binding.getDestination().startsWith("lovage.reply.")
-          || binding.getDestination().startsWith("lovage.workers.");
+      return transientNames.contains(binding.getDestination());
     }
 
     @Override
@@ -147,11 +158,20 @@ public final class RabbitBroker implements Broker {
       // transient queues after a reconnect on the channel they were declared on.
       channel = topologyChannel();
       for (Topology.Exchange exchange : topology.exchanges()) {
+        if (!exchange.durable()) {
+          transientNames.add(exchange.name());
+        }
         channel.exchangeDeclare(exchange.name(), exchange.type(), exchange.durable());
       }
       for (Topology.Queue queue : topology.queues()) {
         try {
-          channel.queueDeclare(queue.name(), queue.durable(), false, false, queue.arguments());
+          // A transient queue is exclusive to this connection (RabbitMQ 4.3 refuses transient
+          // queues that are not): it goes with the connection, and recovery declares it again.
+          if (!queue.durable() || queue.arguments().containsKey("x-expires")) {
+            transientNames.add(queue.name());
+          }
+          channel.queueDeclare(
+              queue.name(), queue.durable(), !queue.durable(), false, queue.arguments());
         } catch (IOException e) {
           if (!isPreconditionFailed(e)) {
             throw e;

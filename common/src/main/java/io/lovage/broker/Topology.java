@@ -22,8 +22,9 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
 
   /**
    * A queue and its declaration arguments ({@code x-queue-type} and the like). A durable queue
-   * outlives broker restarts; a transient one (a client's reply queue) is deleted with its last
-   * consumer.
+   * outlives broker restarts; a transient one (a listener's or remote-control queue) is exclusive
+   * to the connection that declared it (RabbitMQ 4.3 refuses transient queues that are not), so it
+   * goes with that connection and comes back when the connection recovers.
    */
   public record Queue(String name, boolean durable, Map<String, Object> arguments) {
     public Queue {

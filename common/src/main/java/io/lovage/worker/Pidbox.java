@@ -82,7 +82,19 @@ final class Pidbox implements AutoCloseable {
   }
 
   void start() {
-    broker.declare(topology(queue()));
+    try {
+      broker.declare(topology(queue()));
+    } catch (io.lovage.broker.BrokerException e) {
+      // The queue is exclusive: a live worker with the same name (same pid on the same host
+      // name, e.g. two containers sharing a hostname) holds it. This one runs its tasks all the
+      // same, without answering remote control.
+      log.error(
+          "remote control is off for this worker: another connection holds its queue {}"
+              + " error=\"{}\"",
+          queue(),
+          e.getMessage());
+      return;
+    }
     subscription = broker.consume(queue(), ConsumeOptions.prefetch(10), this::onRequest);
   }
 

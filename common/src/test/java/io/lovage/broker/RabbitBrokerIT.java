@@ -136,6 +136,56 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void aTransientQueueIsExclusiveToTheConnectionThatDeclaredIt() throws Exception {
+    broker.declare(
+        new Topology(List.of(), List.of(new Topology.Queue(queue, false, Map.of())), List.of()));
+
+    var factory = new com.rabbitmq.client.ConnectionFactory();
+    factory.setUri(RabbitFixture.uri());
+    try (var other = factory.newConnection("another client")) {
+      var channel = other.createChannel();
+      java.io.IOException locked =
+          assertThrows(java.io.IOException.class, () -> channel.queueDeclarePassive(queue));
+      assertTrue(
+          String.valueOf(locked.getCause()).contains("RESOURCE_LOCKED"),
+          "RabbitMQ 4.3 refuses transient queues that are not exclusive: " + locked.getCause());
+    }
+  }
+
+  @Test
+  void aTransientExchangeQueueBindingAndConsumerAllComeBackAfterABrokerRestart() {
+    String exchange = "test.transient." + queue;
+    broker.declare(
+        new Topology(
+            List.of(new Topology.Exchange(exchange, "fanout", false)),
+            List.of(new Topology.Queue(queue, false, Map.of())),
+            List.of(new Topology.Binding(exchange, queue, ""))));
+    List<Delivery> received = new CopyOnWriteArrayList<>();
+    broker.consume(
+        queue,
+        ConsumeOptions.prefetch(10),
+        delivery -> {
+          received.add(delivery);
+          delivery.ack();
+        });
+
+    RabbitFixture.restartBroker();
+
+    Await.until(
+        Duration.ofSeconds(60),
+        "a message through the transient exchange after the restart",
+        () -> {
+          try {
+            broker.publish(exchange, "", Message.json(new byte[] {'1'}, Map.of())).join();
+          } catch (RuntimeException notYetRecovered) {
+            return false;
+          }
+          return !received.isEmpty();
+        });
+    RabbitFixture.deleteExchanges(exchange);
+  }
+
+  @Test
   void codeTopologyMatchesWhatTheBrokerHasForTheDefaultQueue() {
     // On CI the broker was loaded with broker-config/definitions.json: any difference shows here.
     assertEquals(
