@@ -70,7 +70,10 @@ public final class LovageTopology {
   /** The longest delay the ladder holds: 2^28 - 1 seconds, about 8.5 years. */
   public static final long MAX_DELAY_SECONDS = (1L << DELAY_LEVELS) - 1;
 
-  /** Task priorities run from 0 to this; only classic queues honour them. */
+  /**
+   * Task priorities run from 0 to this: classic queues honour every level, quorum queues on
+   * RabbitMQ 4.0–4.2 two (5 and above before the rest), on 3.x none.
+   */
   public static final int MAX_PRIORITY = 9;
 
   /** Deliveries of one message before the queue dead-letters it (a worker died each time). */
@@ -117,7 +120,7 @@ public final class LovageTopology {
     if (type == QueueType.QUORUM) {
       arguments.put("x-delivery-limit", DELIVERY_LIMIT);
     } else {
-      // Classic queues order by priority 0-9 (quorum queues on 3.10 ignore priorities).
+      // Classic queues order by priority 0-9 (quorum queues: two levels on 4.x, none on 3.x).
       arguments.put("x-max-priority", MAX_PRIORITY);
     }
     arguments.put("x-dead-letter-exchange", DEAD_LETTER_EXCHANGE);

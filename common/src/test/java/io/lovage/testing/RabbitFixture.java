@@ -140,6 +140,20 @@ public final class RabbitFixture {
             + container.getMappedPort(15672);
   }
 
+  /** The major version of the test broker's RabbitMQ (3 or 4), from its server properties. */
+  public static synchronized int brokerMajorVersion() {
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(uri());
+      try (Connection connection = factory.newConnection("test version probe")) {
+        String version = String.valueOf(connection.getServerProperties().get("version"));
+        return Integer.parseInt(version.substring(0, version.indexOf('.')));
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read the broker's version: " + e, e);
+    }
+  }
+
   /** A broker client for a test, with a short publish timeout. */
   public static RabbitBroker connect(String clientName) {
     return RabbitBroker.connect(

@@ -16,7 +16,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Priorities 0–9 on a classic queue: a waiting high-priority task runs before earlier ones. */
+/**
+ * Priorities: on a classic queue 0–9, a waiting higher-priority task runs before earlier ones; on a
+ * quorum queue RabbitMQ 4.0–4.2 has two levels (5–9 high, 0–4 normal; 4.3 has more) and 3.x none.
+ */
 class PriorityIT {
   private final String queue = RabbitFixture.uniqueQueue("priority");
   private final RabbitBroker broker = RabbitFixture.connect("PriorityIT");
@@ -37,11 +40,37 @@ class PriorityIT {
 
   @Test
   void higherPriorityTaskWaitingInAClassicQueueRunsFirst() {
-    for (String label : List.of("low-1", "low-2", "low-3")) {
-      client.send(TaskMessage.builder("it.mark").args(label).priority(0).build(), queue).join();
-    }
-    client.send(TaskMessage.builder("it.mark").args("urgent").priority(9).build(), queue).join();
+    sendThreeLowThenOneUrgent(client);
 
+    runAllFour(QueueType.CLASSIC);
+
+    assertEquals("urgent", order.get(0), order.toString());
+  }
+
+  @Test
+  void aHighPriorityTaskInAQuorumQueueRunsFirstOnRabbitMq4AndInArrivalOrderOn3() {
+    try (TaskClient quorum =
+        new TaskClient(broker, "PriorityIT", QueueType.QUORUM, Clock.systemUTC())) {
+      sendThreeLowThenOneUrgent(quorum);
+    }
+
+    runAllFour(QueueType.QUORUM);
+
+    if (RabbitFixture.brokerMajorVersion() >= 4) {
+      assertEquals("urgent", order.get(0), order.toString());
+    } else {
+      assertEquals(List.of("low-1", "low-2", "low-3", "urgent"), order);
+    }
+  }
+
+  private void sendThreeLowThenOneUrgent(TaskClient sender) {
+    for (String label : List.of("low-1", "low-2", "low-3")) {
+      sender.send(TaskMessage.builder("it.mark").args(label).priority(0).build(), queue).join();
+    }
+    sender.send(TaskMessage.builder("it.mark").args("urgent").priority(9).build(), queue).join();
+  }
+
+  private void runAllFour(QueueType type) {
     worker =
         new Worker(
             broker,
@@ -54,12 +83,11 @@ class PriorityIT {
                 1,
                 1,
                 Duration.ofSeconds(5),
-                QueueType.CLASSIC,
+                type,
                 1,
                 WorkerSettings.DEFAULT_RESULT_MAX_BYTES));
     worker.start();
 
     Await.until(Duration.ofSeconds(20), "all four tasks", () -> order.size() == 4);
-    assertEquals("urgent", order.get(0), order.toString());
   }
 }
