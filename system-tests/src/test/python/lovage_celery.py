@@ -4,7 +4,8 @@ Environment: RABBITMQ_URI (the broker), LOVAGE_QUEUE (the queue to send to and c
 "celery"), LOVAGE_QUEUE_TYPE ("quorum", Lovage's default, or "classic": a Celery 5.2 worker
 can only consume classic queues, it asks for global QoS, which quorum queues refuse) and
 LOVAGE_EXCHANGE_TYPE ("direct", Celery's default exchange `celery`, or "topic": the exchange
-`celery.topic`, through which Celery 5.5 sends countdowns into the delay ladder it shares with Lovage).
+`celery.topic`, through which Celery 5.5 sends countdowns into the delay ladder it shares with Lovage),
+and LOVAGE_TASK_EVENTS ("1", or "0" for a worker that sends no task events, as without -E).
 """
 import os
 
@@ -43,7 +44,7 @@ def make_app(**settings):
                                   os.environ.get("LOVAGE_EXCHANGE_TYPE", "direct"))],
         task_default_queue=QUEUE,
         # Task events to the celeryev exchange: Lovage's REST service reads states from them.
-        worker_send_task_events=True,
+        worker_send_task_events=os.environ.get("LOVAGE_TASK_EVENTS", "1") == "1",
         task_acks_late=True,
         worker_prefetch_multiplier=1,
     )

@@ -778,8 +778,10 @@ public final class Worker implements AutoCloseable {
    */
   private CompletableFuture<Void> recorded(
       TaskMessage message, CompletableFuture<Void> event, Supplier<CompletableFuture<Void>> reply) {
-    if (message.replyTo() == null || message.ignoresResult()) {
-      return event;
+    if (message.replyTo() == null
+        || message.ignoresResult()
+        || io.lovage.result.ReplyRecorder.recordsEvents(message.replyTo())) {
+      return event; // the sender reads this worker's events instead
     }
     CompletableFuture<Void> replied =
         reply

@@ -7,6 +7,7 @@ import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.ReplyRecorder;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.service.DurationSetting;
@@ -99,6 +100,22 @@ final class ProducerFactory {
     broker.declare(LovageTopology.events());
     return new EventStreamResultStore(maxTasks(maxTasks), expires(expires), Clock.systemUTC())
         .follow(broker);
+  }
+
+  /**
+   * The reply queue of tasks submitted over REST: outcomes that come back only as rpc replies
+   * (Celery workers without task events) go into the event stream from there.
+   */
+  @Singleton
+  @Bean(preDestroy = "close")
+  ReplyRecorder replies(Broker broker, EventStreamResultStore results) {
+    return new ReplyRecorder(
+            broker,
+            new TaskEvents(
+                broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC()),
+            results,
+            ReplyRecorder.DEFAULT_GRACE)
+        .start();
   }
 
   @Singleton

@@ -7,6 +7,7 @@ import io.lovage.broker.PublishException;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.ReplyRecorder;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
 import io.lovage.service.Problem;
@@ -66,9 +67,11 @@ final class TaskController {
 
   private final TaskClient client;
   private final EventStreamResultStore results;
+  private final ReplyRecorder replies;
   private final Clock clock = Clock.systemUTC();
 
-  TaskController(TaskClient client, EventStreamResultStore results) {
+  TaskController(TaskClient client, EventStreamResultStore results, ReplyRecorder replies) {
+    this.replies = replies;
     this.client = client;
     this.results = results;
   }
@@ -145,10 +148,20 @@ final class TaskController {
     }
   }
 
+  /**
+   * The task with this service's reply queue as its {@code reply_to}: a worker that sends no task
+   * events (Celery's without {@code -E}) still lets every replica know the outcome.
+   */
+  private TaskMessage answered(TaskMessage message) {
+    return message.replyTo() == null && !message.ignoresResult()
+        ? message.withReplyTo(replies.queue())
+        : message;
+  }
+
   private MutableHttpResponse<String> send(TaskSubmission submission, TaskMessage message) {
     TaskMessage sent;
     try {
-      sent = client.send(message, submission.queue()).get();
+      sent = client.send(answered(message), submission.queue()).get();
     } catch (ExecutionException e) {
       return brokerTrouble(submission, e.getCause());
     } catch (InterruptedException e) {
@@ -221,7 +234,9 @@ final class TaskController {
       }
     }
     List<CompletableFuture<TaskMessage>> sent =
-        submissions.stream().map(sub -> client.send(sub.toMessage(), sub.queue())).toList();
+        submissions.stream()
+            .map(sub -> client.send(answered(sub.toMessage()), sub.queue()))
+            .toList();
     ArrayNode accepted = Json.MAPPER.createArrayNode();
     ArrayNode failed = Json.MAPPER.createArrayNode();
     for (int i = 0; i < sent.size(); i++) {

@@ -9,6 +9,8 @@ import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.ReplyRecorder;
+import io.lovage.result.TaskEvents;
 import io.lovage.testing.Await;
 import io.lovage.testing.ForwardingBroker;
 import io.micronaut.http.HttpResponse;
@@ -76,7 +78,14 @@ class TaskHistoryTest {
 
   private TaskController controller(Broker through) {
     results.follow(through);
-    return new TaskController(new TaskClient(broker, "test"), results);
+    return new TaskController(
+        new TaskClient(broker, "test"),
+        results,
+        new ReplyRecorder(
+            broker,
+            new TaskEvents(broker, "test", java.time.Clock.systemUTC()),
+            results,
+            ReplyRecorder.DEFAULT_GRACE));
   }
 
   /** A broker on which the store's catch-up marker never arrives: a very long history. */

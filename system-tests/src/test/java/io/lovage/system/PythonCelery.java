@@ -36,27 +36,27 @@ final class PythonCelery implements AutoCloseable {
    * Celery 5.5), with more of lovage_celery.py's settings ({@code LOVAGE_EXCHANGE_TYPE}).
    */
   static PythonCelery worker(String queue, String queueType, Map<String, String> settings) {
-    PythonCelery worker =
-        start(
+    List<String> command =
+        python(
+            "-m",
+            "celery",
+            "-A",
+            "lovage_celery",
+            "worker",
+            "-Q",
             queue,
-            queueType,
-            settings,
-            python(
-                "-m",
-                "celery",
-                "-A",
-                "lovage_celery",
-                "worker",
-                "-Q",
-                queue,
-                "-P",
-                "solo",
-                "-E",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                "py-" + queue + "@%h",
-                "--loglevel=INFO"));
+            "-P",
+            "solo",
+            "-E",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            "py-" + queue + "@%h",
+            "--loglevel=INFO");
+    if ("0".equals(settings.get("LOVAGE_TASK_EVENTS"))) {
+      command.remove("-E");
+    }
+    PythonCelery worker = start(queue, queueType, settings, command);
     Await.until(
         Duration.ofSeconds(60),
         "the Celery worker to be ready (log: " + worker.log + ")",
