@@ -832,6 +832,22 @@ public final class Worker implements AutoCloseable {
     remoteShutdown.run();
   }
 
+  /** The process pool, if some task of this worker runs in child processes. */
+  Optional<io.lovage.worker.process.ProcessPool> processPool() {
+    return pools.processPool();
+  }
+
+  /**
+   * Tasks this worker runs at once now: its capacity, with the process pool's max as it is now
+   * (remote control changes it) in place of the one it started with, and never above the capacity,
+   * the deliveries it holds at once.
+   */
+  int concurrency() {
+    int started = settings.processes().max();
+    int now = processPool().map(pool -> pool.bounds().max()).orElse(started);
+    return Math.min(settings.capacity(), settings.capacity() - started + now);
+  }
+
   /** The names of the tasks this worker runs, built-ins included. */
   java.util.Set<String> taskNames() {
     return tasks.names();
