@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.TimeLimits;
 import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
@@ -39,7 +40,8 @@ import tools.jackson.databind.node.ObjectNode;
  * so it also reaches workers that start later), {@code shutdown} (as SIGTERM), {@code heartbeat},
  * {@code enable_events}, {@code disable_events}, {@code add_consumer}, {@code cancel_consumer},
  * {@code pool_grow}, {@code pool_shrink} and {@code autoscale} (on the process pool, see {@link
- * PoolControl}). Any other command answers {@code {"error": …}} and the worker goes on.
+ * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}). Any other command answers
+ * {@code {"error": …}} and the worker goes on.
  */
 final class Pidbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
@@ -201,11 +203,37 @@ final class Pidbox implements AutoCloseable {
       case "pool_grow" -> poolControl.grow(arguments);
       case "pool_shrink" -> poolControl.shrink(arguments);
       case "autoscale" -> poolControl.autoscale(arguments);
+      case "time_limit" -> timeLimit(arguments);
       case "enable_events" -> ok("task events already enabled");
       case "disable_events" ->
           error("Lovage workers always send task events: task states live in the event stream");
       default -> error("unknown command '" + method + "'");
     };
+  }
+
+  /**
+   * Celery's {@code time_limit}: {@code {"task_name", "soft", "hard"}}, seconds, for the task's
+   * runs that start from now on; Celery's answers.
+   */
+  private JsonNode timeLimit(JsonNode arguments) {
+    String task = arguments.path("task_name").asString("");
+    if (!worker.taskNames().contains(task)) {
+      log.info("time limits not set by remote control: unknown task task={}", task);
+      return error("unknown task");
+    }
+    TimeLimits limits;
+    try {
+      limits = TimeLimitOverrides.fromSeconds(arguments.path("soft"), arguments.path("hard"));
+    } catch (IllegalArgumentException e) {
+      return error("time_limit: " + e.getMessage());
+    }
+    worker.timeLimitOverrides().set(task, limits);
+    log.info(
+        "time limits set by remote control task={} soft={} hard={}",
+        task,
+        limits.soft(),
+        limits.hardOrDefault());
+    return ok("time limits set successfully");
   }
 
   private JsonNode revoke(JsonNode arguments, boolean terminate) {

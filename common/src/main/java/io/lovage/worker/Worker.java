@@ -109,6 +109,7 @@ public final class Worker implements AutoCloseable {
   private final CanvasSender canvases;
   private final ChordJoiner joiner;
   private final Revocations revocations = new Revocations(this::terminate);
+  private final TimeLimitOverrides timeLimitOverrides = new TimeLimitOverrides();
 
   /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
@@ -353,7 +354,7 @@ public final class Worker implements AutoCloseable {
     observer.received(message.task());
     Outcome outcome =
         TaskRunner.run(
-            definition.get(),
+            timeLimitOverrides.applyTo(definition.get()),
             message,
             pools,
             terminate -> started(message, delivery.queue(), terminate, start),
@@ -830,6 +831,11 @@ public final class Worker implements AutoCloseable {
   void shutdownRequested() {
     log.info("shutdown requested by remote control name={}", settings.name());
     remoteShutdown.run();
+  }
+
+  /** Time limits set per task by remote control, for tasks started from then on. */
+  TimeLimitOverrides timeLimitOverrides() {
+    return timeLimitOverrides;
   }
 
   /** The process pool, if some task of this worker runs in child processes. */

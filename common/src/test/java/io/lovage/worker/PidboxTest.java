@@ -44,6 +44,12 @@ class PidboxTest {
       TaskRegistry.builder()
           .register("add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
           .register("wait", call -> release.await(10, TimeUnit.SECONDS))
+          .register(
+              "nap",
+              call -> {
+                Thread.sleep(Math.round(call.arg(0, "seconds", double.class) * 1000));
+                return "rested";
+              })
           .build();
   private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(QUEUE), 4));
   private final TaskClient client = new TaskClient(broker, "test");
@@ -250,6 +256,75 @@ class PidboxTest {
         answer(ask("stats", Json.MAPPER.createObjectNode(), null))
             .path("autoscaler")
             .isMissingNode());
+  }
+
+  @Test
+  void timeLimitSetsTheLimitsOfLaterTasksOfThatTypeAndAnswersOk() throws Exception {
+    JsonNode answer =
+        answer(
+            ask(
+                "time_limit",
+                arguments("{\"task_name\": \"nap\", \"soft\": 0.2, \"hard\": 5}"),
+                null));
+    TaskMessage nap = client.send(TaskMessage.builder("nap").args(10).build(), QUEUE).join();
+
+    assertEquals("time limits set successfully", answer.path("ok").asString(), answer.toString());
+    assertEquals(
+        "SoftTimeLimitExceeded",
+        Await.until(
+                WAIT,
+                "the nap to fail",
+                () -> results.find(nap.id()).filter(r -> r.state() == TaskState.FAILURE))
+            .error()
+            .type());
+  }
+
+  @Test
+  void aMessagesOwnTimelimitStillWinsOverTheOneSetByRemoteControl() throws Exception {
+    answer(
+        ask("time_limit", arguments("{\"task_name\": \"nap\", \"soft\": 0.2, \"hard\": 5}"), null));
+
+    TaskMessage nap =
+        client
+            .send(
+                TaskMessage.builder("nap")
+                    .args(0.5)
+                    .timeLimit(new TaskMessage.TimeLimit(4.0, 5.0))
+                    .build(),
+                QUEUE)
+            .join();
+
+    Await.until(
+        WAIT,
+        "the nap to succeed",
+        () -> results.find(nap.id()).filter(r -> r.state() == TaskState.SUCCESS));
+  }
+
+  @Test
+  void timeLimitOfAnUnknownTaskAnswersUnknownTaskAsCeleryDoes() throws Exception {
+    JsonNode answer =
+        answer(ask("time_limit", arguments("{\"task_name\": \"nope\", \"soft\": 1}"), null));
+
+    assertEquals("unknown task", answer.path("error").asString(), answer.toString());
+  }
+
+  @Test
+  void timeLimitWithLimitsThatCannotHoldAnswersAnErrorAndTheTaskKeepsItsOwn() throws Exception {
+    for (String bad :
+        List.of(
+            "{\"task_name\": \"nap\", \"soft\": -1}",
+            "{\"task_name\": \"nap\", \"soft\": \"0.2\"}",
+            "{\"task_name\": \"nap\", \"soft\": 3, \"hard\": 2}",
+            "{\"task_name\": \"nap\", \"hard\": 3600}")) {
+      JsonNode answer = answer(ask("time_limit", arguments(bad), null));
+      assertTrue(answer.path("error").isString(), bad + ": " + answer);
+    }
+
+    TaskMessage nap = client.send(TaskMessage.builder("nap").args(0.3).build(), QUEUE).join();
+    Await.until(
+        WAIT,
+        "the nap to succeed",
+        () -> results.find(nap.id()).filter(r -> r.state() == TaskState.SUCCESS));
   }
 
   private static final String POOLED_NAME = "pooled@pidbox-test";
