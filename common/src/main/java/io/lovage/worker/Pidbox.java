@@ -40,8 +40,8 @@ import tools.jackson.databind.node.ObjectNode;
  * so it also reaches workers that start later), {@code shutdown} (as SIGTERM), {@code heartbeat},
  * {@code enable_events}, {@code disable_events}, {@code add_consumer}, {@code cancel_consumer},
  * {@code pool_grow}, {@code pool_shrink} and {@code autoscale} (on the process pool, see {@link
- * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}). Any other command answers
- * {@code {"error": …}} and the worker goes on.
+ * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}). Any other command, and {@code
+ * rate_limit} for now, answers {@code {"error": …}} and the worker goes on.
  */
 final class Pidbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
@@ -204,6 +204,10 @@ final class Pidbox implements AutoCloseable {
       case "pool_shrink" -> poolControl.shrink(arguments);
       case "autoscale" -> poolControl.autoscale(arguments);
       case "time_limit" -> timeLimit(arguments);
+      case "rate_limit" ->
+          error(
+              "rate limits are not available yet: Lovage's will be fleet-wide (one limit shared by"
+                  + " every worker), not per worker as Celery's");
       case "enable_events" -> ok("task events already enabled");
       case "disable_events" ->
           error("Lovage workers always send task events: task states live in the event stream");

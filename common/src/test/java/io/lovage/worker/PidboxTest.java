@@ -327,6 +327,18 @@ class PidboxTest {
         () -> results.find(nap.id()).filter(r -> r.state() == TaskState.SUCCESS));
   }
 
+  @Test
+  void rateLimitAnswersThatFleetWideRateLimitsAreNotAvailableYet() throws Exception {
+    JsonNode answer =
+        answer(
+            ask(
+                "rate_limit",
+                arguments("{\"task_name\": \"add\", \"rate_limit\": \"5/s\"}"),
+                null));
+
+    assertTrue(answer.path("error").asString().contains("fleet-wide"), answer.toString());
+  }
+
   private static final String POOLED_NAME = "pooled@pidbox-test";
   private static final List<String> POOLED = List.of(POOLED_NAME);
 
