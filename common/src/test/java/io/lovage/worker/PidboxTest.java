@@ -269,14 +269,7 @@ class PidboxTest {
     TaskMessage nap = client.send(TaskMessage.builder("nap").args(10).build(), QUEUE).join();
 
     assertEquals("time limits set successfully", answer.path("ok").asString(), answer.toString());
-    assertEquals(
-        "SoftTimeLimitExceeded",
-        Await.until(
-                WAIT,
-                "the nap to fail",
-                () -> results.find(nap.id()).filter(r -> r.state() == TaskState.FAILURE))
-            .error()
-            .type());
+    assertEquals("SoftTimeLimitExceeded", awaitState(nap.id(), TaskState.FAILURE).error().type());
   }
 
   @Test
@@ -294,10 +287,7 @@ class PidboxTest {
                 QUEUE)
             .join();
 
-    Await.until(
-        WAIT,
-        "the nap to succeed",
-        () -> results.find(nap.id()).filter(r -> r.state() == TaskState.SUCCESS));
+    awaitState(nap.id(), TaskState.SUCCESS);
   }
 
   @Test
@@ -321,10 +311,7 @@ class PidboxTest {
     }
 
     TaskMessage nap = client.send(TaskMessage.builder("nap").args(0.3).build(), QUEUE).join();
-    Await.until(
-        WAIT,
-        "the nap to succeed",
-        () -> results.find(nap.id()).filter(r -> r.state() == TaskState.SUCCESS));
+    awaitState(nap.id(), TaskState.SUCCESS);
   }
 
   @Test
@@ -363,6 +350,13 @@ class PidboxTest {
                 WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
                 ProcessPoolSettings.DEFAULT.withChildren(min, max)));
     pooled.start();
+  }
+
+  private io.lovage.result.TaskRecord awaitState(String id, TaskState state) {
+    return Await.until(
+        WAIT,
+        "task " + id + " in state " + state,
+        () -> results.find(id).filter(r -> r.state() == state));
   }
 
   private static ObjectNode arguments(String json) {
