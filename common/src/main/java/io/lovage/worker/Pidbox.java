@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.TimeLimits;
 import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
@@ -10,6 +11,7 @@ import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.TaskEvents;
+import io.lovage.worker.process.ProcessPool;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,8 +38,10 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code scheduled}, {@code revoked}, {@code active_queues}, {@code query_task}, {@code conf},
  * {@code report}. Control: {@code revoke} and {@code terminate} (into Lovage's durable revocations,
  * so it also reaches workers that start later), {@code shutdown} (as SIGTERM), {@code heartbeat},
- * {@code enable_events}, {@code disable_events}. Any other command answers {@code {"error": …}} and
- * the worker goes on.
+ * {@code enable_events}, {@code disable_events}, {@code add_consumer}, {@code cancel_consumer},
+ * {@code pool_grow}, {@code pool_shrink} and {@code autoscale} (on the process pool, see {@link
+ * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}). Any other command, and {@code
+ * rate_limit} for now, answers {@code {"error": …}} and the worker goes on.
  */
 final class Pidbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
@@ -58,11 +62,13 @@ final class Pidbox implements AutoCloseable {
   private final Clock clock;
   private final Instant startedAt;
   private final AtomicLong lamport = new AtomicLong();
+  private final PoolControl poolControl;
   private Subscription subscription;
 
   Pidbox(Broker broker, Worker worker, TaskEvents events, Clock clock) {
     this.broker = broker;
     this.worker = worker;
+    this.poolControl = new PoolControl(worker);
     this.events = events;
     this.clock = clock;
     this.startedAt = clock.instant();
@@ -194,11 +200,44 @@ final class Pidbox implements AutoCloseable {
             ? ok("no longer consuming from " + queue)
             : error("not consuming from " + queue);
       }
+      case "pool_grow" -> poolControl.grow(arguments);
+      case "pool_shrink" -> poolControl.shrink(arguments);
+      case "autoscale" -> poolControl.autoscale(arguments);
+      case "time_limit" -> timeLimit(arguments);
+      case "rate_limit" ->
+          error(
+              "rate limits are not available yet: Lovage's will be fleet-wide (one limit shared by"
+                  + " every worker), not per worker as Celery's");
       case "enable_events" -> ok("task events already enabled");
       case "disable_events" ->
           error("Lovage workers always send task events: task states live in the event stream");
       default -> error("unknown command '" + method + "'");
     };
+  }
+
+  /**
+   * Celery's {@code time_limit}: {@code {"task_name", "soft", "hard"}}, seconds, for the task's
+   * runs that start from now on; Celery's answers.
+   */
+  private JsonNode timeLimit(JsonNode arguments) {
+    String task = arguments.path("task_name").asString("");
+    if (!worker.taskNames().contains(task)) {
+      log.info("time limits not set by remote control: unknown task task={}", task);
+      return error("unknown task");
+    }
+    TimeLimits limits;
+    try {
+      limits = TimeLimitOverrides.fromSeconds(arguments.path("soft"), arguments.path("hard"));
+    } catch (IllegalArgumentException e) {
+      return error("time_limit: " + e.getMessage());
+    }
+    worker.timeLimitOverrides().set(task, limits);
+    log.info(
+        "time limits set by remote control task={} soft={} hard={}",
+        task,
+        limits.soft(),
+        limits.hardOrDefault());
+    return ok("time limits set successfully");
   }
 
   private JsonNode revoke(JsonNode arguments, boolean terminate) {
@@ -282,11 +321,13 @@ final class Pidbox implements AutoCloseable {
     json.put("uptime", (clock.millis() - startedAt.toEpochMilli()) / 1000);
     ObjectNode pool = json.putObject("pool");
     pool.put("implementation", "lovage (virtual threads, CPU pool, child processes)");
-    pool.put("max-concurrency", worker.settings().capacity());
+    pool.put("max-concurrency", worker.concurrency());
     pool.put("io-concurrency", worker.settings().ioConcurrency());
     pool.put("cpu-concurrency", worker.settings().cpuConcurrency());
     pool.put("process-children", stats.processChildren());
-    pool.putArray("processes").add(ProcessHandle.current().pid());
+    // Celery lists its pool's child pids; here the worker's own JVM runs IO and CPU tasks too.
+    ArrayNode processes = pool.putArray("processes").add(ProcessHandle.current().pid());
+    worker.processPool().ifPresent(processPool -> describe(processPool, json, pool, processes));
     json.put(
         "prefetch_count",
         worker.settings().queues().stream().mapToInt(q -> worker.settings().prefetch(q)).sum());
@@ -300,6 +341,29 @@ final class Pidbox implements AutoCloseable {
     lovage.put("rejected", stats.rejected());
     lovage.put("active", stats.active());
     return json;
+  }
+
+  /**
+   * The process pool in {@code stats}: its bounds and its children's pids in {@code pool}, and the
+   * bounds as Celery's autoscaler reports itself, {@code qty} being the tasks that want a child.
+   */
+  private void describe(
+      ProcessPool processPool, ObjectNode json, ObjectNode pool, ArrayNode processes) {
+    ProcessPool.Bounds bounds = processPool.bounds();
+    pool.put("process-min", bounds.min());
+    pool.put("process-max", bounds.max());
+    int maxTasks = worker.settings().processes().maxTasksPerChild();
+    if (maxTasks > 0) {
+      pool.put("max-tasks-per-child", maxTasks);
+    } else {
+      pool.put("max-tasks-per-child", "N/A");
+    }
+    processPool.pids().forEach(processes::add);
+    ObjectNode autoscaler = json.putObject("autoscaler");
+    autoscaler.put("max", bounds.max());
+    autoscaler.put("min", bounds.min());
+    autoscaler.put("current", processPool.children());
+    autoscaler.put("qty", processPool.active() + processPool.waiting());
   }
 
   private ArrayNode activeQueues() {
@@ -324,7 +388,7 @@ final class Pidbox implements AutoCloseable {
 
   private ObjectNode conf() {
     ObjectNode conf = Json.MAPPER.createObjectNode();
-    conf.put("worker_concurrency", worker.settings().capacity());
+    conf.put("worker_concurrency", worker.concurrency());
     conf.put("task_acks_late", true);
     conf.put("task_serializer", "json");
     conf.put("accept_content", "json");
@@ -372,13 +436,13 @@ final class Pidbox implements AutoCloseable {
     return worker.settings().name();
   }
 
-  private static ObjectNode ok(String text) {
+  static ObjectNode ok(String text) {
     ObjectNode ok = Json.MAPPER.createObjectNode();
     ok.put("ok", text);
     return ok;
   }
 
-  private static ObjectNode error(String text) {
+  static ObjectNode error(String text) {
     ObjectNode error = Json.MAPPER.createObjectNode();
     error.put("error", text);
     return error;

@@ -195,4 +195,9 @@ final class Pools {
   int processChildren() {
     return processes == null ? 0 : processes.children();
   }
+
+  /** The process pool, if some registered task runs in child processes. */
+  java.util.Optional<ProcessPool> processPool() {
+    return java.util.Optional.ofNullable(processes);
+  }
 }

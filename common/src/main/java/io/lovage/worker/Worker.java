@@ -109,6 +109,7 @@ public final class Worker implements AutoCloseable {
   private final CanvasSender canvases;
   private final ChordJoiner joiner;
   private final Revocations revocations = new Revocations(this::terminate);
+  private final TimeLimitOverrides timeLimitOverrides = new TimeLimitOverrides();
 
   /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
@@ -353,7 +354,7 @@ public final class Worker implements AutoCloseable {
     observer.received(message.task());
     Outcome outcome =
         TaskRunner.run(
-            definition.get(),
+            timeLimitOverrides.applyTo(definition.get()),
             message,
             pools,
             terminate -> started(message, delivery.queue(), terminate, start),
@@ -832,6 +833,27 @@ public final class Worker implements AutoCloseable {
   void shutdownRequested() {
     log.info("shutdown requested by remote control name={}", settings.name());
     remoteShutdown.run();
+  }
+
+  /** Time limits set per task by remote control, for tasks started from then on. */
+  TimeLimitOverrides timeLimitOverrides() {
+    return timeLimitOverrides;
+  }
+
+  /** The process pool, if some task of this worker runs in child processes. */
+  Optional<io.lovage.worker.process.ProcessPool> processPool() {
+    return pools.processPool();
+  }
+
+  /**
+   * Tasks this worker runs at once now: its capacity, with the process pool's max as it is now
+   * (remote control changes it) in place of the one it started with, and never above the capacity,
+   * the deliveries it holds at once.
+   */
+  int concurrency() {
+    int started = settings.processes().max();
+    int now = processPool().map(pool -> pool.bounds().max()).orElse(started);
+    return Math.min(settings.capacity(), settings.capacity() - started + now);
   }
 
   /** The names of the tasks this worker runs, built-ins included. */

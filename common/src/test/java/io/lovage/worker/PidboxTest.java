@@ -4,16 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskClient;
+import io.lovage.TaskKind;
+import io.lovage.TaskOptions;
 import io.lovage.TaskRegistry;
 import io.lovage.TaskState;
 import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.InMemoryBroker;
 import io.lovage.broker.Message;
+import io.lovage.broker.QueueType;
 import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.testing.Await;
+import io.lovage.worker.process.ProcessPoolSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +44,12 @@ class PidboxTest {
       TaskRegistry.builder()
           .register("add", call -> call.arg(0, "x", long.class) + call.arg(1, "y", long.class))
           .register("wait", call -> release.await(10, TimeUnit.SECONDS))
+          .register(
+              "nap",
+              call -> {
+                Thread.sleep(Math.round(call.arg(0, "seconds", double.class) * 1000));
+                return "rested";
+              })
           .build();
   private final Worker worker = new Worker(broker, tasks, WorkerSettings.of(List.of(QUEUE), 4));
   private final TaskClient client = new TaskClient(broker, "test");
@@ -63,9 +73,15 @@ class PidboxTest {
         });
   }
 
+  /** A second worker, with a process pool, that a test starts; asked by its name. */
+  private Worker pooled;
+
   @AfterEach
   void stop() {
     release.countDown();
+    if (pooled != null) {
+      pooled.close();
+    }
     worker.close();
     broker.close();
   }
@@ -160,6 +176,193 @@ class PidboxTest {
         "pong", answer(ask("ping", Json.MAPPER.createObjectNode(), null)).path("ok").asString());
   }
 
+  @Test
+  void poolGrowRaisesTheProcessPoolFloorAndAnswersOk() throws Exception {
+    startPooled(0, 2);
+
+    JsonNode answer = answer(ask("pool_grow", arguments("{\"n\": 1}"), POOLED), POOLED);
+
+    assertEquals("pool will grow", answer.path("ok").asString(), answer.toString());
+    JsonNode stats = answer(ask("stats", Json.MAPPER.createObjectNode(), POOLED), POOLED);
+    assertEquals(1, stats.at("/pool/process-min").asInt(), stats.toString());
+    assertEquals(2, stats.at("/pool/process-max").asInt(), stats.toString());
+    assertEquals(1, stats.at("/autoscaler/min").asInt(), stats.toString());
+  }
+
+  @Test
+  void poolGrowPastTheMaxRaisesTheMaxToo() throws Exception {
+    startPooled(0, 1);
+
+    answer(ask("pool_grow", arguments("{\"n\": 2}"), POOLED), POOLED);
+
+    JsonNode stats = answer(ask("stats", Json.MAPPER.createObjectNode(), POOLED), POOLED);
+    assertEquals(2, stats.at("/pool/process-min").asInt(), stats.toString());
+    assertEquals(2, stats.at("/pool/process-max").asInt(), stats.toString());
+  }
+
+  @Test
+  void autoscaleSetsTheProcessPoolBoundsWhichStatsShowAsCelerysAutoscaler() throws Exception {
+    startPooled(0, 2);
+    int concurrency =
+        answer(ask("stats", Json.MAPPER.createObjectNode(), POOLED), POOLED)
+            .at("/pool/max-concurrency")
+            .asInt();
+
+    JsonNode answer =
+        answer(ask("autoscale", arguments("{\"max\": 1, \"min\": 0}"), POOLED), POOLED);
+
+    assertEquals("autoscale now max=1 min=0", answer.path("ok").asString(), answer.toString());
+    JsonNode stats = answer(ask("stats", Json.MAPPER.createObjectNode(), POOLED), POOLED);
+    assertEquals(1, stats.at("/autoscaler/max").asInt(), stats.toString());
+    assertEquals(0, stats.at("/autoscaler/min").asInt(), stats.toString());
+    assertEquals(0, stats.at("/autoscaler/current").asInt(), stats.toString());
+    assertEquals(1, stats.at("/pool/process-max").asInt(), stats.toString());
+    assertEquals(concurrency - 1, stats.at("/pool/max-concurrency").asInt(), stats.toString());
+  }
+
+  @Test
+  void poolCommandsWithBadArgumentsAnswerAnErrorAndLeaveTheBounds() throws Exception {
+    startPooled(0, 2);
+
+    for (String[] bad :
+        new String[][] {
+          {"pool_grow", "{\"n\": -1}"},
+          {"pool_grow", "{\"n\": \"two\"}"},
+          {"pool_shrink", "{\"n\": 1.5}"},
+          {"autoscale", "{\"max\": 1, \"min\": 2}"},
+          {"autoscale", "{\"max\": 0}"},
+          {"autoscale", "{\"max\": 1000}"},
+          // The pool keeps no idle child: only autoscale can lower it further.
+          {"pool_shrink", "{\"n\": 1}"},
+        }) {
+      JsonNode answer = answer(ask(bad[0], arguments(bad[1]), POOLED), POOLED);
+      assertTrue(answer.path("error").isString(), bad[0] + " " + bad[1] + ": " + answer);
+    }
+
+    JsonNode stats = answer(ask("stats", Json.MAPPER.createObjectNode(), POOLED), POOLED);
+    assertEquals(0, stats.at("/pool/process-min").asInt(), stats.toString());
+    assertEquals(2, stats.at("/pool/process-max").asInt(), stats.toString());
+  }
+
+  @Test
+  void poolCommandsOnAWorkerWithoutAProcessPoolAnswerAnErrorThatSaysSo() throws Exception {
+    for (String command : List.of("pool_grow", "pool_shrink", "autoscale")) {
+      JsonNode answer = answer(ask(command, arguments("{\"n\": 1, \"max\": 2}"), null));
+
+      assertTrue(
+          answer.path("error").asString().contains("no process pool"), command + ": " + answer);
+    }
+    assertTrue(
+        answer(ask("stats", Json.MAPPER.createObjectNode(), null))
+            .path("autoscaler")
+            .isMissingNode());
+  }
+
+  @Test
+  void timeLimitSetsTheLimitsOfLaterTasksOfThatTypeAndAnswersOk() throws Exception {
+    JsonNode answer =
+        answer(
+            ask(
+                "time_limit",
+                arguments("{\"task_name\": \"nap\", \"soft\": 0.2, \"hard\": 5}"),
+                null));
+    TaskMessage nap = client.send(TaskMessage.builder("nap").args(10).build(), QUEUE).join();
+
+    assertEquals("time limits set successfully", answer.path("ok").asString(), answer.toString());
+    assertEquals("SoftTimeLimitExceeded", awaitState(nap.id(), TaskState.FAILURE).error().type());
+  }
+
+  @Test
+  void aMessagesOwnTimelimitStillWinsOverTheOneSetByRemoteControl() throws Exception {
+    answer(
+        ask("time_limit", arguments("{\"task_name\": \"nap\", \"soft\": 0.2, \"hard\": 5}"), null));
+
+    TaskMessage nap =
+        client
+            .send(
+                TaskMessage.builder("nap")
+                    .args(0.5)
+                    .timeLimit(new TaskMessage.TimeLimit(4.0, 5.0))
+                    .build(),
+                QUEUE)
+            .join();
+
+    awaitState(nap.id(), TaskState.SUCCESS);
+  }
+
+  @Test
+  void timeLimitOfAnUnknownTaskAnswersUnknownTaskAsCeleryDoes() throws Exception {
+    JsonNode answer =
+        answer(ask("time_limit", arguments("{\"task_name\": \"nope\", \"soft\": 1}"), null));
+
+    assertEquals("unknown task", answer.path("error").asString(), answer.toString());
+  }
+
+  @Test
+  void timeLimitWithLimitsThatCannotHoldAnswersAnErrorAndTheTaskKeepsItsOwn() throws Exception {
+    for (String bad :
+        List.of(
+            "{\"task_name\": \"nap\", \"soft\": -1}",
+            "{\"task_name\": \"nap\", \"soft\": \"0.2\"}",
+            "{\"task_name\": \"nap\", \"soft\": 3, \"hard\": 2}",
+            "{\"task_name\": \"nap\", \"hard\": 3600}")) {
+      JsonNode answer = answer(ask("time_limit", arguments(bad), null));
+      assertTrue(answer.path("error").isString(), bad + ": " + answer);
+    }
+
+    TaskMessage nap = client.send(TaskMessage.builder("nap").args(0.3).build(), QUEUE).join();
+    awaitState(nap.id(), TaskState.SUCCESS);
+  }
+
+  @Test
+  void rateLimitAnswersThatFleetWideRateLimitsAreNotAvailableYet() throws Exception {
+    JsonNode answer =
+        answer(
+            ask(
+                "rate_limit",
+                arguments("{\"task_name\": \"add\", \"rate_limit\": \"5/s\"}"),
+                null));
+
+    assertTrue(answer.path("error").asString().contains("fleet-wide"), answer.toString());
+  }
+
+  private static final String POOLED_NAME = "pooled@pidbox-test";
+  private static final List<String> POOLED = List.of(POOLED_NAME);
+
+  /** A worker with a process pool of min..max children: min 0 starts none. */
+  private void startPooled(int min, int max) {
+    TaskRegistry withProcessTask =
+        TaskRegistry.builder()
+            .register("in.child", call -> "done", TaskOptions.DEFAULT.withKind(TaskKind.PROCESS))
+            .build();
+    pooled =
+        new Worker(
+            broker,
+            withProcessTask,
+            new WorkerSettings(
+                POOLED_NAME,
+                List.of(new WorkerSettings.WeightedQueue("pooled", 1)),
+                2,
+                1,
+                Duration.ofSeconds(5),
+                QueueType.QUORUM,
+                0,
+                WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
+                ProcessPoolSettings.DEFAULT.withChildren(min, max)));
+    pooled.start();
+  }
+
+  private io.lovage.result.TaskRecord awaitState(String id, TaskState state) {
+    return Await.until(
+        WAIT,
+        "task " + id + " in state " + state,
+        () -> results.find(id).filter(r -> r.state() == state));
+  }
+
+  private static ObjectNode arguments(String json) {
+    return (ObjectNode) Json.MAPPER.readTree(json);
+  }
+
   private Message ask(String method, JsonNode arguments, List<String> destination)
       throws InterruptedException {
     return ask(method, arguments, destination, true);
@@ -192,7 +395,11 @@ class PidboxTest {
   }
 
   private JsonNode answer(Message reply) {
+    return answer(reply, List.of(worker.settings().name()));
+  }
+
+  private JsonNode answer(Message reply, List<String> from) {
     JsonNode body = Json.MAPPER.readTree(reply.body());
-    return body.path(worker.settings().name());
+    return body.path(from.get(0));
   }
 }

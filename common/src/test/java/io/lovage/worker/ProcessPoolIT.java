@@ -280,13 +280,13 @@ class ProcessPoolIT {
     assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "children left: " + children);
   }
 
-  private static TaskRegistry registry() {
+  static TaskRegistry registry() {
     TaskRegistry.Builder builder = TaskRegistry.builder();
     new ProcessPoolTasks().register(builder);
     return builder.build();
   }
 
-  private static ProcessPoolSettings children(int min, int max) {
+  static ProcessPoolSettings children(int min, int max) {
     return ProcessPoolSettings.DEFAULT
         .withChildren(min, max)
         .withTaskModules(List.of(ProcessPoolTasks.class.getName()));
@@ -319,7 +319,7 @@ class ProcessPoolIT {
   }
 
   /** This JVM's child processes that are pool children. */
-  private static Set<ProcessHandle> childProcesses() {
+  static Set<ProcessHandle> childProcesses() {
     return ProcessHandle.current()
         .children()
         .filter(

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>Between {@code min} and {@code max} children: a task that finds none idle starts one (up to
  * {@code max}); a child idle longer than the idle timeout stops (down to {@code min}). A child is
  * replaced after {@code maxTasksPerChild} tasks or once its resident memory is above {@code
- * maxMemoryPerChild}, when its current task has finished.
+ * maxMemoryPerChild}, when its current task has finished. {@link #resize} changes {@code min} and
+ * {@code max} while the pool runs (Celery's {@code pool_grow}, {@code pool_shrink}, {@code
+ * autoscale}).
  *
  * <p>Children never outlive the worker: they exit when their stdin ends, which happens when the
  * worker closes the pool or dies, and a shutdown hook kills those still there once running tasks
@@ -52,7 +54,12 @@ public final class ProcessPool implements AutoCloseable {
 
   private static final Duration TICK = Duration.ofSeconds(1);
 
-  private final ProcessPoolSettings settings;
+  /**
+   * Replaced as a whole by {@link #resize} (under the lock), so a reader sees one consistent pair
+   * of bounds; volatile for the readers outside the lock.
+   */
+  private volatile ProcessPoolSettings settings;
+
   private final Duration shutdownGrace;
   private final Set<String> tasks;
   private final List<String> command;
@@ -291,7 +298,11 @@ public final class ProcessPool implements AutoCloseable {
               lock.lock();
               try {
                 starting--;
-                if (child != null && child.state != State.GONE && !closing) {
+                // Not above max: resize may have lowered it while this child started.
+                if (child != null
+                    && child.state != State.GONE
+                    && !closing
+                    && live < settings.max()) {
                   child.state = State.IDLE;
                   child.idleSinceNanos = System.nanoTime();
                   idle.addFirst(child);
@@ -314,17 +325,22 @@ public final class ProcessPool implements AutoCloseable {
     return result;
   }
 
-  /** The child is free again: back to the idle ones, or replaced when it is due. */
+  /**
+   * The child is free again: back to the idle ones, or replaced when it is due, or stopped when the
+   * pool is above its max (lowered by {@link #resize} while it ran its task).
+   */
   private void finished(Child child, boolean ranTask) {
     String recycle = ranTask ? recycleReason(child) : null;
     boolean stop = false;
+    boolean aboveMax = false;
     lock.lock();
     try {
       if (child.state != State.BUSY) {
         return;
       }
       busy--;
-      if (closing || recycle != null) {
+      aboveMax = live > settings.max();
+      if (closing || recycle != null || aboveMax) {
         retire(child);
         stop = true;
       } else {
@@ -342,6 +358,11 @@ public final class ProcessPool implements AutoCloseable {
           child.pid(),
           child.tasksRun(),
           recycle);
+    } else if (aboveMax && !closing) {
+      log.info(
+          "child process stopped after its task: the pool is above its max pid={} max={}",
+          child.pid(),
+          settings.max());
     }
     if (stop) {
       child.stop();
@@ -450,6 +471,96 @@ public final class ProcessPool implements AutoCloseable {
       child.stop();
     }
     topUp();
+  }
+
+  /**
+   * How many children the pool keeps at least and runs at most.
+   *
+   * @param min children kept running even when idle
+   * @param max children at most: tasks of the pool running at once
+   */
+  public record Bounds(int min, int max) {
+    @Override
+    public String toString() {
+      return "min=" + min + " max=" + max;
+    }
+  }
+
+  /** The bounds now: those of the settings, or the last {@link #resize}. */
+  public Bounds bounds() {
+    ProcessPoolSettings now = settings;
+    return new Bounds(now.min(), now.max());
+  }
+
+  /**
+   * Changes the bounds while the pool runs, computed from the current ones under the pool's lock
+   * (two resizes at once do not lose one). Then, without killing a running task: idle children
+   * above the new max exit now, and so do idle children above a lowered min (the caller asked for
+   * fewer); busy children above the new max exit when their task has finished; children start now
+   * up to a raised min, and tasks waiting for a child may start more up to a raised max.
+   *
+   * <pre>{@code
+   * pool.resize(b -> new ProcessPool.Bounds(b.min() + 2, Math.max(b.max(), b.min() + 2)));
+   * }</pre>
+   *
+   * @return the new bounds
+   * @throws IllegalArgumentException when {@code change} refuses, or its bounds are not {@code 0 <=
+   *     min <= max} with {@code max >= 1}; the pool is then unchanged
+   * @throws IllegalStateException when the pool is closing
+   */
+  public Bounds resize(java.util.function.UnaryOperator<Bounds> change) {
+    List<Child> stopped = new ArrayList<>();
+    Bounds before;
+    Bounds after;
+    lock.lock();
+    try {
+      if (closing) {
+        throw new IllegalStateException("the process pool is closing");
+      }
+      before = new Bounds(settings.min(), settings.max());
+      after = change.apply(before);
+      settings = settings.withChildren(after.min(), after.max());
+      int keep = after.min() < before.min() ? after.min() : after.max();
+      while (live > keep && !idle.isEmpty()) {
+        Child child = idle.peekLast(); // the longest idle
+        retire(child);
+        stopped.add(child);
+      }
+      changed.signalAll(); // a task waiting for a child may start one below a raised max
+    } finally {
+      lock.unlock();
+    }
+    log.info("process pool resized from {} to {} stopping_idle={}", before, after, stopped.size());
+    for (Child child : stopped) {
+      log.info("child process stopped by resize pid={} tasks={}", child.pid(), child.tasksRun());
+      child.stop();
+    }
+    topUp();
+    return after;
+  }
+
+  /** The process ids of the children alive and counted by the pool (idle or running a task). */
+  public List<Long> pids() {
+    lock.lock();
+    try {
+      return processes.stream()
+          .filter(child -> child.state == State.IDLE || child.state == State.BUSY)
+          .map(Child::pid)
+          .sorted()
+          .toList();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Tasks waiting for a child now: none idle, and the pool at its max or starting one. */
+  public int waiting() {
+    lock.lock();
+    try {
+      return waiting;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Children alive and counted by the pool: idle or running a task. */
