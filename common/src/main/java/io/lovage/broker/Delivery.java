@@ -21,4 +21,12 @@ public interface Delivery {
 
   /** Give it back to the queue, to be delivered again. */
   void requeue();
+
+  /**
+   * Whether this consumer still holds the message unsettled: false once settled, or once the
+   * channel it came on went down (RabbitMQ then gave the message back to its queue, also when the
+   * connection has recovered since). Leadership held through an unacknowledged message (a
+   * single-active-consumer lease) lasts exactly as long as this is true.
+   */
+  boolean held();
 }

@@ -41,7 +41,18 @@ public final class InMemoryBroker implements Broker {
   @Override
   public synchronized CompletableFuture<Void> publish(
       String exchange, String routingKey, Message message) {
-    List<MemoryQueue> targets = route(exchange, routingKey);
+    List<MemoryQueue> targets = new ArrayList<>(route(exchange, routingKey));
+    if (message.headers().get("BCC") instanceof List<?> also) {
+      // RabbitMQ's sender-selected distribution: routed with these keys as well, header removed.
+      for (Object key : also) {
+        route(exchange, String.valueOf(key)).stream()
+            .filter(q -> !targets.contains(q))
+            .forEach(targets::add);
+      }
+      Map<String, Object> headers = new LinkedHashMap<>(message.headers());
+      headers.remove("BCC");
+      message = message.withHeaders(headers);
+    }
     if (targets.isEmpty()) {
       return CompletableFuture.failedFuture(
           new PublishException(
@@ -52,7 +63,8 @@ public final class InMemoryBroker implements Broker {
                   + routingKey
                   + "'"));
     }
-    targets.forEach(q -> q.offer(new Entry(message, 0)));
+    Message routed = message;
+    targets.forEach(q -> q.offer(new Entry(routed, 0)));
     dispatch();
     return CompletableFuture.completedFuture(null);
   }
@@ -108,7 +120,19 @@ public final class InMemoryBroker implements Broker {
     return () -> {
       synchronized (InMemoryBroker.this) {
         q.consumers.remove(consumer);
+        // As when a channel closes: what the consumer had not settled goes back to the queue.
+        for (MemoryDelivery unsettled : List.copyOf(consumer.outstanding)) {
+          unsettled.settled = true;
+          unsettled.returned = true;
+          consumer.unacked--;
+          if (!q.isStream()) {
+            q.ready.addFirst(
+                new Entry(unsettled.entry.message(), unsettled.entry.deliveryCount() + 1));
+          }
+        }
+        consumer.outstanding.clear();
       }
+      dispatch();
     };
   }
 
@@ -227,6 +251,7 @@ public final class InMemoryBroker implements Broker {
     final Consumer<Delivery> handler;
     int cursor;
     int unacked;
+    final java.util.Set<MemoryDelivery> outstanding = new java.util.LinkedHashSet<>();
 
     MemoryConsumer(MemoryQueue queue, int prefetch, Consumer<Delivery> handler, int cursor) {
       this.queue = queue;
@@ -238,6 +263,7 @@ public final class InMemoryBroker implements Broker {
     Runnable deliver(Entry entry) {
       unacked++;
       MemoryDelivery delivery = new MemoryDelivery(this, entry);
+      outstanding.add(delivery);
       return () -> handler.accept(delivery);
     }
   }
@@ -246,6 +272,7 @@ public final class InMemoryBroker implements Broker {
     private final MemoryConsumer consumer;
     private final Entry entry;
     private boolean settled;
+    private boolean returned;
 
     MemoryDelivery(MemoryConsumer consumer, Entry entry) {
       this.consumer = consumer;
@@ -273,6 +300,13 @@ public final class InMemoryBroker implements Broker {
     }
 
     @Override
+    public boolean held() {
+      synchronized (InMemoryBroker.this) {
+        return !settled;
+      }
+    }
+
+    @Override
     public void reject() {
       settle(() -> consumer.queue.deadLetter(entry.message()));
     }
@@ -286,11 +320,15 @@ public final class InMemoryBroker implements Broker {
 
     private void settle(Runnable action) {
       synchronized (InMemoryBroker.this) {
+        if (returned) {
+          return; // its consumer stopped and the message went back: as on a closed channel
+        }
         if (settled) {
           throw new IllegalStateException("delivery already settled");
         }
         settled = true;
         consumer.unacked--;
+        consumer.outstanding.remove(this);
         if (!consumer.queue.isStream()) {
           action.run();
         }

@@ -91,6 +91,17 @@ public final class LovageTopology {
 
   private LovageTopology() {}
 
+  private static final java.util.regex.Pattern QUEUE_NAME =
+      java.util.regex.Pattern.compile("[\\w.:\\-]{1,200}");
+
+  /**
+   * Whether a client may name this queue: 1 to 200 letters, digits, '.', '_', ':' or '-', and not
+   * RabbitMQ's own {@code amq.} names.
+   */
+  public static boolean isValidQueueName(String name) {
+    return name != null && QUEUE_NAME.matcher(name).matches() && !name.startsWith("amq.");
+  }
+
   /**
    * The dead-letter queue of a task queue: a stream, so dead letters can be listed and replayed
    * without being consumed. Workers publish to it directly.
@@ -242,9 +253,63 @@ public final class LovageTopology {
         List.of());
   }
 
+  /** Schedule definitions and the scheduler's snapshots of last runs: read from the start. */
+  public static final String SCHEDULE_STREAM = "lovage.schedules";
+
+  /**
+   * Every run a scheduler sent: the task message itself, copied there by RabbitMQ in the same
+   * publish that puts it in its task queue ({@code BCC} with this routing key on {@link
+   * #TASK_EXCHANGE}), so a run is recorded if and only if it was sent.
+   */
+  public static final String SCHEDULE_RUNS_STREAM = "lovage.schedule.runs";
+
+  /**
+   * The scheduler's lease: a quorum queue with a single active consumer holding one message. The
+   * replica whose consumer holds it unacknowledged leads; when it dies, RabbitMQ hands the message
+   * to the next consumer.
+   */
+  public static final String SCHEDULER_QUEUE = "lovage.scheduler";
+
+  /** Runs are kept this long in {@link #SCHEDULE_RUNS_STREAM}. */
+  public static final String SCHEDULE_RUNS_RETENTION = "1D";
+
+  /** The streams and the lease queue of periodic tasks. */
+  public static Topology schedules() {
+    return new Topology(
+        List.of(new Topology.Exchange(TASK_EXCHANGE, "direct")),
+        List.of(
+            new Topology.Queue(
+                SCHEDULE_STREAM,
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-length-bytes", DEAD_LETTER_MAX_BYTES,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES)),
+            new Topology.Queue(
+                SCHEDULE_RUNS_STREAM,
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-age", SCHEDULE_RUNS_RETENTION,
+                    "x-max-length-bytes", DEAD_LETTER_MAX_BYTES,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES)),
+            new Topology.Queue(
+                SCHEDULER_QUEUE,
+                Map.of(
+                    "x-queue-type",
+                    "quorum",
+                    "x-single-active-consumer",
+                    true,
+                    "x-max-length",
+                    1,
+                    "x-overflow",
+                    "reject-publish",
+                    "x-delivery-limit",
+                    CHORD_DELIVERY_LIMIT))),
+        List.of(new Topology.Binding(TASK_EXCHANGE, SCHEDULE_RUNS_STREAM, SCHEDULE_RUNS_STREAM)));
+  }
+
   /** Everything a worker or producer using these task queues, of this type, needs. */
   public static Topology forQueues(List<String> queues, QueueType type) {
-    Topology topology = events().plus(delays()).plus(chords());
+    Topology topology = events().plus(delays()).plus(chords()).plus(schedules());
     for (String queue : queues) {
       topology = topology.plus(taskQueue(queue, type));
     }

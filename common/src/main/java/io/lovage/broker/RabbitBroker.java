@@ -47,6 +47,14 @@ public final class RabbitBroker implements Broker {
   private final Connection consuming;
   private final Publisher publisher;
   private final Set<String> transientNames;
+
+  /**
+   * The consuming connection's life: odd while it is down, bumped at each loss and recovery, so a
+   * delivery knows whether the channel it came on is the one still open.
+   */
+  private final java.util.concurrent.atomic.AtomicLong consumingLife =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private Channel topologyChannel;
 
   private RabbitBroker(
@@ -59,6 +67,19 @@ public final class RabbitBroker implements Broker {
     this.consuming = consuming;
     this.publisher = new Publisher();
     this.transientNames = transientNames;
+    consuming.addShutdownListener(cause -> consumingLife.incrementAndGet());
+    if (consuming instanceof com.rabbitmq.client.Recoverable recoverable) {
+      recoverable.addRecoveryListener(
+          new com.rabbitmq.client.RecoveryListener() {
+            @Override
+            public void handleRecovery(com.rabbitmq.client.Recoverable recovered) {
+              consumingLife.incrementAndGet();
+            }
+
+            @Override
+            public void handleRecoveryStarted(com.rabbitmq.client.Recoverable recovering) {}
+          });
+    }
   }
 
   /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
@@ -231,7 +252,7 @@ public final class RabbitBroker implements Broker {
               false,
               false,
               options.arguments(),
-              new Dispatch(channel, queue, handler));
+              new Dispatch(channel, queue, handler, consumingLife));
       log.info("consuming queue={} prefetch={}", queue, options.prefetch());
       return () -> {
         try {
@@ -279,11 +300,17 @@ public final class RabbitBroker implements Broker {
   private static final class Dispatch extends DefaultConsumer {
     private final String queue;
     private final Consumer<Delivery> handler;
+    private final java.util.concurrent.atomic.AtomicLong life;
 
-    Dispatch(Channel channel, String queue, Consumer<Delivery> handler) {
+    Dispatch(
+        Channel channel,
+        String queue,
+        Consumer<Delivery> handler,
+        java.util.concurrent.atomic.AtomicLong life) {
       super(channel);
       this.queue = queue;
       this.handler = handler;
+      this.life = life;
     }
 
     @Override
@@ -305,7 +332,15 @@ public final class RabbitBroker implements Broker {
               ? n.longValue()
               : envelope.isRedeliver() ? 1 : 0;
       handler.accept(
-          new RabbitDelivery(getChannel(), envelope.getDeliveryTag(), queue, message, count));
+          new RabbitDelivery(
+              getChannel(),
+              envelope.getDeliveryTag(),
+              queue,
+              message,
+              count,
+              life,
+              life.get(),
+              new java.util.concurrent.atomic.AtomicBoolean()));
     }
 
     @Override
@@ -315,8 +350,20 @@ public final class RabbitBroker implements Broker {
   }
 
   private record RabbitDelivery(
-      Channel channel, long tag, String queue, Message message, long deliveryCount)
+      Channel channel,
+      long tag,
+      String queue,
+      Message message,
+      long deliveryCount,
+      java.util.concurrent.atomic.AtomicLong life,
+      long bornIn,
+      java.util.concurrent.atomic.AtomicBoolean settled)
       implements Delivery {
+
+    @Override
+    public boolean held() {
+      return !settled.get() && life.get() == bornIn && channel.isOpen();
+    }
 
     @Override
     public void ack() {
@@ -334,6 +381,7 @@ public final class RabbitBroker implements Broker {
     }
 
     private void settle(String what, IoAction action) {
+      settled.set(true);
       // One channel is shared by the deliveries of a consumer; frames must not interleave.
       synchronized (channel) {
         try {

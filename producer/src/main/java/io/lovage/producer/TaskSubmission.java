@@ -227,7 +227,7 @@ record TaskSubmission(
 
   /** A name a task may be sent to: letters, digits, '.', '_', ':' or '-', and not amq.*. */
   static boolean isQueueName(String name) {
-    return QUEUE_NAME.matcher(name).matches() && !name.startsWith("amq.");
+    return io.lovage.broker.LovageTopology.isValidQueueName(name);
   }
 
   private static Instant eta(JsonNode countdown, JsonNode eta, Instant now) throws Invalid {
