@@ -10,7 +10,11 @@ import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.ReplyRecorder;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.WorkerDirectory;
+import io.lovage.schedule.Schedule;
+import io.lovage.schedule.Scheduler;
 import io.lovage.service.DurationSetting;
+import io.lovage.service.MeterSource;
+import io.lovage.service.Readiness;
 import io.lovage.service.ServiceBroker;
 import io.lovage.service.openapi.JsonSchema;
 import io.lovage.service.openapi.SchemaSource;
@@ -21,6 +25,7 @@ import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -127,6 +132,58 @@ final class ProducerFactory {
         new TaskEvents(
             broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC()),
         Clock.systemUTC());
+  }
+
+  /**
+   * The scheduler of periodic tasks: every replica reads the schedules; with {@code
+   * LOVAGE_SCHEDULER=on} (the default) it also takes part in the election of the one that sends the
+   * runs. Schedules in {@code LOVAGE_SCHEDULES} (a JSON array of schedules) are put at start,
+   * replacing what REST changed of them, as a beat schedule in Celery's configuration would.
+   */
+  @Singleton
+  @Bean(preDestroy = "close")
+  Scheduler scheduler(
+      Broker broker,
+      TaskClient client,
+      @Value("${lovage.scheduler:on}") String on,
+      @Value("${lovage.schedules:}") String configured) {
+    List<Schedule> fromConfig = ScheduleSettings.parse(configured);
+    Scheduler scheduler =
+        new Scheduler(broker, client, Clock.systemUTC()).start(ScheduleSettings.isOn(on));
+    fromConfig.forEach(schedule -> scheduler.put(schedule).join());
+    return scheduler;
+  }
+
+  @Singleton
+  Readiness schedulerHealth(Scheduler scheduler) {
+    return new Readiness(
+        "scheduler",
+        scheduler::caughtUp,
+        () -> Map.of("leader", scheduler.isLeader(), "leaderChanges", scheduler.leaderChanges()));
+  }
+
+  @Singleton
+  MeterSource schedulerMetrics(Scheduler scheduler) {
+    return registry -> {
+      io.micrometer.core.instrument.FunctionCounter.builder(
+              "lovage.schedule.runs.sent", scheduler, Scheduler::runsSent)
+          .description("runs of periodic tasks this replica sent")
+          .register(registry);
+      io.micrometer.core.instrument.FunctionCounter.builder(
+              "lovage.scheduler.leader.changes", scheduler, Scheduler::leaderChanges)
+          .description("times this replica became the scheduler's leader")
+          .register(registry);
+      io.micrometer.core.instrument.Gauge.builder(
+              "lovage.scheduler.leader", scheduler, s -> s.isLeader() ? 1 : 0)
+          .description("1 while this replica leads the scheduler")
+          .register(registry);
+      io.micrometer.core.instrument.Timer late =
+          io.micrometer.core.instrument.Timer.builder("lovage.schedule.run.lateness")
+              .description("how long after its scheduled time a run was sent")
+              .publishPercentileHistogram()
+              .register(registry);
+      scheduler.onRun(run -> late.record(java.time.Duration.between(run.scheduled(), run.sent())));
+    };
   }
 
   /** Workflows by id, read from the event stream; bounded and expired like the results. */

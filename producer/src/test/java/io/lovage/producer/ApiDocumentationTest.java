@@ -90,6 +90,13 @@ class ApiDocumentationTest {
                 "GET /workers/{hostname}",
                 "POST /workers/{hostname}/shutdown",
                 "POST /workers/{hostname}/queues",
+                "POST /schedules",
+                "GET /schedules",
+                "GET /schedules/{name}",
+                "PUT /schedules/{name}",
+                "DELETE /schedules/{name}",
+                "POST /schedules/{name}/run",
+                "GET /schedules/{name}/runs",
                 "GET /health",
                 "GET /prometheus")),
         new TreeSet<>(documented));

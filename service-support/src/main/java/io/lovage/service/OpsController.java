@@ -57,7 +57,9 @@ final class OpsController {
     components.putObject("rabbitmq").put("status", up ? "UP" : "DOWN");
     for (Readiness r : readiness) {
       boolean ready = r.ready().getAsBoolean();
-      components.putObject(r.name()).put("status", ready ? "UP" : "STARTING");
+      ObjectNode component = components.putObject(r.name());
+      component.put("status", ready ? "UP" : "STARTING");
+      r.details().get().forEach((key, value) -> component.set(key, Json.MAPPER.valueToTree(value)));
       up &= ready;
     }
     body.put("status", up ? "UP" : "DOWN");

@@ -10,5 +10,14 @@ import java.util.function.BooleanSupplier;
  *
  * @param name the component's name in the health answer
  * @param ready whether it is ready now
+ * @param details more fields of the component in the health answer, e.g. whether this replica leads
+ *     the scheduler
  */
-public record Readiness(String name, BooleanSupplier ready) {}
+public record Readiness(
+    String name,
+    BooleanSupplier ready,
+    java.util.function.Supplier<java.util.Map<String, Object>> details) {
+  public Readiness(String name, BooleanSupplier ready) {
+    this(name, ready, java.util.Map::of);
+  }
+}

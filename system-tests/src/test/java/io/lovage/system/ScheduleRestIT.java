@@ -1,0 +1,90 @@
+package io.lovage.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.protocol.Json;
+import io.lovage.testing.Await;
+import io.lovage.testing.RabbitFixture;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** /schedules over REST: create, read, run now, the runs and their states, delete, bad input. */
+class ScheduleRestIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @Test
+  void aScheduleIsCreatedListedRunNowAndDeletedAndBadOnesAreRefusedWith400() throws Exception {
+    String queue = RabbitFixture.uniqueQueue("schedule-rest");
+    String name = "rest-" + queue;
+    try (AppProcess worker = AppProcess.worker(queue, 4);
+        AppProcess producer = AppProcess.producer()) {
+      String body =
+          "{\"name\": \""
+              + name
+              + "\", \"task\": \"demo.add\", \"args\": [2, 3], \"queue\": \""
+              + queue
+              + "\", \"cron\": \"0 3 * * *\", \"timezone\": \"Europe/Berlin\"}";
+      HttpResponse<String> created = producer.post("/schedules", "application/json", body);
+      assertEquals(201, created.statusCode(), created.body());
+      JsonNode schedule = Json.MAPPER.readTree(created.body());
+      assertTrue(schedule.get("nextRun").asString().endsWith(":00:00Z"), schedule.toString());
+      assertEquals(409, producer.post("/schedules", "application/json", body).statusCode());
+
+      HttpResponse<String> run =
+          producer.post("/schedules/" + name + "/run", "application/json", "");
+      assertEquals(202, run.statusCode(), run.body());
+      String id = Json.MAPPER.readTree(run.body()).get("id").asString();
+      assertEquals(5, producer.awaitState(id, "SUCCESS").get("result").asInt());
+      JsonNode runs =
+          Await.until(
+              WAIT,
+              "the run listed with its state",
+              () -> {
+                try {
+                  JsonNode list =
+                      Json.MAPPER.readTree(producer.get("/schedules/" + name + "/runs").body());
+                  return list.at("/runs/0/state").asString("").equals("SUCCESS")
+                      ? java.util.Optional.of(list)
+                      : java.util.Optional.empty();
+                } catch (java.io.IOException e) {
+                  return java.util.Optional.empty();
+                }
+              });
+      assertEquals(id, runs.at("/runs/0/id").asString());
+      JsonNode all = Json.MAPPER.readTree(producer.get("/schedules").body());
+      assertTrue(all.get("schedules").toString().contains(name), all.toString());
+
+      Map<String, String> bad =
+          Map.of(
+              "{\"name\": \"x1\", \"task\": \"demo.add\", \"cron\": \"61 * * * *\"}", "/cron",
+              "{\"name\": \"x2\", \"task\": \"demo.add\", \"cron\": \"0 3 * * *\", \"timezone\": \"Mars/Olympus\"}",
+                  "/timezone",
+              "{\"name\": \"x3\", \"task\": \"demo.add\", \"every\": 0}", "/every",
+              "{\"name\": \"x4\", \"task\": \"demo.add\"}", "/every",
+              "{\"name\": \"x5\", \"task\": \"demo.add\", \"every\": 5, \"shell\": true}",
+                  "/shell");
+      for (var entry : bad.entrySet()) {
+        HttpResponse<String> refused =
+            producer.post("/schedules", "application/json", entry.getKey());
+        assertEquals(400, refused.statusCode(), entry.getKey() + " → " + refused.body());
+        assertEquals(
+            "application/problem+json",
+            refused.headers().firstValue("Content-Type").orElse(""),
+            refused.body());
+        assertEquals(
+            entry.getValue(),
+            Json.MAPPER.readTree(refused.body()).path("pointer").asString(),
+            refused.body());
+      }
+
+      assertEquals(204, producer.delete("/schedules/" + name).statusCode());
+      assertEquals(404, producer.get("/schedules/" + name).statusCode());
+    } finally {
+      RabbitFixture.deleteTaskQueue(queue);
+    }
+  }
+}
