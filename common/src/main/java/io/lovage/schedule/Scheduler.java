@@ -332,19 +332,26 @@ public final class Scheduler implements AutoCloseable {
         .toString();
   }
 
-  private CompletableFuture<TaskMessage> send(Schedule schedule, Instant scheduled) {
+  /** The task message of a schedule's run at {@code scheduled}. */
+  private static TaskMessage.Builder run(Schedule schedule, Instant scheduled) {
     TaskMessage.Builder message =
         TaskMessage.builder(schedule.task())
             .id(runId(schedule.name(), scheduled))
             .args(schedule.args())
             .kwargs(schedule.kwargs())
             .header(SCHEDULE_HEADER, schedule.name())
-            .header(SCHEDULED_HEADER, scheduled.toString())
-            // RabbitMQ routes the same message to the runs stream too, and drops this header.
-            .header("BCC", List.of(LovageTopology.SCHEDULE_RUNS_STREAM));
+            .header(SCHEDULED_HEADER, scheduled.toString());
     if (schedule.expires() != null) {
       message.expires(scheduled.plus(schedule.expires()));
     }
+    return message;
+  }
+
+  private CompletableFuture<TaskMessage> send(Schedule schedule, Instant scheduled) {
+    TaskMessage.Builder message =
+        run(schedule, scheduled)
+            // RabbitMQ routes the same message to the runs stream too, and drops this header.
+            .header("BCC", List.of(LovageTopology.SCHEDULE_RUNS_STREAM));
     return client
         .send(message.build(), schedule.queue())
         .thenApply(
@@ -368,16 +375,7 @@ public final class Scheduler implements AutoCloseable {
     }
     Instant now = clock.instant();
     return client
-        .send(
-            TaskMessage.builder(schedule.task())
-                .id(runId(name, now))
-                .args(schedule.args())
-                .kwargs(schedule.kwargs())
-                .header(SCHEDULE_HEADER, name)
-                .header(SCHEDULED_HEADER, now.toString())
-                .header("manual", true)
-                .build(),
-            schedule.queue())
+        .send(run(schedule, now).header("manual", true).build(), schedule.queue())
         .thenApply(
             sent -> {
               runsSent.incrementAndGet();

@@ -148,15 +148,7 @@ final class ScheduleController {
     if (scheduler.find(name).isEmpty()) {
       return notFound(name);
     }
-    try {
-      scheduler.delete(name).get();
-    } catch (ExecutionException e) {
-      return unavailable(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return unavailable(e);
-    }
-    return HttpResponse.noContent();
+    return once(scheduler.delete(name), deleted -> HttpResponse.noContent());
   }
 
   @ApiDoc(
@@ -172,18 +164,14 @@ final class ScheduleController {
     if (scheduler.find(name).isEmpty()) {
       return notFound(name);
     }
-    try {
-      var sent = scheduler.runNow(name).get();
-      ObjectNode body = Json.MAPPER.createObjectNode();
-      body.put("id", sent.id());
-      body.put("state", TaskState.PENDING.name());
-      return json(HttpStatus.ACCEPTED, body).header("Location", "/tasks/" + sent.id());
-    } catch (ExecutionException e) {
-      return unavailable(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return unavailable(e);
-    }
+    return once(
+        scheduler.runNow(name),
+        sent -> {
+          ObjectNode body = Json.MAPPER.createObjectNode();
+          body.put("id", sent.id());
+          body.put("state", TaskState.PENDING.name());
+          return json(HttpStatus.ACCEPTED, body).header("Location", "/tasks/" + sent.id());
+        });
   }
 
   @ApiDoc(
@@ -213,15 +201,24 @@ final class ScheduleController {
   }
 
   private MutableHttpResponse<String> saved(Schedule schedule, HttpStatus status) {
+    return once(
+        scheduler.put(schedule),
+        put ->
+            json(status, describe(schedule)).header("Location", "/schedules/" + schedule.name()));
+  }
+
+  /** The answer once RabbitMQ has taken the change, or 503 if it did not. */
+  private static <T> MutableHttpResponse<String> once(
+      java.util.concurrent.CompletableFuture<T> change,
+      java.util.function.Function<T, MutableHttpResponse<String>> then) {
     try {
-      scheduler.put(schedule).get();
+      return then.apply(change.get());
     } catch (ExecutionException e) {
       return unavailable(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return unavailable(e);
     }
-    return json(status, describe(schedule)).header("Location", "/schedules/" + schedule.name());
   }
 
   private ObjectNode describe(Schedule schedule) {
