@@ -140,7 +140,7 @@ final class ProducerFactory {
    * runs. Schedules in {@code LOVAGE_SCHEDULES} (a JSON array of schedules) are put at start,
    * replacing what REST changed of them, as a beat schedule in Celery's configuration would.
    */
-  @Singleton
+  @io.micronaut.context.annotation.Context // at start, not at the first request that needs it
   @Bean(preDestroy = "close")
   Scheduler scheduler(
       Broker broker,

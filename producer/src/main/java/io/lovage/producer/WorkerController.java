@@ -156,19 +156,28 @@ final class WorkerController {
       summary = "The workers alive now, Lovage's and Celery's",
       description =
           "From their heartbeats; a worker leaves the list when it stops or misses three"
-              + " heartbeats.",
+              + " heartbeats. Each worker's running tasks, queues and pool come from the worker"
+              + " itself through Celery's remote control (`answered: false` when it did not"
+              + " answer within 1 s).",
       responses =
           @ApiResponse(
               status = 200,
               description =
                   "`{\"workers\": [{\"hostname\", \"software\", \"active\","
-                      + " \"processed\", \"heartbeatSeconds\", \"lastSeen\"}]}`"))
+                      + " \"processed\", \"heartbeatSeconds\", \"lastSeen\", \"answered\","
+                      + " \"tasks\": [{\"id\", \"name\"}], \"queues\": [...], \"pool\":"
+                      + " {\"maxConcurrency\", \"processes\", \"autoscaler\"}}]}`"))
   @Get
   @Produces(MediaType.APPLICATION_JSON)
   String list() {
+    List<WorkerDirectory.WorkerInfo> alive = workers.alive();
+    List<String> names = alive.stream().map(WorkerDirectory.WorkerInfo::hostname).toList();
+    var active = askAll("active", names);
+    var queues = askAll("active_queues", names);
+    var stats = askAll("stats", names);
     ObjectNode body = Json.MAPPER.createObjectNode();
     ArrayNode list = body.putArray("workers");
-    for (WorkerDirectory.WorkerInfo w : workers.alive()) {
+    for (WorkerDirectory.WorkerInfo w : alive) {
       ObjectNode json = list.addObject();
       json.put("hostname", w.hostname());
       json.put("software", w.software());
@@ -176,7 +185,50 @@ final class WorkerController {
       json.put("processed", w.processed());
       json.put("heartbeatSeconds", w.freq());
       json.put("lastSeen", w.lastSeen().toString());
+      JsonNode running = active.join().get(w.hostname());
+      JsonNode consumed = queues.join().get(w.hostname());
+      JsonNode stat = stats.join().get(w.hostname());
+      json.put("answered", running != null || consumed != null || stat != null);
+      ArrayNode tasks = json.putArray("tasks");
+      if (running != null) {
+        running.forEach(
+            t ->
+                tasks
+                    .addObject()
+                    .put("id", t.path("id").asString(null))
+                    .put("name", t.path("name").asString(null)));
+      }
+      ArrayNode queueNames = json.putArray("queues");
+      if (consumed != null) {
+        consumed.forEach(q -> queueNames.add(q.path("name").asString("")));
+      }
+      if (stat != null) {
+        JsonNode pool = stat.path("pool");
+        ObjectNode poolJson = json.putObject("pool");
+        poolJson.set("maxConcurrency", pool.path("max-concurrency"));
+        poolJson.put("processes", pool.path("processes").size());
+        poolJson.set(
+            "autoscaler", stat.path("autoscaler").isMissingNode() ? null : stat.path("autoscaler"));
+      } else {
+        json.putNull("pool");
+      }
     }
     return Json.MAPPER.writeValueAsString(body);
   }
+
+  /** Asks every named worker at once; answers by name, without those that did not answer. */
+  private java.util.concurrent.CompletableFuture<java.util.Map<String, JsonNode>> askAll(
+      String method, List<String> names) {
+    if (names.isEmpty()) {
+      return java.util.concurrent.CompletableFuture.completedFuture(java.util.Map.of());
+    }
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> control.call(method, null, names, LIST_ANSWER_WITHIN, 0), ASKING);
+  }
+
+  private static final java.util.concurrent.ExecutorService ASKING =
+      java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
+  /** How long the list waits for the workers' own answers. */
+  static final Duration LIST_ANSWER_WITHIN = Duration.ofSeconds(1);
 }

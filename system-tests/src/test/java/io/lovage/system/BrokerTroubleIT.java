@@ -28,8 +28,7 @@ class BrokerTroubleIT {
   @AfterEach
   void cleanUp() {
     RabbitFixture.rabbitmqctl("set_vm_memory_high_watermark", "0.6");
-    RabbitFixture.rabbitmqctl("start_app");
-    RabbitFixture.rabbitmqctl("await_startup");
+    RabbitFixture.startApp();
     RabbitFixture.deleteTaskQueue(queue);
   }
 
@@ -50,8 +49,7 @@ class BrokerTroubleIT {
         assertTrue(during.headers().firstValue("Retry-After").isPresent(), "Retry-After");
         assertTrue(tookMs < ANSWER_WITHIN_MS, "answered after " + tookMs + " ms");
       }
-      RabbitFixture.rabbitmqctl("start_app");
-      RabbitFixture.rabbitmqctl("await_startup");
+      RabbitFixture.startApp();
 
       String after =
           Await.until(RECOVERY, "a 202 after the broker is back", () -> accept(producer, task));

@@ -201,8 +201,7 @@ class FaultInjectionIT {
                     ledger,
                     () -> RabbitFixture.rabbitmqctl("stop_app"),
                     () -> {
-                      RabbitFixture.rabbitmqctl("start_app");
-                      RabbitFixture.rabbitmqctl("await_startup");
+                      RabbitFixture.startApp();
                     }));
             if (PROFILE.nodeRestart()) {
               awaitConfirmed(ledger, target / 2);
@@ -302,8 +301,7 @@ class FaultInjectionIT {
       return;
     }
     try {
-      RabbitFixture.rabbitmqctl("start_app");
-      RabbitFixture.rabbitmqctl("await_startup");
+      RabbitFixture.startApp();
     } catch (IllegalStateException nodeDown) {
       RabbitAdmin.startNode(brokerLog());
     }

@@ -17,6 +17,56 @@ class ScheduleRestIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @Test
+  void aWorkerWithTheSchedulerOnSendsTheRunsWhenNoProducerRuns() throws Exception {
+    String queue = RabbitFixture.uniqueQueue("schedule-worker");
+    String name = "worker-" + queue;
+    java.nio.file.Path marks =
+        java.nio.file.Files.createTempFile(
+            java.nio.file.Path.of("target"), "worker-schedule-", ".txt");
+    try (io.lovage.broker.RabbitBroker broker = RabbitFixture.connect("ScheduleRestIT");
+        AppProcess worker =
+            AppProcess.worker(
+                queue,
+                Map.of("LOVAGE_SCHEDULER", "on", "LOVAGE_DEMO_MARK_FILE", marks.toString()));
+        io.lovage.schedule.Scheduler definitions =
+            new io.lovage.schedule.Scheduler(
+                    broker,
+                    new io.lovage.TaskClient(broker, "ScheduleRestIT"),
+                    java.time.Clock.systemUTC())
+                .start(false)) {
+      definitions
+          .put(
+              new io.lovage.schedule.Schedule(
+                  name,
+                  "demo.mark",
+                  Json.MAPPER.createArrayNode().add("tick"),
+                  null,
+                  queue,
+                  io.lovage.schedule.Schedule.When.every(1),
+                  null,
+                  io.lovage.schedule.CatchUp.ONCE,
+                  true))
+          .join();
+      try {
+        Await.until(
+            WAIT,
+            "two runs sent by the worker's scheduler",
+            () -> {
+              try {
+                return java.nio.file.Files.readAllLines(marks).size() >= 2;
+              } catch (java.io.IOException e) {
+                return false;
+              }
+            });
+      } finally {
+        definitions.delete(name).join();
+      }
+    } finally {
+      RabbitFixture.deleteTaskQueue(queue);
+    }
+  }
+
+  @Test
   void aScheduleIsCreatedListedRunNowAndDeletedAndBadOnesAreRefusedWith400() throws Exception {
     String queue = RabbitFixture.uniqueQueue("schedule-rest");
     String name = "rest-" + queue;

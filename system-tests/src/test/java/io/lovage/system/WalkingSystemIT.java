@@ -185,7 +185,7 @@ class WalkingSystemIT {
   }
 
   @Test
-  void workersAreListedFromTheirHeartbeatsAndLeaveTheListWhenTheyStop() throws IOException {
+  void workersAreListedWithTheirQueuesAndPoolAndLeaveTheListWhenTheyStop() throws IOException {
     AppProcess worker = startWorker(2);
     producer.awaitFinal(
         producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}"));
@@ -196,6 +196,10 @@ class WalkingSystemIT {
             "the worker in GET /workers, having processed a task",
             () -> workerEntry(worker).filter(w -> w.get("processed").asLong() >= 1));
     assertEquals("lovage", listed.get("software").asString());
+    assertTrue(listed.get("answered").asBoolean(), "the worker answered for itself: " + listed);
+    assertTrue(listed.get("queues").toString().contains(queue), listed.toString());
+    assertTrue(listed.at("/pool/maxConcurrency").asInt() >= 1, listed.toString());
+    assertTrue(listed.get("tasks").isArray(), listed.toString());
 
     assertEquals(0, worker.stop(WAIT));
     Await.until(

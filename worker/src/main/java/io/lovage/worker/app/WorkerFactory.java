@@ -124,6 +124,27 @@ final class WorkerFactory {
     return worker;
   }
 
+  /**
+   * With {@code LOVAGE_SCHEDULER=on} (off by default in workers) this worker also takes part in the
+   * election of the scheduler that sends periodic tasks, as every producer replica does.
+   */
+  @io.micronaut.context.annotation.Context
+  @io.micronaut.context.annotation.Requires(property = "lovage.scheduler", value = "on")
+  @Bean(preDestroy = "close")
+  io.lovage.schedule.Scheduler scheduler(
+      Broker broker, @Value("${lovage.queue.type:}") String queueType) {
+    java.time.Clock clock = java.time.Clock.systemUTC();
+    return new io.lovage.schedule.Scheduler(
+            broker,
+            new io.lovage.TaskClient(
+                broker,
+                "lovage-worker-" + ProcessHandle.current().pid(),
+                io.lovage.broker.QueueType.parse(queueType),
+                clock),
+            clock)
+        .start(true);
+  }
+
   /** {@code /health} is UP only while the worker consumes its queues. */
   @Singleton
   Readiness consuming(Worker worker) {
