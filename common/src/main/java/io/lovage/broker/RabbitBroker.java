@@ -9,10 +9,12 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.LongString;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.recovery.AutorecoveringChannel;
 import com.rabbitmq.client.impl.recovery.RecordedBinding;
 import com.rabbitmq.client.impl.recovery.RecordedConsumer;
 import com.rabbitmq.client.impl.recovery.RecordedExchange;
 import com.rabbitmq.client.impl.recovery.RecordedQueue;
+import com.rabbitmq.client.impl.recovery.RecoveryAwareChannelN;
 import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
 import com.rabbitmq.client.impl.recovery.TopologyRecoveryRetryHandlerBuilder;
 import com.rabbitmq.client.impl.recovery.TopologyRecoveryRetryLogic;
@@ -48,13 +50,6 @@ public final class RabbitBroker implements Broker {
   private final Publisher publisher;
   private final Set<String> transientNames;
 
-  /**
-   * The consuming connection's life: odd while it is down, bumped at each loss and recovery, so a
-   * delivery knows whether the channel it came on is the one still open.
-   */
-  private final java.util.concurrent.atomic.AtomicLong consumingLife =
-      new java.util.concurrent.atomic.AtomicLong();
-
   private Channel topologyChannel;
 
   private RabbitBroker(
@@ -67,19 +62,6 @@ public final class RabbitBroker implements Broker {
     this.consuming = consuming;
     this.publisher = new Publisher();
     this.transientNames = transientNames;
-    consuming.addShutdownListener(cause -> consumingLife.incrementAndGet());
-    if (consuming instanceof com.rabbitmq.client.Recoverable recoverable) {
-      recoverable.addRecoveryListener(
-          new com.rabbitmq.client.RecoveryListener() {
-            @Override
-            public void handleRecovery(com.rabbitmq.client.Recoverable recovered) {
-              consumingLife.incrementAndGet();
-            }
-
-            @Override
-            public void handleRecoveryStarted(com.rabbitmq.client.Recoverable recovering) {}
-          });
-    }
   }
 
   /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
@@ -252,7 +234,7 @@ public final class RabbitBroker implements Broker {
               false,
               false,
               options.arguments(),
-              new Dispatch(channel, queue, handler, consumingLife));
+              new Dispatch(channel, queue, handler));
       log.info("consuming queue={} prefetch={}", queue, options.prefetch());
       return () -> {
         try {
@@ -300,17 +282,11 @@ public final class RabbitBroker implements Broker {
   private static final class Dispatch extends DefaultConsumer {
     private final String queue;
     private final Consumer<Delivery> handler;
-    private final java.util.concurrent.atomic.AtomicLong life;
 
-    Dispatch(
-        Channel channel,
-        String queue,
-        Consumer<Delivery> handler,
-        java.util.concurrent.atomic.AtomicLong life) {
+    Dispatch(Channel channel, String queue, Consumer<Delivery> handler) {
       super(channel);
       this.queue = queue;
       this.handler = handler;
-      this.life = life;
     }
 
     @Override
@@ -338,8 +314,6 @@ public final class RabbitBroker implements Broker {
               queue,
               message,
               count,
-              life,
-              life.get(),
               new java.util.concurrent.atomic.AtomicBoolean()));
     }
 
@@ -355,14 +329,26 @@ public final class RabbitBroker implements Broker {
       String queue,
       Message message,
       long deliveryCount,
-      java.util.concurrent.atomic.AtomicLong life,
-      long bornIn,
       java.util.concurrent.atomic.AtomicBoolean settled)
       implements Delivery {
 
+    /**
+     * Unsettled, and delivered on the channel as it is now: after a reconnect the client gives the
+     * recovered channel a delivery-tag offset (the highest tag seen before), so a delivery of the
+     * lost channel has a tag at or below it, however late its handler ran. (A counter bumped by a
+     * recovery listener was not enough: the client recovers consumers, and they receive, before it
+     * calls the listener.)
+     */
     @Override
     public boolean held() {
-      return !settled.get() && life.get() == bornIn && channel.isOpen();
+      return !settled.get() && channel.isOpen() && tag > tagOffset(channel);
+    }
+
+    private static long tagOffset(Channel channel) {
+      return channel instanceof AutorecoveringChannel recovering
+              && recovering.getDelegate() instanceof RecoveryAwareChannelN current
+          ? current.getActiveDeliveryTagOffset()
+          : 0;
     }
 
     @Override

@@ -101,6 +101,7 @@ public final class Scheduler implements AutoCloseable {
   private final List<Subscription> subscriptions = new ArrayList<>();
   private volatile Delivery lease;
   private volatile boolean leading;
+  private volatile boolean resyncing;
   private CatchUpMarker runsRead;
   private Instant lastSnapshot = Instant.EPOCH;
 
@@ -203,6 +204,7 @@ public final class Scheduler implements AutoCloseable {
           log.warn("scheduler lease lost, no longer leading");
         }
         leading = false;
+        resyncing = false;
         lease = null;
         runsRead = null;
         return;
@@ -246,10 +248,22 @@ public final class Scheduler implements AutoCloseable {
       return false;
     }
     leading = true;
+    if (resyncing) {
+      resyncing = false;
+      log.info("scheduler runs stream read again, sending");
+      return true;
+    }
     leaderChanges.incrementAndGet();
     lastSnapshot = Instant.EPOCH;
     log.info("scheduler leading schedules={}", schedules().size());
     return true;
+  }
+
+  /** Stops sending until the runs stream is read to its end again (see {@link #takeOver}). */
+  private void resync() {
+    resyncing = true;
+    leading = false;
+    runsRead = null;
   }
 
   private void fireDue() {
@@ -266,10 +280,15 @@ public final class Scheduler implements AutoCloseable {
           send(schedule, due).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
           log.warn(
-              "scheduled run not sent, will retry schedule={} scheduled={} error={}",
+              "scheduled run not confirmed, reading the runs stream before sending more"
+                  + " schedule={} scheduled={} error={}",
               schedule.name(),
               due,
               e.toString());
+          // The publish may have reached RabbitMQ all the same: resending now could put the
+          // same run in the queue twice. Read the runs stream to its end first, as a new leader
+          // does; the run is sent again only if it is not there.
+          resync();
           return;
         }
       }

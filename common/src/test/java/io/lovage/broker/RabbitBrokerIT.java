@@ -186,6 +186,25 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void aDeliveryFromBeforeAReconnectIsNoLongerHeldAndItsRedeliveryIs() {
+    broker.declare(LovageTopology.taskQueue(queue));
+    List<Delivery> received = new CopyOnWriteArrayList<>();
+    broker.consume(queue, ConsumeOptions.prefetch(1), received::add); // never settled
+    broker.publish("", queue, Message.json(new byte[] {'1'}, Map.of())).join();
+    Await.until(Duration.ofSeconds(10), "the delivery", () -> received.size() == 1);
+    assertTrue(received.getFirst().held());
+
+    RabbitFixture.restartBroker();
+
+    // The lost channel's delivery is back in the queue and comes again, on the recovered channel:
+    // that one is held, the first is not (a scheduler lease, say, is the second one's now).
+    Await.until(Duration.ofSeconds(60), "the redelivery", () -> received.size() == 2);
+    assertEquals(false, received.getFirst().held());
+    assertTrue(received.get(1).held());
+    received.get(1).ack();
+  }
+
+  @Test
   void codeTopologyMatchesWhatTheBrokerHasForTheDefaultQueue() {
     // On CI the broker was loaded with broker-config/definitions.json: any difference shows here.
     assertEquals(

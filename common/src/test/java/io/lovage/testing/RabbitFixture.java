@@ -202,6 +202,38 @@ public final class RabbitFixture {
     }
   }
 
+  /**
+   * A virtual host of a test's own, deleted (with everything in it) on close: for tests of what
+   * Lovage keeps under fixed names (the scheduler's lease and streams), so that other users of the
+   * broker, such as another replica running on it, neither disturb the test nor are disturbed.
+   */
+  public record Vhost(String name, String uri) implements AutoCloseable {
+    /** A broker client in this virtual host, with a short publish timeout. */
+    public RabbitBroker connect(String clientName) {
+      return RabbitBroker.connect(
+          BrokerSettings.of(uri, clientName).withConnectTimeout(Duration.ofSeconds(10)));
+    }
+
+    @Override
+    public void close() {
+      rabbitmqctl("delete_vhost", name);
+    }
+  }
+
+  /**
+   * Creates a virtual host named after {@code prefix} for the broker's user (see {@link Vhost}).
+   */
+  public static Vhost vhost(String prefix) {
+    java.net.URI base = java.net.URI.create(uri());
+    String name = "test-" + prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String user = base.getUserInfo() == null ? "guest" : base.getUserInfo().split(":")[0];
+    rabbitmqctl("add_vhost", name);
+    rabbitmqctl("set_permissions", "-p", name, user, ".*", ".*", ".*");
+    String uri =
+        base.getScheme() + "://" + base.getRawAuthority() + "/" + name; // a name with no escapes
+    return new Vhost(name, uri);
+  }
+
   /** A broker client for a test, with a short publish timeout. */
   public static RabbitBroker connect(String clientName) {
     return RabbitBroker.connect(
