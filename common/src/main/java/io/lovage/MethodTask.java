@@ -37,7 +37,14 @@ final class MethodTask implements Task {
       if (!method.trySetAccessible()) {
         throw new IllegalStateException("task method " + method + " is not accessible");
       }
-      tasks.register(handler.value(), new MethodTask(target, method), options(handler));
+      TaskOptions options;
+      try {
+        options = options(handler);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "task " + handler.value() + " (" + method + "): " + e.getMessage(), e);
+      }
+      tasks.register(handler.value(), new MethodTask(target, method), options);
     }
   }
 
@@ -50,7 +57,8 @@ final class MethodTask implements Task {
         .withKind(handler.kind())
         .withRetry(retry)
         .withTimeLimits(
-            TimeLimits.of(seconds(handler.softTimeLimit()), seconds(handler.timeLimit())));
+            TimeLimits.of(seconds(handler.softTimeLimit()), seconds(handler.timeLimit())))
+        .withRateLimit(RateLimit.parse(handler.rateLimit()));
   }
 
   private static Duration seconds(double value) {

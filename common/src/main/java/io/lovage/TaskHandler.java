@@ -16,6 +16,9 @@ import java.lang.annotation.Target;
  * public final class BillingTasks implements TaskModule {
  *   @TaskHandler("billing.invoice")
  *   public Invoice invoice(String orderId, BigDecimal amount, TaskCall call) { ... }
+ *
+ *   @TaskHandler(value = "billing.sms", rateLimit = "50/s")
+ *   public void sms(String phone, String text) { ... }
  * }
  * }</pre>
  */
@@ -40,4 +43,10 @@ public @interface TaskHandler {
 
   /** Hard time limit in seconds, or 0 for the default. */
   double timeLimit() default 0;
+
+  /**
+   * How many of its tasks each worker starts at most, as Celery writes it: {@code "10/s"}, {@code
+   * "100/m"}, {@code "1000/h"}; empty for no limit (see {@link RateLimit}).
+   */
+  String rateLimit() default "";
 }

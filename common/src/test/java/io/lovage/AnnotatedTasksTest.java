@@ -20,7 +20,12 @@ class AnnotatedTasksTest {
       return unitPrice.multiply(BigDecimal.valueOf(lines.stream().mapToInt(Line::quantity).sum()));
     }
 
-    @TaskHandler(value = "shop.label", kind = TaskKind.CPU, maxRetries = 7, timeLimit = 30)
+    @TaskHandler(
+        value = "shop.label",
+        kind = TaskKind.CPU,
+        maxRetries = 7,
+        timeLimit = 30,
+        rateLimit = "100/m")
     String label(String sku, TaskCall call, int copies) {
       return sku + " x" + copies + " (" + call.id() + ")";
     }
@@ -35,6 +40,22 @@ class AnnotatedTasksTest {
     assertEquals(TaskKind.CPU, label.kind());
     assertEquals(7, label.retry().maxRetries());
     assertEquals(java.time.Duration.ofSeconds(30), label.timeLimits().hard());
+    assertEquals(RateLimit.parse("100/m"), label.rateLimit());
+    assertEquals(RateLimit.NONE, tasks.find("shop.total").orElseThrow().options().rateLimit());
+  }
+
+  static final class BadRate implements TaskModule {
+    @TaskHandler(value = "shop.spam", rateLimit = "10/d")
+    void spam() {}
+  }
+
+  @Test
+  void anInvalidRateLimitFailsRegistrationNamingTheTaskAndTheValue() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> registry(new BadRate()));
+
+    assertTrue(e.getMessage().contains("shop.spam"), e.getMessage());
+    assertTrue(e.getMessage().contains("'10/d'"), e.getMessage());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.RateLimit;
 import io.lovage.TimeLimits;
 import io.lovage.broker.Broker;
 import io.lovage.broker.ConsumeOptions;
@@ -40,8 +41,9 @@ import tools.jackson.databind.node.ObjectNode;
  * so it also reaches workers that start later), {@code shutdown} (as SIGTERM), {@code heartbeat},
  * {@code enable_events}, {@code disable_events}, {@code add_consumer}, {@code cancel_consumer},
  * {@code pool_grow}, {@code pool_shrink} and {@code autoscale} (on the process pool, see {@link
- * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}). Any other command, and {@code
- * rate_limit} for now, answers {@code {"error": …}} and the worker goes on.
+ * PoolControl}), {@code time_limit} (see {@link TimeLimitOverrides}), {@code rate_limit} (this
+ * worker's limit, as Celery's, see {@link RateLimiter}). Any other command answers {@code {"error":
+ * …}} and the worker goes on.
  */
 final class Pidbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Pidbox.class);
@@ -151,7 +153,7 @@ final class Pidbox implements AutoCloseable {
   private JsonNode handle(String method, JsonNode arguments) {
     return switch (method) {
       case "ping" -> ok("pong");
-      case "registered" -> Json.MAPPER.valueToTree(List.copyOf(worker.taskNames()));
+      case "registered" -> registered(arguments.path("taskinfoitems"));
       case "active" -> activeRequests();
       case "reserved", "scheduled" -> Json.MAPPER.createArrayNode();
       case "revoked" -> Json.MAPPER.valueToTree(worker.revokedIds());
@@ -204,10 +206,7 @@ final class Pidbox implements AutoCloseable {
       case "pool_shrink" -> poolControl.shrink(arguments);
       case "autoscale" -> poolControl.autoscale(arguments);
       case "time_limit" -> timeLimit(arguments);
-      case "rate_limit" ->
-          error(
-              "rate limits are not available yet: Lovage's will be fleet-wide (one limit shared by"
-                  + " every worker), not per worker as Celery's");
+      case "rate_limit" -> rateLimit(arguments);
       case "enable_events" -> ok("task events already enabled");
       case "disable_events" ->
           error("Lovage workers always send task events: task states live in the event stream");
@@ -238,6 +237,57 @@ final class Pidbox implements AutoCloseable {
         limits.soft(),
         limits.hardOrDefault());
     return ok("time limits set successfully");
+  }
+
+  /**
+   * Celery's {@code rate_limit}: {@code {"task_name", "rate_limit"}}, the rate as Celery writes it
+   * ({@code "10/s"}, a number of tasks per second, or 0 or empty for none), on this worker from now
+   * on, for the tasks it holds already too; Celery's answers.
+   */
+  private JsonNode rateLimit(JsonNode arguments) {
+    JsonNode value = arguments.path("rate_limit");
+    RateLimit limit;
+    try {
+      limit =
+          value.isNumber()
+              ? RateLimit.perSecond(value.doubleValue())
+              : RateLimit.parse(value.isString() ? value.asString() : null);
+    } catch (IllegalArgumentException e) {
+      return error("Invalid rate limit string: " + e.getMessage());
+    }
+    String task = arguments.path("task_name").asString("");
+    if (!worker.taskNames().contains(task)) {
+      log.warn("rate limit not set by remote control: unknown task task={}", task);
+      return error("unknown task");
+    }
+    worker.rateLimiter().set(task, limit);
+    if (!limit.isLimited()) {
+      log.info("rate limit disabled by remote control task={}", task);
+      return ok("rate limit disabled successfully");
+    }
+    log.info("rate limit set by remote control task={} rate_limit={}", task, limit);
+    return ok("new rate limit set successfully");
+  }
+
+  /**
+   * Celery's {@code registered}: the task names, each followed by the attributes of {@code
+   * taskinfoitems} it has ({@code exchange}, {@code routing_key}, {@code rate_limit} by default),
+   * as {@code "billing.sms [rate_limit=50/s]"}; here only a rate limit can be there.
+   */
+  private ArrayNode registered(JsonNode taskinfoitems) {
+    boolean rateLimits = true;
+    if (taskinfoitems.isArray() && !taskinfoitems.isEmpty()) {
+      rateLimits = false;
+      for (JsonNode item : taskinfoitems) {
+        rateLimits |= "rate_limit".equals(item.asString(""));
+      }
+    }
+    ArrayNode list = Json.MAPPER.createArrayNode();
+    for (String task : worker.taskNames()) {
+      RateLimit limit = worker.rateLimiter().limitOf(task);
+      list.add(rateLimits && limit.isLimited() ? task + " [rate_limit=" + limit + "]" : task);
+    }
+    return list;
   }
 
   private JsonNode revoke(JsonNode arguments, boolean terminate) {
@@ -340,6 +390,7 @@ final class Pidbox implements AutoCloseable {
     lovage.put("retried", stats.retried());
     lovage.put("rejected", stats.rejected());
     lovage.put("active", stats.active());
+    lovage.put("rate_limited", stats.rateLimited());
     return json;
   }
 

@@ -110,6 +110,7 @@ public final class Worker implements AutoCloseable {
   private final ChordJoiner joiner;
   private final Revocations revocations = new Revocations(this::terminate);
   private final TimeLimitOverrides timeLimitOverrides = new TimeLimitOverrides();
+  private final RateLimiter rateLimiter;
 
   /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
@@ -170,6 +171,38 @@ public final class Worker implements AutoCloseable {
     this.joiner = new ChordJoiner(broker, canvases);
     this.pidbox = new Pidbox(broker, this, events, clock);
     this.pools = new Pools(settings, tasks);
+    this.rateLimiter =
+        new RateLimiter(
+            rateLimits(this.tasks, settings),
+            this::dispatch,
+            pool,
+            (delay, action) -> {
+              var wake = heartbeat.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+              return () -> wake.cancel(false);
+            },
+            System::nanoTime);
+  }
+
+  /** Each task's rate limit: the one it was registered with, or the settings' in its place. */
+  private static Map<String, io.lovage.RateLimit> rateLimits(
+      TaskRegistry tasks, WorkerSettings settings) {
+    Map<String, io.lovage.RateLimit> limits = new java.util.LinkedHashMap<>();
+    for (String name : tasks.names()) {
+      io.lovage.RateLimit registered = tasks.find(name).orElseThrow().options().rateLimit();
+      if (registered.isLimited()) {
+        limits.put(name, registered);
+      }
+    }
+    settings
+        .rateLimits()
+        .forEach(
+            (name, limit) -> {
+              if (tasks.find(name).isEmpty()) {
+                log.warn("rate limit set for a task this worker does not run task={}", name);
+              }
+              limits.put(name, limit);
+            });
+    return limits;
   }
 
   /**
@@ -264,6 +297,13 @@ public final class Worker implements AutoCloseable {
   }
 
   private void accept(Delivery delivery) {
+    // A task over its rate limit waits in the limiter, unacknowledged and without a slot; every
+    // other delivery goes straight on to dispatch, on this thread.
+    rateLimiter.admit(delivery);
+  }
+
+  /** Runs a delivery the rate limiter let through: on the consumer's thread, or on its own. */
+  private void dispatch(Delivery delivery) {
     if (closed) {
       settle(delivery, Settlement.REQUEUE);
       return;
@@ -835,6 +875,11 @@ public final class Worker implements AutoCloseable {
     remoteShutdown.run();
   }
 
+  /** The rate limit of each task on this worker; remote control changes them. */
+  RateLimiter rateLimiter() {
+    return rateLimiter;
+  }
+
   /** Time limits set per task by remote control, for tasks started from then on. */
   TimeLimitOverrides timeLimitOverrides() {
     return timeLimitOverrides;
@@ -883,7 +928,8 @@ public final class Worker implements AutoCloseable {
   /**
    * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
    * dead-letter queue unrun; and now: deliveries held (running or being settled), CPU tasks
-   * running, tasks running in child processes, and child processes.
+   * running, tasks running in child processes, child processes, and deliveries held back by a rate
+   * limit (they take no slot, so they are not in {@code active}).
    */
   public record Stats(
       long succeeded,
@@ -893,7 +939,8 @@ public final class Worker implements AutoCloseable {
       int active,
       int cpuActive,
       int processActive,
-      int processChildren) {}
+      int processChildren,
+      int rateLimited) {}
 
   public Stats stats() {
     return new Stats(
@@ -904,7 +951,8 @@ public final class Worker implements AutoCloseable {
         settings.capacity() - slots.availablePermits(),
         pools.cpuActive(),
         pools.processActive(),
-        pools.processChildren());
+        pools.processChildren(),
+        rateLimiter.held());
   }
 
   /**
@@ -917,11 +965,17 @@ public final class Worker implements AutoCloseable {
       return;
     }
     closed = true;
+    // Taken before the consumers stop, requeued after: not delivered to this worker again.
+    List<Delivery> held = rateLimiter.close();
     heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
     synchronized (consuming) {
       consuming.values().forEach(consumers -> consumers.forEach(Subscription::close));
       consuming.clear();
+    }
+    held.forEach(delivery -> settle(delivery, Settlement.REQUEUE));
+    if (!held.isEmpty()) {
+      log.info("tasks held by rate limits requeued name={} count={}", settings.name(), held.size());
     }
     revocations.close();
     joiner.close();

@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.RateLimit;
 import io.lovage.TaskKind;
 import io.lovage.broker.QueueType;
 import io.lovage.worker.process.ProcessPoolSettings;
@@ -7,7 +8,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How a worker runs.
@@ -25,6 +29,8 @@ import java.util.List;
  *     a FAILURE with {@code ResultTooLarge} (results travel in events and replies, and are kept in
  *     every producer's index)
  * @param processes the process pool: which kinds of task run in child processes, how many
+ * @param rateLimits rate limits by task name, in place of those the tasks were registered with
+ *     ({@link RateLimit#NONE} lifts one); each applies to this worker alone, as in Celery
  */
 public record WorkerSettings(
     String name,
@@ -35,7 +41,8 @@ public record WorkerSettings(
     QueueType queueType,
     int prefetch,
     int resultMaxBytes,
-    ProcessPoolSettings processes) {
+    ProcessPoolSettings processes,
+    Map<String, RateLimit> rateLimits) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
@@ -78,8 +85,33 @@ public record WorkerSettings(
         ProcessPoolSettings.DEFAULT);
   }
 
+  /** Settings without rate limits of their own: tasks keep those they were registered with. */
+  public WorkerSettings(
+      String name,
+      List<WeightedQueue> queues,
+      int ioConcurrency,
+      int cpuConcurrency,
+      Duration shutdownGrace,
+      QueueType queueType,
+      int prefetch,
+      int resultMaxBytes,
+      ProcessPoolSettings processes) {
+    this(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        Map.of());
+  }
+
   public WorkerSettings {
     queues = List.copyOf(queues);
+    rateLimits = Collections.unmodifiableMap(new LinkedHashMap<>(rateLimits));
     java.util.Objects.requireNonNull(processes, "processes");
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a worker needs at least one queue");
@@ -105,7 +137,8 @@ public record WorkerSettings(
         QueueType.QUORUM,
         0,
         DEFAULT_RESULT_MAX_BYTES,
-        ProcessPoolSettings.DEFAULT);
+        ProcessPoolSettings.DEFAULT,
+        Map.of());
   }
 
   public WorkerSettings withProcesses(ProcessPoolSettings newProcesses) {
@@ -118,7 +151,56 @@ public record WorkerSettings(
         queueType,
         prefetch,
         resultMaxBytes,
-        newProcesses);
+        newProcesses,
+        rateLimits);
+  }
+
+  /** These settings with rate limits by task name, in place of the tasks' own. */
+  public WorkerSettings withRateLimits(Map<String, RateLimit> newRateLimits) {
+    return new WorkerSettings(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        newRateLimits);
+  }
+
+  /**
+   * {@code LOVAGE_RATE_LIMITS} syntax: {@code billing.sms=50/s,reports.build=10/m}, each rate as
+   * Celery writes it ({@link RateLimit#parse}); {@code =0} lifts a task's registered limit.
+   *
+   * @throws IllegalArgumentException naming the entry that is not {@code task=rate}
+   */
+  public static Map<String, RateLimit> parseRateLimits(String text) {
+    Map<String, RateLimit> limits = new LinkedHashMap<>();
+    if (text == null) {
+      return limits;
+    }
+    for (String entry : text.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      int equals = entry.indexOf('=');
+      String task = equals < 0 ? "" : entry.substring(0, equals).trim();
+      if (task.isEmpty()) {
+        throw new IllegalArgumentException(
+            "LOVAGE_RATE_LIMITS: expected task=rate, e.g. billing.sms=50/s, got '"
+                + entry.trim()
+                + "'");
+      }
+      try {
+        limits.put(task, RateLimit.parse(entry.substring(equals + 1)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "LOVAGE_RATE_LIMITS: " + task + ": " + e.getMessage(), e);
+      }
+    }
+    return limits;
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */

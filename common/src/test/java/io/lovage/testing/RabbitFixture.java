@@ -253,6 +253,20 @@ public final class RabbitFixture {
         io.lovage.broker.LovageTopology.brokerDeadLetterQueue(queue));
   }
 
+  /** Messages ready in a queue (not held unacknowledged by a consumer), as RabbitMQ counts them. */
+  public static int messagesReady(String queue) {
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(uri());
+      try (Connection connection = factory.newConnection("test count");
+          Channel channel = connection.createChannel()) {
+        return channel.queueDeclarePassive(queue).getMessageCount();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot count the messages of " + queue + ": " + e, e);
+    }
+  }
+
   /** Deletes exchanges a test made (missing ones are fine). */
   public static void deleteExchanges(String... exchanges) {
     ConnectionFactory factory = new ConnectionFactory();

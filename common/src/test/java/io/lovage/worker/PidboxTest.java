@@ -315,7 +315,7 @@ class PidboxTest {
   }
 
   @Test
-  void rateLimitAnswersThatFleetWideRateLimitsAreNotAvailableYet() throws Exception {
+  void rateLimitSetsTheTasksLimitOnThisWorkerAndAnswersAsCeleryDoes() throws Exception {
     JsonNode answer =
         answer(
             ask(
@@ -323,7 +323,49 @@ class PidboxTest {
                 arguments("{\"task_name\": \"add\", \"rate_limit\": \"5/s\"}"),
                 null));
 
-    assertTrue(answer.path("error").asString().contains("fleet-wide"), answer.toString());
+    assertEquals(
+        "new rate limit set successfully", answer.path("ok").asString(), answer.toString());
+    assertEquals(io.lovage.RateLimit.parse("5/s"), worker.rateLimiter().limitOf("add"));
+    JsonNode registered = answer(ask("registered", Json.MAPPER.createObjectNode(), null));
+    assertTrue(registered.toString().contains("\"add [rate_limit=5/s]\""), registered.toString());
+  }
+
+  @Test
+  void rateLimitZeroOrANumberOfTasksPerSecondAsCelerysAreAccepted() throws Exception {
+    JsonNode perSecond =
+        answer(ask("rate_limit", arguments("{\"task_name\": \"add\", \"rate_limit\": 2}"), null));
+    assertEquals("new rate limit set successfully", perSecond.path("ok").asString());
+    assertEquals(io.lovage.RateLimit.perSecond(2), worker.rateLimiter().limitOf("add"));
+
+    JsonNode disabled =
+        answer(
+            ask("rate_limit", arguments("{\"task_name\": \"add\", \"rate_limit\": \"0\"}"), null));
+
+    assertEquals("rate limit disabled successfully", disabled.path("ok").asString());
+    assertEquals(io.lovage.RateLimit.NONE, worker.rateLimiter().limitOf("add"));
+  }
+
+  @Test
+  void rateLimitOfAnUnknownTaskOrWithAnInvalidRateAnswersCelerysErrors() throws Exception {
+    JsonNode unknown =
+        answer(
+            ask(
+                "rate_limit",
+                arguments("{\"task_name\": \"nope\", \"rate_limit\": \"5/s\"}"),
+                null));
+    JsonNode invalid =
+        answer(
+            ask(
+                "rate_limit",
+                arguments("{\"task_name\": \"add\", \"rate_limit\": \"5/day\"}"),
+                null));
+
+    assertEquals("unknown task", unknown.path("error").asString(), unknown.toString());
+    assertTrue(
+        invalid.path("error").asString().startsWith("Invalid rate limit string: "),
+        invalid.toString());
+    assertTrue(invalid.path("error").asString().contains("'5/day'"), invalid.toString());
+    assertEquals(io.lovage.RateLimit.NONE, worker.rateLimiter().limitOf("add"));
   }
 
   private static final String POOLED_NAME = "pooled@pidbox-test";

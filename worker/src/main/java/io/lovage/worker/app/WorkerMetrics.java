@@ -87,6 +87,11 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
         .description("Child processes of the process pool now")
         .tag("worker", name)
         .register(registry);
+    Gauge.builder("lovage.worker.tasks.rate.limited", worker, w -> w.stats().rateLimited())
+        .description(
+            "Deliveries held back by a task's rate limit now: unacknowledged, taking no pool slot")
+        .tag("worker", name)
+        .register(registry);
     for (var queue : worker.settings().queues()) {
       Gauge.builder("lovage.worker.prefetch", worker, w -> w.settings().prefetch(queue))
           .description("Messages the broker hands this worker at once, per queue")

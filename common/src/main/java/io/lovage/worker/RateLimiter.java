@@ -1,0 +1,200 @@
+package io.lovage.worker;
+
+import io.lovage.RateLimit;
+import io.lovage.broker.Delivery;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stage between a worker's consumers and its pools that keeps each task name to its rate limit
+ * on this worker, as Celery's consumer does with kombu's token buckets: a delivery of a task over
+ * its limit is held here, unacknowledged, and passed on when its task's bucket has a token again,
+ * in the order it came. A held delivery takes no pool slot, so other tasks run at full concurrency
+ * beside it; it does count against its queue's prefetch, as in Celery. Nothing is dropped: a
+ * delivery still held when the worker stops is handed back ({@link #close()}) to be requeued, and a
+ * worker that dies leaves it unacknowledged, so RabbitMQ delivers it again.
+ *
+ * <p>Limits come from the task's registration, the worker's settings, and remote control ({@link
+ * #set}, Celery's {@code rate_limit}); a new limit applies to the deliveries already held too.
+ */
+final class RateLimiter {
+  private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
+
+  /** Runs an action once after a delay; answers how to cancel it. */
+  @FunctionalInterface
+  interface Timer {
+    Runnable after(Duration delay, Runnable action);
+  }
+
+  /** The held deliveries of one limited task, and its bucket. Guarded by the limiter. */
+  private static final class Lane {
+    final String task;
+    final RateLimit limit;
+    final TokenBucket bucket;
+    final ArrayDeque<Delivery> held = new ArrayDeque<>();
+
+    /** Cancels the scheduled wake-up, or null when none is scheduled. */
+    Runnable wake;
+
+    Lane(String task, RateLimit limit, TokenBucket bucket) {
+      this.task = task;
+      this.limit = limit;
+      this.bucket = bucket;
+    }
+  }
+
+  private final Consumer<Delivery> next;
+  private final Executor releaseOn;
+  private final Timer timer;
+  private final LongSupplier nanoTime;
+  private final Map<String, RateLimit> limits = new ConcurrentHashMap<>();
+  private final Map<String, Lane> lanes = new HashMap<>();
+  private boolean closed;
+
+  /**
+   * @param limits the limit of each task that has one
+   * @param next the next stage: a delivery admitted at once runs it on the caller's thread
+   * @param releaseOn where a held delivery runs {@code next} once its token came
+   * @param timer wakes a lane when its bucket has a token again
+   * @param nanoTime a monotonic clock, {@code System::nanoTime} but in tests
+   */
+  RateLimiter(
+      Map<String, RateLimit> limits,
+      Consumer<Delivery> next,
+      Executor releaseOn,
+      Timer timer,
+      LongSupplier nanoTime) {
+    this.next = next;
+    this.releaseOn = releaseOn;
+    this.timer = timer;
+    this.nanoTime = nanoTime;
+    limits.forEach(this::set);
+  }
+
+  /** Passes the delivery on now if its task has no limit or a token, else holds it. */
+  void admit(Delivery delivery) {
+    String task = taskName(delivery);
+    synchronized (this) {
+      Lane lane = task == null || closed ? null : lanes.get(task);
+      if (lane != null && !(lane.held.isEmpty() && lane.bucket.tryTake())) {
+        lane.held.add(delivery);
+        log.debug(
+            "task held by rate limit task_id={} task={} rate_limit={} held={}",
+            delivery.message().headers().get("id"),
+            task,
+            lane.limit,
+            lane.held.size());
+        wakeLater(lane);
+        return;
+      }
+    }
+    next.accept(delivery);
+  }
+
+  /**
+   * Sets a task's limit on this worker from now on ({@link RateLimit#NONE}: none), with a full
+   * bucket as Celery's {@code rate_limit} gives it; its held deliveries go on at the new rate.
+   */
+  void set(String task, RateLimit limit) {
+    List<Delivery> go = new ArrayList<>();
+    synchronized (this) {
+      limits.put(task, limit);
+      Lane old = lanes.remove(task);
+      if (old != null && old.wake != null) {
+        old.wake.run();
+      }
+      if (limit.isLimited() && !closed) {
+        Lane lane = new Lane(task, limit, new TokenBucket(limit.perSecond(), nanoTime));
+        lanes.put(task, lane);
+        if (old != null) {
+          lane.held.addAll(old.held);
+        }
+        takeTokens(lane, go);
+      } else if (old != null) {
+        go.addAll(old.held);
+      }
+    }
+    release(go);
+  }
+
+  /** The task's limit on this worker now. */
+  RateLimit limitOf(String task) {
+    return limits.getOrDefault(task, RateLimit.NONE);
+  }
+
+  /** Deliveries held now, of every task. */
+  synchronized int held() {
+    return lanes.values().stream().mapToInt(lane -> lane.held.size()).sum();
+  }
+
+  /**
+   * Stops holding: returns the deliveries held now, for the worker to requeue, and from now on
+   * passes every delivery straight on.
+   */
+  synchronized List<Delivery> close() {
+    closed = true;
+    List<Delivery> held = new ArrayList<>();
+    for (Lane lane : lanes.values()) {
+      if (lane.wake != null) {
+        lane.wake.run();
+      }
+      held.addAll(lane.held);
+    }
+    lanes.clear();
+    return held;
+  }
+
+  /** The lane's bucket has a token again, or should have: pass on what it allows. */
+  private void wake(Lane lane) {
+    List<Delivery> go = new ArrayList<>();
+    synchronized (this) {
+      lane.wake = null;
+      if (closed || lanes.get(lane.task) != lane) {
+        return; // replaced by a new limit, which took its deliveries
+      }
+      takeTokens(lane, go);
+    }
+    release(go);
+  }
+
+  /** Moves the deliveries that get a token now into {@code go}; wakes later for the rest. */
+  private void takeTokens(Lane lane, List<Delivery> go) {
+    while (!lane.held.isEmpty()) {
+      if (!lane.held.peek().held()) {
+        // Its channel went down: RabbitMQ has it back and delivers it again; it takes no token.
+        lane.held.poll();
+      } else if (lane.bucket.tryTake()) {
+        go.add(lane.held.poll());
+      } else {
+        wakeLater(lane);
+        return;
+      }
+    }
+  }
+
+  private void wakeLater(Lane lane) {
+    if (lane.wake == null) {
+      lane.wake = timer.after(lane.bucket.untilNext(), () -> wake(lane));
+    }
+  }
+
+  private void release(List<Delivery> go) {
+    go.forEach(delivery -> releaseOn.execute(() -> next.accept(delivery)));
+  }
+
+  /** The task's name from the protocol v2 {@code task} header, without decoding the body. */
+  private static String taskName(Delivery delivery) {
+    Object task = delivery.message().headers().get("task");
+    return task == null ? null : task.toString();
+  }
+}
