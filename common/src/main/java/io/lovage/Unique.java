@@ -31,8 +31,11 @@ import tools.jackson.databind.node.ObjectNode;
  * @param uniqueFor the longest the claim on the key lasts
  */
 public record Unique(String key, Duration uniqueFor) {
-  /** How long a claim lasts when the caller does not say: an hour. */
-  public static final Duration DEFAULT_FOR = Duration.ofHours(1);
+  /** How long a claim lasts when the caller does not say, in seconds: an hour. */
+  public static final long DEFAULT_SECONDS = 3_600;
+
+  /** How long a claim lasts when the caller does not say: {@value #DEFAULT_SECONDS} s. */
+  public static final Duration DEFAULT_FOR = Duration.ofSeconds(DEFAULT_SECONDS);
 
   /**
    * The longest a claim may last: a week (RabbitMQ's message TTL could go to 49 days; a lock that
