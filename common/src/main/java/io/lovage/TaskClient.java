@@ -17,6 +17,7 @@ import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
+import io.lovage.unique.UniqueLocks;
 import io.lovage.workflow.CanvasSender;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,6 +84,7 @@ public final class TaskClient implements AutoCloseable {
     this.clock = clock;
     this.events = new TaskEvents(broker, origin, clock);
     this.control = new RemoteControl(broker, clock);
+    this.locks = new UniqueLocks(broker);
     broker.declare(
         LovageTopology.events().plus(LovageTopology.delays()).plus(LovageTopology.chords()));
   }
@@ -127,6 +129,72 @@ public final class TaskClient implements AutoCloseable {
                   });
           return sent;
         });
+  }
+
+  /**
+   * Sends unless an equal task is pending or running: then nothing is sent and the answer names the
+   * task that is ({@link Unique.Sent#replayed()}). Equal is decided by RabbitMQ, so it holds across
+   * every client and producer replica on the broker; see {@link Unique}.
+   *
+   * <pre>{@code
+   * Unique.Sent sent =
+   *     client.send(message, "celery", Unique.key("invoice-42").lasting(Duration.ofMinutes(10)))
+   *         .join();
+   * }</pre>
+   *
+   * <p>Completes exceptionally with a {@link UniqueLocks.Busy} when the key is held but its
+   * holder's id did not turn up in time, or as {@link #send(TaskMessage, String)} does.
+   */
+  public CompletableFuture<Unique.Sent> send(TaskMessage message, String queue, Unique unique) {
+    String lock = unique.lockFor(message);
+    TaskMessage marked = message.toBuilder().header(Unique.HEADER, lock).build();
+    return CompletableFuture.supplyAsync(
+            () -> locks.claim(lock, marked.id(), unique.uniqueFor()), BLOCKING)
+        .thenCompose(
+            claim ->
+                claim instanceof UniqueLocks.Claim.Held held
+                    ? CompletableFuture.completedFuture(new Unique.Sent(held.id(), true, null))
+                    : send(marked, queue)
+                        .thenApply(sent -> new Unique.Sent(sent.id(), false, sent))
+                        .whenCompleteAsync(
+                            (sent, error) -> {
+                              if (error != null) {
+                                // Not sent: the key must not stay taken by a task that is not.
+                                locks.release(lock, marked.id());
+                              }
+                            },
+                            BLOCKING));
+  }
+
+  /** Claims block on round trips to the broker: each waits on a virtual thread of its own. */
+  private static final java.util.concurrent.Executor BLOCKING =
+      command -> Thread.ofVirtual().name("lovage-unique").start(command);
+
+  private final UniqueLocks locks;
+
+  /**
+   * Submits unless an equal task is pending or running ({@link #send(TaskMessage, String,
+   * Unique)}), and answers the future result of the task that holds the key: this one, or the one
+   * found (read from the task events, as {@link #future(String)} does). Blocks until the broker has
+   * answered the claim.
+   */
+  public TaskFuture submit(TaskMessage message, String queue, Unique unique) {
+    TaskMessage withReply = message.withReplyTo(replyQueue());
+    TaskFuture mine = new TaskFuture(withReply.id());
+    waiting.put(withReply.id(), mine);
+    mine.whenComplete((result, error) -> waiting.remove(withReply.id()));
+    Unique.Sent sent;
+    try {
+      sent = send(withReply, queue, unique).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      mine.completeExceptionally(e.getCause() == null ? e : e.getCause());
+      return mine;
+    }
+    if (!sent.replayed()) {
+      return mine;
+    }
+    waiting.remove(withReply.id());
+    return future(sent.id());
   }
 
   /** Submits to the default queue and returns its future result. */

@@ -5,7 +5,7 @@ import java.util.function.Consumer;
 
 /**
  * The narrow door to RabbitMQ: declare topology, publish with confirmation, consume with
- * acknowledgements. Everything else in Lovage is built on these few methods.
+ * acknowledgements, take one message. Everything else in Lovage is built on these few methods.
  *
  * <pre>{@code
  * try (Broker broker = RabbitBroker.connect(BrokerSettings.fromEnvironment("my-app"))) {
@@ -35,6 +35,14 @@ public interface Broker extends AutoCloseable {
    * from a thread of the broker's; it must ack, reject or requeue each delivery, possibly later.
    */
   Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler);
+
+  /**
+   * Takes the message at the head of a queue, if there is one (AMQP {@code basic.get}), without a
+   * consumer: for reading a queue now and then, as {@link io.lovage.unique.UniqueLocks} reads who
+   * holds a lock. Empty when the queue is empty or does not exist. The delivery must be acked or
+   * requeued (a requeued message goes back to the head).
+   */
+  java.util.Optional<Delivery> get(String queue);
 
   /** Whether the broker connection is up now (for health checks). */
   boolean isConnected();

@@ -15,8 +15,9 @@ import java.util.function.Consumer;
 /**
  * A {@link Broker} in memory, for unit tests and dev mode: direct, topic and fanout exchanges,
  * exchange-to-exchange bindings, prefetch, acknowledgements, dead-lettering on reject, and streams
- * that every consumer reads from the start. No TTLs: a message in a delay queue stays there. It
- * proves nothing about RabbitMQ itself; integration tests do that.
+ * that every consumer reads from the start, {@code x-max-length} with {@code reject-publish}. No
+ * TTLs: a message in a delay queue stays there. It proves nothing about RabbitMQ itself;
+ * integration tests do that.
  */
 public final class InMemoryBroker implements Broker {
   private final Map<String, String> exchanges = new HashMap<>();
@@ -62,6 +63,13 @@ public final class InMemoryBroker implements Broker {
                   + "' routing key '"
                   + routingKey
                   + "'"));
+    }
+    if (targets.stream().anyMatch(MemoryQueue::refusesMore)) {
+      // RabbitMQ routes to the others and nacks the publish; nothing here needs those copies.
+      return CompletableFuture.failedFuture(
+          new PublishException(
+              PublishException.Reason.NACKED,
+              "broker refused the message to routing key '" + routingKey + "'"));
     }
     Message routed = message;
     targets.forEach(q -> q.offer(new Entry(routed, 0)));
@@ -136,6 +144,78 @@ public final class InMemoryBroker implements Broker {
     };
   }
 
+  @Override
+  public synchronized java.util.Optional<Delivery> get(String queue) {
+    MemoryQueue q = queues.get(queue);
+    if (q == null || q.isStream() || q.ready.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    Entry entry = q.ready.pollFirst();
+    return java.util.Optional.of(new Taken(q, entry));
+  }
+
+  /** A message taken with {@link #get}: requeued to the head, as RabbitMQ does. */
+  private final class Taken implements Delivery {
+    private final MemoryQueue queue;
+    private final Entry entry;
+    private boolean settled;
+
+    Taken(MemoryQueue queue, Entry entry) {
+      this.queue = queue;
+      this.entry = entry;
+    }
+
+    @Override
+    public Message message() {
+      return entry.message();
+    }
+
+    @Override
+    public String queue() {
+      return queue.spec.name();
+    }
+
+    @Override
+    public long deliveryCount() {
+      return entry.deliveryCount();
+    }
+
+    @Override
+    public void ack() {
+      settle(false);
+    }
+
+    @Override
+    public void reject() {
+      settle(false);
+    }
+
+    @Override
+    public void requeue() {
+      settle(true);
+    }
+
+    @Override
+    public boolean held() {
+      synchronized (InMemoryBroker.this) {
+        return !settled;
+      }
+    }
+
+    private void settle(boolean back) {
+      synchronized (InMemoryBroker.this) {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        if (back) {
+          queue.ready.addFirst(new Entry(entry.message(), entry.deliveryCount() + 1));
+        }
+      }
+      dispatch();
+    }
+  }
+
   /** How many messages wait in a queue, not counting unacknowledged ones. */
   public synchronized int ready(String queue) {
     return queues.get(queue).ready.size();
@@ -191,6 +271,13 @@ public final class InMemoryBroker implements Broker {
 
     boolean isStream() {
       return "stream".equals(spec.arguments().get("x-queue-type"));
+    }
+
+    /** x-max-length with x-overflow reject-publish, counting ready messages as RabbitMQ does. */
+    boolean refusesMore() {
+      return "reject-publish".equals(spec.arguments().get("x-overflow"))
+          && spec.arguments().get("x-max-length") instanceof Number max
+          && ready.size() >= max.longValue();
     }
 
     void offer(Entry entry) {

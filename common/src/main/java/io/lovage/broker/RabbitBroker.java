@@ -170,11 +170,17 @@ public final class RabbitBroker implements Broker {
         try {
           // A transient queue is exclusive to this connection (RabbitMQ 4.3 refuses transient
           // queues that are not): it goes with the connection, and recovery declares it again.
-          if (!queue.durable() || queue.arguments().containsKey("x-expires")) {
+          if (queue.remembered()
+              && (!queue.durable() || queue.arguments().containsKey("x-expires"))) {
             transientNames.add(queue.name());
           }
           channel.queueDeclare(
               queue.name(), queue.durable(), !queue.durable(), false, queue.arguments());
+          if (!queue.remembered()
+              && consuming
+                  instanceof com.rabbitmq.client.impl.recovery.AutorecoveringConnection c) {
+            c.excludeQueueFromRecovery(queue.name(), false);
+          }
         } catch (IOException e) {
           if (!isPreconditionFailed(e)) {
             throw e;
@@ -248,6 +254,67 @@ public final class RabbitBroker implements Broker {
     } catch (IOException | ShutdownSignalException e) {
       throw new BrokerException("cannot consume queue '" + queue + "': " + rootMessage(e), e);
     }
+  }
+
+  /** The channel {@link #get} reads on; its deliveries are settled on it too. */
+  private Channel getChannel;
+
+  @Override
+  public java.util.Optional<Delivery> get(String queue) {
+    Channel channel;
+    com.rabbitmq.client.GetResponse response;
+    synchronized (this) {
+      try {
+        if (getChannel == null || !getChannel.isOpen()) {
+          getChannel = consuming.createChannel();
+        }
+        channel = getChannel;
+      } catch (IOException | ShutdownSignalException e) {
+        throw new BrokerException("cannot read queue '" + queue + "': " + rootMessage(e), e);
+      }
+    }
+    // Settling a delivery locks the channel as well: a get never interleaves with an ack.
+    synchronized (channel) {
+      try {
+        response = channel.basicGet(queue, false);
+      } catch (IOException | ShutdownSignalException e) {
+        if (isNotFound(e)) {
+          return java.util.Optional.empty(); // the channel is closed; the next get opens another
+        }
+        throw new BrokerException("cannot read queue '" + queue + "': " + rootMessage(e), e);
+      }
+    }
+    if (response == null) {
+      return java.util.Optional.empty();
+    }
+    AMQP.BasicProperties properties = response.getProps();
+    Message message =
+        new Message(
+            response.getBody(),
+            normalize(properties.getHeaders()),
+            properties.getContentType(),
+            properties.getContentEncoding(),
+            properties.getCorrelationId(),
+            properties.getReplyTo(),
+            properties.getPriority(),
+            Integer.valueOf(2).equals(properties.getDeliveryMode()));
+    return java.util.Optional.of(
+        new RabbitDelivery(
+            channel,
+            response.getEnvelope().getDeliveryTag(),
+            queue,
+            message,
+            response.getEnvelope().isRedeliver() ? 1 : 0,
+            consumingLife,
+            consumingLife.get(),
+            new java.util.concurrent.atomic.AtomicBoolean()));
+  }
+
+  private static boolean isNotFound(Exception e) {
+    Throwable t = e instanceof ShutdownSignalException ? e : e.getCause();
+    return t instanceof ShutdownSignalException s
+        && s.getReason() instanceof AMQP.Channel.Close close
+        && close.getReplyCode() == AMQP.NOT_FOUND;
   }
 
   @Override

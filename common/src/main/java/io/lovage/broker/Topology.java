@@ -26,13 +26,27 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
    * to the connection that declared it (RabbitMQ 4.3 refuses transient queues that are not), so it
    * goes with that connection and comes back when the connection recovers.
    */
-  public record Queue(String name, boolean durable, Map<String, Object> arguments) {
+  public record Queue(
+      String name, boolean durable, Map<String, Object> arguments, boolean remembered) {
     public Queue {
       arguments = Map.copyOf(arguments);
     }
 
+    public Queue(String name, boolean durable, Map<String, Object> arguments) {
+      this(name, durable, arguments, true);
+    }
+
     public Queue(String name, Map<String, Object> arguments) {
       this(name, true, arguments);
+    }
+
+    /**
+     * A durable queue of which many come and go (a uniqueness lock): the client does not remember
+     * it for recovery, so memory does not grow with every one ever declared, and a reconnect does
+     * not declare again those that expired meanwhile.
+     */
+    public static Queue forgotten(String name, Map<String, Object> arguments) {
+      return new Queue(name, true, arguments, false);
     }
   }
 

@@ -96,6 +96,7 @@ public final class Worker implements AutoCloseable {
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
   private final Broker broker;
+  private final io.lovage.unique.UniqueLocks uniqueLocks;
   private final Clock clock;
   private final TaskRegistry tasks;
   private final WorkerSettings settings;
@@ -156,6 +157,7 @@ public final class Worker implements AutoCloseable {
       WorkerObserver observer) {
     this.observer = observer;
     this.broker = broker;
+    this.uniqueLocks = new io.lovage.unique.UniqueLocks(broker);
     this.clock = clock;
     // Celery's built-in tasks (celery.starmap, celery.map, ...) beside the user's.
     this.tasks = Builtins.addTo(tasks);
@@ -367,6 +369,7 @@ public final class Worker implements AutoCloseable {
     }
     if (revocations.isRevoked(message.id())) {
       log.info("task revoked, not run task_id={} task={}", message.id(), message.task());
+      releaseUnique(message);
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
           .thenCompose(ok -> answerRevoked(message, "revoked"))
           .thenApply(ok -> Settlement.ACKNOWLEDGE);
@@ -419,6 +422,7 @@ public final class Worker implements AutoCloseable {
     if (revocations.isRevoked(message.id()) && !(outcome instanceof Outcome.Success)) {
       // Terminated on request: its state is REVOKED already; no retry, no dead letter.
       log.info("task terminated by revocation task_id={} task={}", message.id(), message.task());
+      releaseUnique(message);
       return endWorkflow(message, () -> revokedInWorkflow(message, "revoked", delivery.queue()))
           .thenCompose(ok -> answerRevoked(message, "revoked"))
           .thenApply(ok -> Settlement.ACKNOWLEDGE);
@@ -428,6 +432,9 @@ public final class Worker implements AutoCloseable {
       processedByTask
           .computeIfAbsent(message.task(), name -> new java.util.concurrent.atomic.LongAdder())
           .increment();
+    }
+    if (outcome instanceof Outcome.Success || outcome instanceof Outcome.Failure) {
+      releaseUnique(message);
     }
     return switch (outcome) {
       case Outcome.Success s -> succeed(delivery, message, s, unreported);
@@ -768,12 +775,33 @@ public final class Worker implements AutoCloseable {
             });
   }
 
+  /**
+   * A unique task that ended for good (SUCCESS, FAILURE, REVOKED) gives its key back, before its
+   * outcome is announced: whoever sees it finished may send an equal task at once. A retry keeps
+   * the key. Best effort: a key not given back is free at the end of its {@code uniqueFor}.
+   */
+  private void releaseUnique(TaskMessage message) {
+    if (message.extraHeaders().get(io.lovage.Unique.HEADER) instanceof String lock) {
+      try {
+        uniqueLocks.release(lock, message.id());
+      } catch (RuntimeException e) {
+        log.warn(
+            "unique lock not released, it ends at its TTL task_id={} task={} lock={} error={}",
+            message.id(),
+            message.task(),
+            lock,
+            e.toString());
+      }
+    }
+  }
+
   private CompletableFuture<Settlement> expire(Delivery delivery, TaskMessage message) {
     log.info(
         "task expired, not run task_id={} task={} expires={}",
         message.id(),
         message.task(),
         message.expires());
+    releaseUnique(message);
     return untilConfirmed(
             message, () -> events.revoked(message, "expired at " + message.expires(), true))
         .handle((ok, error) -> error)

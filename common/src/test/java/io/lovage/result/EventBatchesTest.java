@@ -127,6 +127,11 @@ class EventBatchesTest {
     }
 
     @Override
+    public java.util.Optional<Delivery> get(String queue) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public boolean isConnected() {
       return true;
     }

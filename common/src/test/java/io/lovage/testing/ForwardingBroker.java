@@ -37,6 +37,11 @@ public abstract class ForwardingBroker implements Broker {
   }
 
   @Override
+  public java.util.Optional<Delivery> get(String queue) {
+    return inner.get(queue);
+  }
+
+  @Override
   public boolean isConnected() {
     return inner.isConnected();
   }

@@ -3,6 +3,7 @@ package io.lovage.producer;
 import io.lovage.TaskClient;
 import io.lovage.TaskError;
 import io.lovage.TaskState;
+import io.lovage.Unique;
 import io.lovage.broker.PublishException;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
@@ -13,6 +14,7 @@ import io.lovage.result.TaskRecord;
 import io.lovage.service.Problem;
 import io.lovage.service.openapi.ApiDoc;
 import io.lovage.service.openapi.ApiResponse;
+import io.lovage.unique.UniqueLocks;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -81,13 +83,25 @@ final class TaskController {
       description =
           "Answers once RabbitMQ has confirmed the message, never before. With an"
               + " `Idempotency-Key`, a repeated submit answers the first task's id, with"
-              + " `Idempotent-Replayed: true`, instead of sending a second task.",
+              + " `Idempotent-Replayed: true`, instead of sending a second task. With"
+              + " `\"unique\": \"<key>\"` (or `true`: the key is the task name and its"
+              + " arguments) a submit while an equal task is pending or running answers 200 with"
+              + " that task's id and `Unique-Replayed: true`, across every replica;"
+              + " `uniqueFor` (seconds, default "
+              + Unique.DEFAULT_SECONDS
+              + ") bounds how long the key stays taken if the task never finishes.",
       requestBody = TaskSubmission.SCHEMA,
       responses = {
         @ApiResponse(
             status = 202,
             description = "accepted: `{\"id\", \"state\": \"PENDING\"}`",
             headers = {"Location", "Idempotent-Replayed"}),
+        @ApiResponse(
+            status = 200,
+            description =
+                "with `unique`: an equal task is pending or running, nothing was sent:"
+                    + " `{\"id\", \"state\"}` of that task",
+            headers = {"Location", "Unique-Replayed"}),
         @ApiResponse(
             status = 400,
             description =
@@ -103,8 +117,9 @@ final class TaskController {
             status = 503,
             description =
                 "the broker did not confirm the task, or (with an Idempotency-Key) the"
-                    + " service is still reading the task history after a start: it was not"
-                    + " submitted",
+                    + " service is still reading the task history after a start, or (with"
+                    + " `unique`) an equal task holds the key but its id is not known yet: it"
+                    + " was not submitted",
             headers = "Retry-After")
       })
   @Post(consumes = MediaType.APPLICATION_JSON)
@@ -161,7 +176,21 @@ final class TaskController {
   private MutableHttpResponse<String> send(TaskSubmission submission, TaskMessage message) {
     TaskMessage sent;
     try {
-      sent = client.send(answered(message), submission.queue()).get();
+      if (submission.unique() != null) {
+        Unique.Sent unique =
+            client.send(answered(message), submission.queue(), submission.unique()).get();
+        if (unique.replayed()) {
+          log.info(
+              "equal task pending, not sent again task_id={} task={} queue={}",
+              unique.id(),
+              message.task(),
+              submission.queue());
+          return answer(unique.id(), HttpStatus.OK).header("Unique-Replayed", "true");
+        }
+        sent = unique.sent();
+      } else {
+        sent = client.send(answered(message), submission.queue()).get();
+      }
     } catch (ExecutionException e) {
       return brokerTrouble(submission, e.getCause());
     } catch (InterruptedException e) {
@@ -175,10 +204,15 @@ final class TaskController {
   }
 
   private MutableHttpResponse<String> accepted(String id) {
+    return answer(id, HttpStatus.ACCEPTED);
+  }
+
+  /** {@code {"id", "state"}} and where to read the task: a 202 when sent, a 200 when found. */
+  private MutableHttpResponse<String> answer(String id, HttpStatus status) {
     ObjectNode accepted = Json.MAPPER.createObjectNode();
     accepted.put("id", id);
     accepted.put("state", results.find(id).map(r -> r.state().name()).orElse("PENDING"));
-    return HttpResponse.<String>status(HttpStatus.ACCEPTED)
+    return HttpResponse.<String>status(status)
         .header("Location", "/tasks/" + id)
         .body(Json.MAPPER.writeValueAsString(accepted));
   }
@@ -283,6 +317,16 @@ final class TaskController {
         submission.task(),
         submission.queue(),
         cause.toString());
+    if (cause instanceof UniqueLocks.Busy busy) {
+      return new Problem(
+              HttpStatus.SERVICE_UNAVAILABLE,
+              "an equal task is being submitted but its id is not known yet; the task was not"
+                  + " submitted: "
+                  + busy.getMessage(),
+              "/unique")
+          .response()
+          .header("Retry-After", String.valueOf(HISTORY_RETRY_AFTER_SECONDS));
+    }
     if (cause instanceof PublishException p && p.reason() == PublishException.Reason.NACKED) {
       // The queue is at its length limit (x-overflow: reject-publish): back-pressure, not loss.
       return new Problem(

@@ -1,6 +1,7 @@
 package io.lovage.producer;
 
 import io.lovage.Signature;
+import io.lovage.Unique;
 import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
@@ -25,7 +26,9 @@ import tools.jackson.databind.node.ObjectNode;
  * The body of {@code POST /tasks}, checked field by field: {@code task} (required), {@code args},
  * {@code kwargs}, {@code queue}, {@code countdown} (seconds) or {@code eta} (ISO-8601), {@code
  * expires} (ISO-8601, or seconds from now), {@code maxRetries}, {@code timeLimit} and {@code
- * softTimeLimit} (seconds). Anything else is an error that points at the field.
+ * softTimeLimit} (seconds), {@code unique} (a key, or true for a key from the task name and
+ * arguments) with {@code uniqueFor} (seconds, default an hour). Anything else is an error that
+ * points at the field.
  */
 record TaskSubmission(
     String task,
@@ -39,7 +42,8 @@ record TaskSubmission(
     Double timeLimit,
     java.util.List<Signature> link,
     java.util.List<Signature> linkError,
-    Integer priority) {
+    Integer priority,
+    Unique unique) {
   static final Pattern TASK_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final Pattern QUEUE_NAME = Pattern.compile("[\\w.:\\-]{1,200}");
   static final int MAX_RETRIES_LIMIT = 1_000;
@@ -88,6 +92,24 @@ record TaskSubmission(
                 + " it",
             0,
             LovageTopology.MAX_PRIORITY));
+    fields.put(
+        "unique",
+        JsonSchema.oneOf(
+            "send it only if no equal task is pending or running, else answer that one's id"
+                + " (200, Unique-Replayed: true): a key of 1 to "
+                + Unique.MAX_KEY
+                + " characters, or true for a key from the task name, args and kwargs",
+            JsonSchema.string("").put("minLength", 1).put("maxLength", Unique.MAX_KEY),
+            JsonSchema.bool("")));
+    fields.put(
+        "uniqueFor",
+        JsonSchema.number(
+                "with unique: the longest the key stays taken, in seconds, if the task does not"
+                    + " finish first",
+                0,
+                Unique.MAX_FOR.toSeconds())
+            .put("exclusiveMinimum", true)
+            .put("default", Unique.DEFAULT_FOR.toSeconds()));
     return JsonSchema.object("A task to run; only task is required.", fields, "task");
   }
 
@@ -206,7 +228,8 @@ record TaskSubmission(
         limit(present(json, "timeLimit"), "/timeLimit", "timeLimit"),
         signatures(present(json, "link"), "/link"),
         signatures(present(json, "linkError"), "/linkError"),
-        priority(present(json, "priority")));
+        priority(present(json, "priority")),
+        unique(present(json, "unique"), present(json, "uniqueFor")));
   }
 
   private static JsonNode present(JsonNode json, String field) {
@@ -345,6 +368,40 @@ record TaskSubmission(
           "field 'priority' must be an integer from 0 to " + LovageTopology.MAX_PRIORITY);
     }
     return value.asInt();
+  }
+
+  /** {@code "unique": "<key>" | true} and {@code "uniqueFor": seconds}, or null for neither. */
+  private static Unique unique(JsonNode unique, JsonNode uniqueFor) throws Invalid {
+    boolean wanted = unique != null && !(unique.isBoolean() && !unique.booleanValue());
+    if (uniqueFor != null && !wanted) {
+      throw new Invalid("/uniqueFor", "field 'uniqueFor' needs 'unique': a key, or true");
+    }
+    if (!wanted) {
+      return null;
+    }
+    Duration lasting = Unique.DEFAULT_FOR;
+    if (uniqueFor != null) {
+      double max = Unique.MAX_FOR.toSeconds();
+      if (!uniqueFor.isNumber() || uniqueFor.asDouble() <= 0 || uniqueFor.asDouble() > max) {
+        throw new Invalid(
+            "/uniqueFor",
+            "field 'uniqueFor' must be a number of seconds, above 0 to " + (long) max);
+      }
+      lasting = Duration.ofMillis(Math.max(1, Math.round(uniqueFor.asDouble() * 1000)));
+    }
+    if (unique.isBoolean()) {
+      return Unique.byArguments().lasting(lasting);
+    }
+    if (!unique.isString()
+        || unique.stringValue().isBlank()
+        || unique.stringValue().length() > Unique.MAX_KEY) {
+      throw new Invalid(
+          "/unique",
+          "field 'unique' must be a key of 1 to "
+              + Unique.MAX_KEY
+              + " characters, or true for a key from the task name and arguments");
+    }
+    return Unique.key(unique.stringValue()).lasting(lasting);
   }
 
   private static Integer maxRetries(JsonNode value) throws Invalid {

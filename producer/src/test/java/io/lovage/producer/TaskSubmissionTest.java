@@ -66,6 +66,33 @@ class TaskSubmissionTest {
   }
 
   @Test
+  void uniqueTakesAKeyOrTrueAndUniqueForDefaultsToAnHour() throws Exception {
+    TaskSubmission keyed =
+        TaskSubmission.parse("{\"task\": \"t\", \"unique\": \"invoice-42\", \"uniqueFor\": 90}");
+    TaskSubmission derived = TaskSubmission.parse("{\"task\": \"t\", \"unique\": true}");
+
+    assertEquals(
+        io.lovage.Unique.key("invoice-42").lasting(java.time.Duration.ofSeconds(90)),
+        keyed.unique());
+    assertEquals(io.lovage.Unique.byArguments(), derived.unique());
+    assertEquals(java.time.Duration.ofHours(1), derived.unique().uniqueFor());
+    assertEquals(null, TaskSubmission.parse("{\"task\": \"t\", \"unique\": false}").unique());
+    assertEquals(null, TaskSubmission.parse("{\"task\": \"t\"}").unique());
+  }
+
+  @Test
+  void badUniqueValuesAreRefusedWithPointers() {
+    assertProblem("{\"task\": \"t\", \"unique\": \"\"}", "/unique");
+    assertProblem("{\"task\": \"t\", \"unique\": \"" + "k".repeat(201) + "\"}", "/unique");
+    assertProblem("{\"task\": \"t\", \"unique\": 42}", "/unique");
+    assertProblem("{\"task\": \"t\", \"unique\": {\"key\": \"k\"}}", "/unique");
+    assertProblem("{\"task\": \"t\", \"unique\": true, \"uniqueFor\": 0}", "/uniqueFor");
+    assertProblem("{\"task\": \"t\", \"unique\": true, \"uniqueFor\": \"1h\"}", "/uniqueFor");
+    assertProblem("{\"task\": \"t\", \"unique\": true, \"uniqueFor\": 604801}", "/uniqueFor");
+    assertProblem("{\"task\": \"t\", \"uniqueFor\": 60}", "/uniqueFor");
+  }
+
+  @Test
   void linkAndLinkErrorBecomeCelerySignaturesInTheEmbed() throws Exception {
     TaskSubmission s =
         TaskSubmission.parse(
