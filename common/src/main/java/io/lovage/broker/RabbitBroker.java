@@ -305,8 +305,6 @@ public final class RabbitBroker implements Broker {
             queue,
             message,
             response.getEnvelope().isRedeliver() ? 1 : 0,
-            consumingLife,
-            consumingLife.get(),
             new java.util.concurrent.atomic.AtomicBoolean()));
   }
 

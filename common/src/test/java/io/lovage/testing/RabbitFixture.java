@@ -300,18 +300,4 @@ public final class RabbitFixture {
       throw new IllegalStateException("cleanup failed: " + e, e);
     }
   }
-
-  /** How many messages wait in a queue, ready for a consumer (a passive declaration). */
-  public static long readyMessages(String queue) {
-    ConnectionFactory factory = new ConnectionFactory();
-    try {
-      factory.setUri(uri());
-      try (Connection connection = factory.newConnection("test probe");
-          Channel channel = connection.createChannel()) {
-        return channel.queueDeclarePassive(queue).getMessageCount();
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot count the messages of " + queue + ": " + e, e);
-    }
-  }
 }

@@ -86,7 +86,7 @@ class UniqueTasksIT {
     Set<String> ids = sent.stream().map(Unique.Sent::id).collect(Collectors.toSet());
     assertEquals(1, ids.size(), "every submit names the same task: " + ids);
     assertEquals(1, sent.stream().filter(s -> !s.replayed()).count());
-    assertEquals(1, RabbitFixture.readyMessages(queue), "one task message was sent");
+    assertEquals(1, RabbitFixture.messagesReady(queue), "one task message was sent");
 
     worker = new Worker(first, tasks, WorkerSettings.of(List.of(queue), 2));
     worker.start();
@@ -136,6 +136,6 @@ class UniqueTasksIT {
     assertTrue(
         Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofMillis(1900)) > 0,
         "not before uniqueFor");
-    assertEquals(2, RabbitFixture.readyMessages(queue));
+    assertEquals(2, RabbitFixture.messagesReady(queue));
   }
 }
