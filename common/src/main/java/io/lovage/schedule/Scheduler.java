@@ -73,6 +73,10 @@ public final class Scheduler implements AutoCloseable {
   public static final String SCHEDULED_HEADER = "lovage_scheduled";
 
   static final Duration TICK = Duration.ofMillis(100);
+
+  /** How long a round of runs may wait for RabbitMQ's confirms before the stream is re-read. */
+  static final Duration CONFIRM_WITHIN = Duration.ofSeconds(10);
+
   static final Duration LEASE_REFRESH = Duration.ofSeconds(10);
   static final Duration SNAPSHOT_EVERY = Duration.ofHours(1);
 
@@ -266,33 +270,53 @@ public final class Scheduler implements AutoCloseable {
     runsRead = null;
   }
 
+  /**
+   * Sends every run due now. The schedules' runs go out together, each waiting only for the run
+   * before it of the same schedule (so a schedule's last run sent is always its latest confirmed):
+   * 1,000 schedules due in the same second wait for one round of confirms, not for 1,000 in turn.
+   */
   private void fireDue() {
     Instant now = clock.instant();
+    Delivery held = lease;
+    List<CompletableFuture<?>> sending = new ArrayList<>();
     for (Schedule schedule : schedules()) {
       if (!schedule.enabled() || !leading) {
         continue;
       }
+      CompletableFuture<?> previous = null;
       for (Instant due : dueRuns(schedule, now)) {
-        if (!lease.held()) {
-          return; // fenced: a replica that lost the lease sends nothing more
-        }
-        try {
-          send(schedule, due).get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          log.warn(
-              "scheduled run not confirmed, reading the runs stream before sending more"
-                  + " schedule={} scheduled={} error={}",
-              schedule.name(),
-              due,
-              e.toString());
-          // The publish may have reached RabbitMQ all the same: resending now could put the
-          // same run in the queue twice. Read the runs stream to its end first, as a new leader
-          // does; the run is sent again only if it is not there.
-          resync();
-          return;
-        }
+        previous =
+            previous == null
+                ? sendIfHeld(held, schedule, due)
+                : previous.thenCompose(sent -> sendIfHeld(held, schedule, due));
+      }
+      if (previous != null) {
+        sending.add(previous);
       }
     }
+    if (sending.isEmpty()) {
+      return;
+    }
+    try {
+      CompletableFuture.allOf(sending.toArray(CompletableFuture[]::new))
+          .get(CONFIRM_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn(
+          "scheduled runs not confirmed, reading the runs stream before sending more error={}",
+          e.toString());
+      // A publish may have reached RabbitMQ all the same: resending now could put the same run
+      // in its queue twice. Read the runs stream to its end first, as a new leader does; a run
+      // is sent again only if it is not there.
+      resync();
+    }
+  }
+
+  /** Sends a run while this replica holds the lease: one that lost it sends nothing more. */
+  private CompletableFuture<TaskMessage> sendIfHeld(Delivery held, Schedule schedule, Instant due) {
+    if (!held.held()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("lease lost"));
+    }
+    return send(schedule, due);
   }
 
   /** The runs of a schedule to send now, after its last run, by its catch-up policy. */
