@@ -129,6 +129,34 @@ final class LovageApp {
     return total;
   }
 
+  /**
+   * A metric from {@code /prometheus}, summed over its series (e.g. {@code
+   * lovage_scheduler_leader}); NaN if the app does not export it.
+   */
+  double metric(String name) {
+    try {
+      HttpResponse<String> response = get("/prometheus");
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException(
+            child.name() + " /prometheus answered " + response.statusCode());
+      }
+      return parseMetric(response.body(), name);
+    } catch (IOException e) {
+      throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
+    }
+  }
+
+  static double parseMetric(String prometheusText, String name) {
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*})?\\s+(\\S+)", Pattern.MULTILINE)
+            .matcher(prometheusText);
+    double total = Double.NaN;
+    while (m.find()) {
+      total = (Double.isNaN(total) ? 0 : total) + Double.parseDouble(m.group(1));
+    }
+    return total;
+  }
+
   /** POSTs JSON and answers the status code. */
   int postJson(String path, String json) throws IOException {
     try {
