@@ -102,16 +102,7 @@ final class LovageApp {
 
   /** Tasks this worker ran successfully since it started, from {@code /prometheus}: exact. */
   long succeeded() {
-    try {
-      HttpResponse<String> response = get("/prometheus");
-      if (response.statusCode() != 200) {
-        throw new IllegalStateException(
-            child.name() + " /prometheus answered " + response.statusCode());
-      }
-      return parseSucceeded(response.body());
-    } catch (IOException e) {
-      throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
-    }
+    return parseSucceeded(prometheus());
   }
 
   static long parseSucceeded(String prometheusText) {
@@ -134,13 +125,17 @@ final class LovageApp {
    * lovage_scheduler_leader}); NaN if the app does not export it.
    */
   double metric(String name) {
+    return parseMetric(prometheus(), name);
+  }
+
+  private String prometheus() {
     try {
       HttpResponse<String> response = get("/prometheus");
       if (response.statusCode() != 200) {
         throw new IllegalStateException(
             child.name() + " /prometheus answered " + response.statusCode());
       }
-      return parseMetric(response.body(), name);
+      return response.body();
     } catch (IOException e) {
       throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
     }
