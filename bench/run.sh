@@ -3,7 +3,7 @@
 # machine, in one run (see the README's "Benchmarks"):
 #
 #   bench/run.sh           the full profile (about 10 minutes on 2 cores)
-#   bench/run.sh --quick   the quick profile (about 4-5 minutes; CI runs it)
+#   bench/run.sh --quick   the quick profile (about 5-6 minutes; CI runs it)
 #   bench/run.sh --quick --only noop,perftest   some workloads only (results go to history/ only)
 #
 # Starts what it needs: the local RabbitMQ if it is not running (and RABBITMQ_URI is not set),

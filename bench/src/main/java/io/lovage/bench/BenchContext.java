@@ -4,16 +4,23 @@ import io.lovage.TaskClient;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
+import io.lovage.schedule.Scheduler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * What every workload shares: the profile, where the jars are, the broker, the child processes.
- * Closing it stops every process the bench started and deletes every queue it used.
+ * Closing it stops every process the bench started and deletes every queue and schedule it used.
  */
 final class BenchContext implements AutoCloseable {
   /**
@@ -33,6 +40,7 @@ final class BenchContext implements AutoCloseable {
   private final BrokerQueues queues;
   private RabbitBroker broker;
   private final Map<QueueType, TaskClient> clients = new EnumMap<>(QueueType.class);
+  private final Set<String> schedules = ConcurrentHashMap.newKeySet();
 
   BenchContext(Profile profile, Path repo, String rabbitUri) {
     this.profile = profile;
@@ -105,6 +113,14 @@ final class BenchContext implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java");
   }
 
+  /**
+   * Remembers a periodic task the bench created, for {@link #deleteSchedules()}: left behind, it
+   * would be run by whichever scheduler leads on this broker, for good.
+   */
+  void usedSchedule(String name) {
+    schedules.add(name);
+  }
+
   synchronized RabbitBroker broker() {
     if (broker == null) {
       broker =
@@ -121,9 +137,32 @@ final class BenchContext implements AutoCloseable {
         type, t -> new TaskClient(broker(), "lovage-bench", t, Clock.systemUTC()));
   }
 
+  /**
+   * Deletes the schedules the bench created, all at once: it appends the deletions to the schedules
+   * stream as any replica would, so it needs no producer (it also runs on close, after Ctrl-C).
+   */
+  void deleteSchedules() {
+    if (schedules.isEmpty()) {
+      return;
+    }
+    System.out.printf("  deleting %,d schedules%n", schedules.size());
+    try (Scheduler scheduler =
+        new Scheduler(broker(), client(QueueType.QUORUM), Clock.systemUTC())) {
+      CompletableFuture.allOf(
+              schedules.stream().map(scheduler::delete).toArray(CompletableFuture[]::new))
+          .get(60, TimeUnit.SECONDS);
+      schedules.clear();
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      System.out.println("  could not delete the schedules " + schedules + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public synchronized void close() {
     processes.close();
+    deleteSchedules();
     clients.values().forEach(TaskClient::close);
     clients.clear();
     queues.deleteAll();

@@ -19,14 +19,14 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow]
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
  */
 public final class BenchMain {
   static final List<String> WORKLOADS =
-      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson", "workflow");
+      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson", "workflow", "schedule");
 
   private BenchMain() {}
 
@@ -146,6 +146,10 @@ public final class BenchMain {
     if (only.contains("workflow")) {
       step("Workflows: a chord and a chain, Lovage and Celery 5.2 + Redis (workload 7)");
       attempt(rows, "Workflows", () -> WorkflowComparison.run(ctx, rows));
+    }
+    if (only.contains("schedule")) {
+      step("Scheduling precision: 1,000 periodic tasks (workload 8)");
+      attempt(rows, "Scheduling precision", () -> SchedulePrecision.run(ctx, rows));
     }
   }
 

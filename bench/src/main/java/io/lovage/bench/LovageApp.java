@@ -102,16 +102,7 @@ final class LovageApp {
 
   /** Tasks this worker ran successfully since it started, from {@code /prometheus}: exact. */
   long succeeded() {
-    try {
-      HttpResponse<String> response = get("/prometheus");
-      if (response.statusCode() != 200) {
-        throw new IllegalStateException(
-            child.name() + " /prometheus answered " + response.statusCode());
-      }
-      return parseSucceeded(response.body());
-    } catch (IOException e) {
-      throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
-    }
+    return parseSucceeded(prometheus());
   }
 
   static long parseSucceeded(String prometheusText) {
@@ -125,6 +116,38 @@ final class LovageApp {
     if (!found) {
       throw new IllegalStateException(
           "no lovage_worker_tasks_total{outcome=\"succeeded\"} in /prometheus");
+    }
+    return total;
+  }
+
+  /**
+   * A metric from {@code /prometheus}, summed over its series (e.g. {@code
+   * lovage_scheduler_leader}); NaN if the app does not export it.
+   */
+  double metric(String name) {
+    return parseMetric(prometheus(), name);
+  }
+
+  private String prometheus() {
+    try {
+      HttpResponse<String> response = get("/prometheus");
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException(
+            child.name() + " /prometheus answered " + response.statusCode());
+      }
+      return response.body();
+    } catch (IOException e) {
+      throw new IllegalStateException(child.name() + " /prometheus: " + e, e);
+    }
+  }
+
+  static double parseMetric(String prometheusText, String name) {
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(name) + "(?:\\{[^}]*})?\\s+(\\S+)", Pattern.MULTILINE)
+            .matcher(prometheusText);
+    double total = Double.NaN;
+    while (m.find()) {
+      total = (Double.isNaN(total) ? 0 : total) + Double.parseDouble(m.group(1));
     }
     return total;
   }

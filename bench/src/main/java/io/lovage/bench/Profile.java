@@ -17,6 +17,8 @@ import java.time.Duration;
  *     takes several times longer for the same n)
  * @param workflowRuns timed runs of each workflow (chord, chain) per system, after one untimed run;
  *     the row is their median
+ * @param scheduleWindow the scheduled times whose runs the scheduling precision rows measure: with
+ *     runs every 10 s, 20 s is two rounds of 1,000 runs
  */
 record Profile(
     String name,
@@ -28,7 +30,8 @@ record Profile(
     int ioTasks,
     int cpuTasks,
     double cpuTaskSeconds,
-    int workflowRuns) {
+    int workflowRuns,
+    Duration scheduleWindow) {
 
   static final Profile FULL =
       new Profile(
@@ -41,7 +44,8 @@ record Profile(
           400,
           8,
           1.0,
-          3);
+          3,
+          Duration.ofSeconds(120));
 
   static final Profile QUICK =
       new Profile(
@@ -54,7 +58,8 @@ record Profile(
           80,
           4,
           0.5,
-          1);
+          1,
+          Duration.ofSeconds(20));
 
   static Profile named(String name) {
     return switch (name) {

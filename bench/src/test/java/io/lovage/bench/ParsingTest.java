@@ -2,6 +2,7 @@ package io.lovage.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -24,6 +25,22 @@ class ParsingTest {
   @Test
   void metricsWithoutTheSucceededCounterAreAnError() {
     assertThrows(IllegalStateException.class, () -> LovageApp.parseSucceeded("up 1.0\n"));
+  }
+
+  @Test
+  void aMetricIsSummedOverItsSeriesAndNaNWhenTheAppHasNone() {
+    String prometheus =
+        """
+        # TYPE lovage_scheduler_leader gauge
+        lovage_scheduler_leader 1.0
+        lovage_scheduler_leader_changes_total 3.0
+        lovage_worker_tasks_total{outcome="failed",worker="a"} 2.0
+        lovage_worker_tasks_total{outcome="succeeded",worker="a"} 5.0
+        """;
+
+    assertEquals(1, LovageApp.parseMetric(prometheus, "lovage_scheduler_leader"));
+    assertEquals(7, LovageApp.parseMetric(prometheus, "lovage_worker_tasks_total"));
+    assertTrue(Double.isNaN(LovageApp.parseMetric(prometheus, "lovage_schedule_runs_sent_total")));
   }
 
   @Test
