@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -882,6 +883,121 @@ class FaultInjectionIT {
           body.map(b -> b.path("state").asString()).orElse("not finished"),
           chord.bodyRuns());
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 11. the scheduler's leader killed again and again
+
+  /** Producer replicas of scenario 11, each a scheduler replica. */
+  private static final int REPLICAS = 3;
+
+  /** How long the leader of scenario 11 leads before it is killed. */
+  private static final Duration LEADS_FOR = Duration.ofSeconds(10);
+
+  @Test
+  @Order(11)
+  void aScheduleEverySecondRunsEachSecondOnceWhileItsLeaderIsKilledAgainAndAgain() {
+    scenario(
+        "11. scheduler leader killed repeatedly (every: 1 s, " + REPLICAS + " replicas)",
+        o -> {
+          Ledger ledger = ledger("schedule");
+          // A virtual host of its own: the suite's producer is a scheduler replica too, and the
+          // lease and streams have fixed names.
+          try (RabbitFixture.Vhost vhost = RabbitFixture.vhost("faults-scheduler")) {
+            Map<String, String> env = Map.of("RABBITMQ_URI", vhost.uri());
+            Map<String, String> workerEnv = new HashMap<>(env);
+            workerEnv.put("LOVAGE_IO_CONCURRENCY", "8");
+            workers(ledger, 1, workerEnv);
+            List<AppProcess> replicas = new ArrayList<>();
+            for (int i = 0; i < REPLICAS; i++) {
+              replicas.add(replica(env));
+            }
+            replicas.forEach(AppProcess::awaitHealthy);
+            String name = "faults-" + ledger.queue();
+            var created =
+                replicas
+                    .getFirst()
+                    .post(
+                        "/schedules",
+                        "application/json",
+                        String.format(
+                            "{\"name\": \"%s\", \"task\": \"demo.mark\", \"args\": [\"%s-tick\"],"
+                                + " \"queue\": \"%s\", \"every\": 1}",
+                            name, ledger.scenario(), ledger.queue()));
+            o.check("the schedule was created (201)", created.statusCode() == 201);
+            Instant start = Instant.now();
+
+            List<Duration> failovers = new ArrayList<>();
+            for (int kill = 1; kill <= PROFILE.schedulerKills(); kill++) {
+              Instant next = start.plus(LEADS_FOR.multipliedBy(kill));
+              Deadline.poll(LEADS_FOR.plusSeconds(30), () -> Instant.now().isAfter(next));
+              AppProcess leader =
+                  Await.until(Duration.ofSeconds(30), "a leader", () -> leaderAmong(replicas));
+              leader.kill();
+              Instant killed = Instant.now();
+              replicas.remove(leader);
+              replicas.add(replica(env)); // back to three, not waited for
+              Await.until(
+                  Duration.ofSeconds(30), "a new leader", () -> leaderAmong(replicas).isPresent());
+              failovers.add(Duration.between(killed, Instant.now()));
+            }
+            Instant end = start.plus(LEADS_FOR.multipliedBy(PROFILE.schedulerKills() + 1));
+            Deadline.poll(LEADS_FOR.plusSeconds(30), () -> Instant.now().isAfter(end));
+            AppProcess survivor = replicas.stream().filter(AppProcess::isAlive).findFirst().get();
+            survivor.awaitHealthy();
+            o.check(
+                "the schedule was deleted (204)",
+                survivor.delete("/schedules/" + name).statusCode() == 204);
+            Instant stopped = Instant.now();
+
+            ScheduleRuns runs = ScheduleRuns.read(vhost, name, ledger, start, stopped);
+            o.counts(runs.counts());
+            o.check("no scheduled time was sent twice", runs.sentTwice() == 0);
+            o.check("no scheduled time ran twice", runs.counts().ranTwice() == 0);
+            o.check("missed = 0", runs.counts().lost() == 0);
+            o.check("nothing ran that was not sent", runs.counts().ranUnconfirmed() == 0);
+            o.check(
+                "runs from the first second to the last",
+                runs.first().isBefore(start.plusSeconds(3))
+                    && runs.last().isAfter(stopped.minusSeconds(3)));
+            o.note(
+                "columns: runs expected, sent, -, ran, -, missed, ran twice, ran unsent;"
+                    + " %d runs from %s to %s; %d kills, new leader (seen over REST) %s after each;"
+                    + " latest send %s after its time",
+                runs.counts().submitted(),
+                runs.first(),
+                runs.last(),
+                failovers.size(),
+                failovers.stream()
+                    .map(d -> String.format(Locale.ROOT, "%.2f s", d.toMillis() / 1000.0))
+                    .toList(),
+                runs.maxLateness().isZero()
+                    ? "(not stamped by RabbitMQ 3.10)"
+                    : String.format(Locale.ROOT, "%.2f s", runs.maxLateness().toMillis() / 1000.0));
+            replicas.forEach(AppProcess::close);
+          }
+        });
+  }
+
+  /** A producer of scenario 11, closed with the scenario's other processes. */
+  private AppProcess replica(Map<String, String> env) {
+    AppProcess replica = AppProcess.startProducer(env);
+    processes.add(replica);
+    return replica;
+  }
+
+  private static Optional<AppProcess> leaderAmong(List<AppProcess> replicas) {
+    for (AppProcess replica : replicas) {
+      try {
+        JsonNode health = Json.MAPPER.readTree(replica.get("/health").body());
+        if (health.at("/components/scheduler/leader").asBoolean(false)) {
+          return Optional.of(replica);
+        }
+      } catch (IOException | RuntimeException notUpYet) {
+        // a replica still starting
+      }
+    }
+    return Optional.empty();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ package io.lovage.system;
  * @param stall whether scenario 3 also stalls the worker's connection (noticed by heartbeat only)
  * @param soakTasks tasks of the soak (scenario 8); 0 leaves it out
  * @param soakSeconds how long the soak's submissions are spread over
+ * @param schedulerKills how often scenario 11 kills the scheduler's leader, 10 s apart
  */
 record FaultProfile(
     String name,
@@ -19,10 +20,12 @@ record FaultProfile(
     boolean nodeRestart,
     boolean stall,
     int soakTasks,
-    int soakSeconds) {
+    int soakSeconds,
+    int schedulerKills) {
 
-  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0);
-  static final FaultProfile FULL = new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360);
+  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3);
+  static final FaultProfile FULL =
+      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
   static FaultProfile current() {
