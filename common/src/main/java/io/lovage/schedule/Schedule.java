@@ -2,6 +2,7 @@ package io.lovage.schedule;
 
 import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
+import io.lovage.protocol.SignatureDict;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
@@ -11,16 +12,24 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A periodic task: a unique name, the task to send (name, args, kwargs, queue), when ({@link When}:
- * every N seconds, a crontab in a time zone, or once at a time), how long each run may wait before
- * it expires, what to do with runs missed while no scheduler ran ({@link CatchUp}), and whether it
- * is enabled. Its JSON is the REST body and the record in the schedules stream:
+ * A periodic task: a unique name, the task to send (name, args, kwargs, queue) or a workflow, when
+ * ({@link When}: every N seconds, a crontab in a time zone, or once at a time), how long each run
+ * may wait before it expires, what to do with runs missed while no scheduler ran ({@link CatchUp}),
+ * and whether it is enabled. Its JSON is the REST body and the record in the schedules stream:
  *
  * <pre>{@code
  * {"name": "nightly-report", "task": "reports.build", "args": [], "kwargs": {"day": "yesterday"},
  *  "queue": "celery", "cron": "30 2 * * *", "timezone": "Europe/Berlin", "expires": 3600,
  *  "catchUp": "once", "enabled": true}
  * }</pre>
+ *
+ * <p>A workflow ({@code "workflow"}: Celery's signature dict of a chain, instead of {@code task},
+ * {@code args} and {@code kwargs}) must start with one task: each run is that task's message with
+ * the rest of the chain in it, as Celery's client sends a chain, so a run is still one message with
+ * one id (exactly once, see {@link Scheduler}). A group or chord may come after the first task.
+ *
+ * @param task the task, or for a workflow its first task's name
+ * @param workflow the workflow as Celery's signature dict, or null for a single task
  */
 public record Schedule(
     String name,
@@ -31,7 +40,8 @@ public record Schedule(
     When when,
     Duration expires,
     CatchUp catchUp,
-    boolean enabled) {
+    boolean enabled,
+    ObjectNode workflow) {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
   private static final Pattern TASK = Pattern.compile("[A-Za-z_][A-Za-z0-9_.:-]{0,199}");
@@ -48,7 +58,8 @@ public record Schedule(
           "at",
           "expires",
           "catchUp",
-          "enabled");
+          "enabled",
+          "workflow");
 
   /**
    * When a schedule's runs are due: exactly one of {@code every} (seconds), {@code cron} (with
@@ -85,6 +96,24 @@ public record Schedule(
         name != null && NAME.matcher(name).matches(),
         "name",
         "must be 1 to 200 letters, digits or . _ : -");
+    if (workflow != null) {
+      require(
+          (args == null || args.isEmpty()) && (kwargs == null || kwargs.isEmpty()),
+          "args",
+          "belongs in the workflow's tasks when a schedule runs a workflow");
+      JsonNode first = SignatureDict.firstTask(workflow);
+      require(
+          SignatureDict.kind(first) == null && first.path("task").isString(),
+          "workflow",
+          "must start with one task (a task, or a chain whose first step is a task): each run is"
+              + " that task's message, so that it runs once; put a group or chord after it");
+      require(
+          task == null || task.equals(first.path("task").asString()),
+          "task",
+          "is the workflow's first task; leave it out");
+      task = first.path("task").asString();
+      workflow = workflow.deepCopy();
+    }
     require(
         task != null && TASK.matcher(task).matches(),
         "task",
@@ -101,6 +130,20 @@ public record Schedule(
     catchUp = catchUp == null ? CatchUp.ONCE : catchUp;
   }
 
+  /** A schedule of one task. */
+  public Schedule(
+      String name,
+      String task,
+      ArrayNode args,
+      ObjectNode kwargs,
+      String queue,
+      When when,
+      Duration expires,
+      CatchUp catchUp,
+      boolean enabled) {
+    this(name, task, args, kwargs, queue, when, expires, catchUp, enabled, null);
+  }
+
   /** A schedule for {@code task} with no arguments, on the default queue, enabled. */
   public static Schedule of(String name, String task, When when) {
     return new Schedule(name, task, null, null, null, when, null, CatchUp.ONCE, true);
@@ -111,16 +154,20 @@ public record Schedule(
   }
 
   public Schedule withEnabled(boolean on) {
-    return new Schedule(name, task, args, kwargs, queue, when, expires, catchUp, on);
+    return new Schedule(name, task, args, kwargs, queue, when, expires, catchUp, on, workflow);
   }
 
   /** The JSON of the REST API and of the schedules stream. */
   public ObjectNode toJson() {
     ObjectNode json = Json.MAPPER.createObjectNode();
     json.put("name", name);
-    json.put("task", task);
-    json.set("args", args.deepCopy());
-    json.set("kwargs", kwargs.deepCopy());
+    if (workflow != null) {
+      json.set("workflow", workflow.deepCopy());
+    } else {
+      json.put("task", task);
+      json.set("args", args.deepCopy());
+      json.set("kwargs", kwargs.deepCopy());
+    }
     json.put("queue", queue);
     if (when.every() != null) {
       json.put("every", when.every());
@@ -186,6 +233,11 @@ public record Schedule(
         enabled.isMissingNode() || enabled.isNull() || enabled.isBoolean(),
         "enabled",
         "must be true or false");
+    JsonNode workflow = json.path("workflow");
+    require(
+        workflow.isMissingNode() || workflow.isNull() || workflow.isObject(),
+        "workflow",
+        "must be a workflow (Celery's signature dict of a chain) as a JSON object");
     try {
       return new Schedule(
           text(json, "name"),
@@ -196,7 +248,8 @@ public record Schedule(
           when,
           expires == null ? null : Duration.ofSeconds(expires),
           catchUp == null ? CatchUp.ONCE : CatchUp.parse(catchUp),
-          !enabled.isBoolean() || enabled.asBoolean());
+          !enabled.isBoolean() || enabled.asBoolean(),
+          workflow.isObject() ? (ObjectNode) workflow : null);
     } catch (Invalid e) {
       throw e;
     } catch (IllegalArgumentException e) {

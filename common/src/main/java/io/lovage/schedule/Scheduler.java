@@ -10,6 +10,7 @@ import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
+import io.lovage.workflow.CanvasSender;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -377,13 +378,16 @@ public final class Scheduler implements AutoCloseable {
 
   /** The task message of a schedule's run at {@code scheduled}. */
   private static TaskMessage.Builder run(Schedule schedule, Instant scheduled) {
+    String id = runId(schedule.name(), scheduled);
     TaskMessage.Builder message =
-        TaskMessage.builder(schedule.task())
-            .id(runId(schedule.name(), scheduled))
-            .args(schedule.args())
-            .kwargs(schedule.kwargs())
-            .header(SCHEDULE_HEADER, schedule.name())
-            .header(SCHEDULED_HEADER, scheduled.toString());
+        schedule.workflow() == null
+            ? TaskMessage.builder(schedule.task())
+                .id(id)
+                .args(schedule.args())
+                .kwargs(schedule.kwargs())
+            : CanvasSender.start(schedule.workflow(), id, scheduled)
+                .orElseThrow(() -> new Schedule.Invalid("workflow", "must start with one task"));
+    message.header(SCHEDULE_HEADER, schedule.name()).header(SCHEDULED_HEADER, scheduled.toString());
     if (schedule.expires() != null) {
       message.expires(scheduled.plus(schedule.expires()));
     }

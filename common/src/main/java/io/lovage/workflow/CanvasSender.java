@@ -11,6 +11,7 @@ import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -281,6 +282,34 @@ public final class CanvasSender {
             });
   }
 
+  /**
+   * The one task message that starts a workflow made of a chain (or a single task) whose first step
+   * is a task: that task, with the chain's later steps in its embed as Celery's client sends a
+   * chain. Every task gets an id derived from {@code id} (the first task {@code id} itself), so the
+   * same {@code id} gives the same message. Empty when the workflow starts with a group or a chord,
+   * which takes several messages.
+   */
+  public static java.util.Optional<TaskMessage.Builder> start(
+      JsonNode workflow, String id, Instant now) {
+    JsonNode first = freeze(frozen(workflow, id), null);
+    List<JsonNode> later = new ArrayList<>(); // last step first
+    while (SignatureDict.CHAIN.equals(SignatureDict.kind(first))) {
+      List<JsonNode> tasks = SignatureDict.tasks(first);
+      if (tasks.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      for (int i = tasks.size() - 1; i >= 1; i--) {
+        later.add(tasks.get(i));
+      }
+      first = tasks.getFirst();
+    }
+    if (SignatureDict.kind(first) != null) {
+      return java.util.Optional.empty();
+    }
+    TaskMessage base = SignatureDict.message(first, null, now).id(id).build();
+    return java.util.Optional.of(base.toBuilder().embed(withChain(base.embed(), later)));
+  }
+
   /** A chain's signature dict of these steps, given last step first. */
   public static ObjectNode chainOf(List<JsonNode> lastFirst) {
     ObjectNode chain = Json.MAPPER.createObjectNode();
@@ -318,7 +347,7 @@ public final class CanvasSender {
   }
 
   /** An id derived from another: the same inputs give the same id. */
-  static String derived(String base, String part) {
+  public static String derived(String base, String part) {
     return UUID.nameUUIDFromBytes((base + "/" + part).getBytes(StandardCharsets.UTF_8)).toString();
   }
 

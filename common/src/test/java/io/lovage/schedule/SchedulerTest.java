@@ -114,6 +114,80 @@ class SchedulerTest {
     assertEquals(2, sent().size(), "only the enabled schedule's runs in the queue");
   }
 
+  @Test
+  void aScheduledWorkflowRunsAsItsFirstTaskWithTheRestOfTheChainInItsMessage() throws Exception {
+    Scheduler scheduler = scheduler();
+    Await.until(WAIT, "a leader", scheduler::isLeader);
+    tools.jackson.databind.node.ObjectNode chain =
+        io.lovage.workflow.CanvasSender.chainOf(
+            List.of(signature("demo.add", 10), signature("demo.add", 1, 2)));
+    scheduler
+        .put(
+            new Schedule(
+                "nightly",
+                null,
+                null,
+                null,
+                null,
+                Schedule.When.every(2),
+                null,
+                CatchUp.ONCE,
+                true,
+                chain))
+        .join();
+
+    clock.set(START.plusSeconds(2));
+
+    Await.until(WAIT, "a run", () -> sent().size() == 1);
+    Message run = broker.messages(LovageTopology.DEFAULT_QUEUE).getFirst();
+    assertEquals(Scheduler.runId("nightly", Instant.parse("2026-12-01T10:00:02Z")), sent().get(0));
+    assertEquals("demo.add", run.headers().get("task"));
+    tools.jackson.databind.JsonNode body = io.lovage.protocol.Json.MAPPER.readTree(run.body());
+    assertEquals("[1,2]", body.get(0).toString(), "the first step's args");
+    tools.jackson.databind.JsonNode later = body.get(2).path("chain");
+    assertEquals(1, later.size(), "the second step rides in the message: " + body);
+    assertEquals("demo.add", later.get(0).path("task").asString());
+    assertTrue(later.get(0).path("options").path("task_id").isString(), "later steps are frozen");
+  }
+
+  @Test
+  void aWorkflowThatStartsWithAGroupCannotBeScheduled() {
+    tools.jackson.databind.node.ObjectNode group = signature("demo.add", 1, 2);
+    group.put("subtask_type", "group");
+    group.put("task", "celery.group");
+    group.putObject("kwargs").putArray("tasks").add(signature("demo.add", 1, 2));
+    Schedule.Invalid refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            Schedule.Invalid.class,
+            () ->
+                new Schedule(
+                    "fan-out",
+                    null,
+                    null,
+                    null,
+                    null,
+                    Schedule.When.every(60),
+                    null,
+                    CatchUp.ONCE,
+                    true,
+                    group));
+    assertEquals("workflow", refused.field());
+  }
+
+  private static tools.jackson.databind.node.ObjectNode signature(String task, int... args) {
+    tools.jackson.databind.node.ObjectNode signature =
+        io.lovage.protocol.Json.MAPPER.createObjectNode();
+    signature.put("task", task);
+    tools.jackson.databind.node.ArrayNode array = signature.putArray("args");
+    for (int arg : args) {
+      array.add(arg);
+    }
+    signature.putObject("kwargs");
+    signature.putObject("options");
+    signature.putNull("subtask_type");
+    return signature;
+  }
+
   @org.junit.jupiter.api.BeforeEach
   void declareTheQueue() {
     broker.declare(LovageTopology.taskQueue(LovageTopology.DEFAULT_QUEUE));

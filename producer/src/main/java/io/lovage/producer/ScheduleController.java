@@ -49,7 +49,10 @@ final class ScheduleController {
       description =
           "Body: `{\"name\", \"task\", \"args\", \"kwargs\", \"queue\", \"every\" (seconds) |"
               + " \"cron\" + \"timezone\" | \"at\" (ISO-8601 with offset), \"expires\" (seconds),"
-              + " \"catchUp\" (once, skip, all), \"enabled\"}`.",
+              + " \"catchUp\" (once, skip, all), \"enabled\"}`. Instead of `task`, `args` and"
+              + " `kwargs`, a `workflow` as for POST /workflows that starts with one task (a task,"
+              + " or a chain whose first step is a task): each run is that task's message with the"
+              + " rest of the chain in it.",
       responses = {
         @ApiResponse(status = 201, description = "the schedule, with `nextRun`"),
         @ApiResponse(status = 400, description = "not a valid schedule: which field and why"),
@@ -60,7 +63,7 @@ final class ScheduleController {
   MutableHttpResponse<String> create(@Body byte[] body) {
     Schedule schedule;
     try {
-      schedule = Schedule.fromJson(Json.MAPPER.readTree(body));
+      schedule = ScheduleJson.read(Json.MAPPER.readTree(body));
     } catch (JacksonException e) {
       return Problem.badRequest(null, "request body is not valid JSON: " + e.getOriginalMessage())
           .response();
@@ -97,7 +100,7 @@ final class ScheduleController {
         }
         ((ObjectNode) json).put("name", name);
       }
-      schedule = Schedule.fromJson(json);
+      schedule = ScheduleJson.read(json);
     } catch (JacksonException e) {
       return Problem.badRequest(null, "request body is not valid JSON: " + e.getOriginalMessage())
           .response();

@@ -46,7 +46,7 @@ final class ScheduleSettings {
     List<Schedule> schedules = new ArrayList<>();
     for (int i = 0; i < array.size(); i++) {
       try {
-        schedules.add(Schedule.fromJson(array.get(i)));
+        schedules.add(ScheduleJson.read(array.get(i)));
       } catch (Schedule.Invalid e) {
         throw new IllegalArgumentException("LOVAGE_SCHEDULES[" + i + "]: " + e.getMessage(), e);
       }

@@ -108,15 +108,46 @@ class ScheduleRestIT {
       JsonNode all = Json.MAPPER.readTree(producer.get("/schedules").body());
       assertTrue(all.get("schedules").toString().contains(name), all.toString());
 
+      // A workflow: each run is its first task's message with the rest of the chain in it.
+      String chain =
+          "{\"name\": \"wf-"
+              + name
+              + "\", \"queue\": \""
+              + queue
+              + "\", \"cron\": \"0 3 * * *\", \"workflow\": {\"chain\": [{\"task\":"
+              + " \"demo.add\", \"args\": [1, 2]}, {\"task\": \"demo.add\", \"args\": [10]}]}}";
+      HttpResponse<String> workflow = producer.post("/schedules", "application/json", chain);
+      assertEquals(201, workflow.statusCode(), workflow.body());
+      assertEquals(
+          "chain",
+          Json.MAPPER.readTree(workflow.body()).at("/workflow/subtask_type").asString(),
+          workflow.body());
+      HttpResponse<String> ranWorkflow =
+          producer.post("/schedules/wf-" + name + "/run", "application/json", "");
+      assertEquals(202, ranWorkflow.statusCode(), ranWorkflow.body());
+      String first = Json.MAPPER.readTree(ranWorkflow.body()).get("id").asString();
+      assertEquals(3, producer.awaitState(first, "SUCCESS").get("result").asInt());
+      String second = io.lovage.workflow.CanvasSender.derived(first, "1"); // the chain's step 1
+      assertEquals(13, producer.awaitState(second, "SUCCESS").get("result").asInt());
+      assertEquals(204, producer.delete("/schedules/wf-" + name).statusCode());
+
       Map<String, String> bad =
           Map.of(
-              "{\"name\": \"x1\", \"task\": \"demo.add\", \"cron\": \"61 * * * *\"}", "/cron",
+              "{\"name\": \"x1\", \"task\": \"demo.add\", \"cron\": \"61 * * * *\"}",
+              "/cron",
               "{\"name\": \"x2\", \"task\": \"demo.add\", \"cron\": \"0 3 * * *\", \"timezone\": \"Mars/Olympus\"}",
-                  "/timezone",
-              "{\"name\": \"x3\", \"task\": \"demo.add\", \"every\": 0}", "/every",
-              "{\"name\": \"x4\", \"task\": \"demo.add\"}", "/every",
+              "/timezone",
+              "{\"name\": \"x3\", \"task\": \"demo.add\", \"every\": 0}",
+              "/every",
+              "{\"name\": \"x4\", \"task\": \"demo.add\"}",
+              "/every",
               "{\"name\": \"x5\", \"task\": \"demo.add\", \"every\": 5, \"shell\": true}",
-                  "/shell");
+              "/shell",
+              "{\"name\": \"x6\", \"every\": 5, \"workflow\": {\"group\": [{\"task\":"
+                  + " \"demo.add\"}]}}",
+              "/workflow",
+              "{\"name\": \"x7\", \"every\": 5, \"workflow\": {\"chain\": [{\"task\": 5}]}}",
+              "/workflow/chain/0/task");
       for (var entry : bad.entrySet()) {
         HttpResponse<String> refused =
             producer.post("/schedules", "application/json", entry.getKey());
