@@ -287,17 +287,7 @@ public final class RabbitBroker implements Broker {
     if (response == null) {
       return java.util.Optional.empty();
     }
-    AMQP.BasicProperties properties = response.getProps();
-    Message message =
-        new Message(
-            response.getBody(),
-            normalize(properties.getHeaders()),
-            properties.getContentType(),
-            properties.getContentEncoding(),
-            properties.getCorrelationId(),
-            properties.getReplyTo(),
-            properties.getPriority(),
-            Integer.valueOf(2).equals(properties.getDeliveryMode()));
+    Message message = message(response.getBody(), response.getProps());
     return java.util.Optional.of(
         new RabbitDelivery(
             channel,
@@ -306,6 +296,19 @@ public final class RabbitBroker implements Broker {
             message,
             response.getEnvelope().isRedeliver() ? 1 : 0,
             new java.util.concurrent.atomic.AtomicBoolean()));
+  }
+
+  /** A received message as Lovage's {@link Message}: its body, headers and properties. */
+  private static Message message(byte[] body, AMQP.BasicProperties properties) {
+    return new Message(
+        body,
+        normalize(properties.getHeaders()),
+        properties.getContentType(),
+        properties.getContentEncoding(),
+        properties.getCorrelationId(),
+        properties.getReplyTo(),
+        properties.getPriority(),
+        Integer.valueOf(2).equals(properties.getDeliveryMode()));
   }
 
   private static boolean isNotFound(Exception e) {
@@ -357,17 +360,8 @@ public final class RabbitBroker implements Broker {
     @Override
     public void handleDelivery(
         String consumerTag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-      Map<String, Object> headers = normalize(properties.getHeaders());
-      Message message =
-          new Message(
-              body,
-              headers,
-              properties.getContentType(),
-              properties.getContentEncoding(),
-              properties.getCorrelationId(),
-              properties.getReplyTo(),
-              properties.getPriority(),
-              Integer.valueOf(2).equals(properties.getDeliveryMode()));
+      Message message = message(body, properties);
+      Map<String, Object> headers = message.headers();
       long count =
           headers.get("x-delivery-count") instanceof Number n
               ? n.longValue()
