@@ -128,6 +128,10 @@ final class AppProcess implements AutoCloseable {
         builder.environment().put("LOVAGE_MANAGEMENT_URI", RabbitFixture.managementUri());
       }
       builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));
+      // A producer reads the task events of this long back at start: the tests' tasks are minutes
+      // old at most, and a whole CI run's events (the fault suite's tens of thousands) would make
+      // every later producer start read them all. A test may ask for more.
+      builder.environment().put("LOVAGE_RESULT_EXPIRES", "30m");
       builder.environment().putAll(env);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       AppProcess app = new AppProcess(builder.start(), port, log);
