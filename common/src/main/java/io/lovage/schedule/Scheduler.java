@@ -156,8 +156,10 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * Puts the lease message in the queue if it has none: the queue holds at most one (it refuses
-   * more), so every replica may offer it.
+   * Puts a lease message in the queue if it has none ready: the queue refuses a second ready one,
+   * so every replica may offer it. (A quorum queue counts ready messages only, so besides the one
+   * the leader holds a second may wait; with prefetch 1 the single active consumer never gets it
+   * while it holds the first, and whoever leads next takes either.)
    */
   private void offerLease() {
     byte[] body = Json.MAPPER.writeValueAsBytes(Map.of("lease", "lovage scheduler"));
