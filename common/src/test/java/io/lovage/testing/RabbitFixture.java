@@ -5,6 +5,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.RabbitBroker;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -85,30 +86,53 @@ public final class RabbitFixture {
     } catch (IllegalStateException alreadyDown) {
       // the node may be down already
     }
+    startNode(ProcessBuilder.Redirect.DISCARD, "");
+  }
+
+  /**
+   * Starts the whole RabbitMQ node ({@code rabbitmq-server -detached}) after it was stopped, as a
+   * host reboot or an operator would, and waits until it answers; its output goes to {@code log}.
+   * Needs the broker of {@code RABBITMQ_URI} on this machine.
+   */
+  public static void startNode(Path log) {
+    startNode(ProcessBuilder.Redirect.to(log.toFile()), ", see " + log);
+  }
+
+  private static void startNode(ProcessBuilder.Redirect output, String seeLog) {
     List<String> command = brokerCommand("rabbitmq-server");
     command.add("-detached");
     try {
       ProcessBuilder start = new ProcessBuilder(command).redirectErrorStream(true);
       start.environment().remove("RABBITMQ_URI");
-      Process p = start.start();
-      p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-      p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      start.redirectOutput(output).start().waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("cannot run rabbitmq-server -detached: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+    // await_startup fails at once on a node that has not registered yet: poll until it answers.
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (true) {
-      try {
-        rabbitmqctl("-q", "await_startup", "--timeout", "5");
-        return;
-      } catch (IllegalStateException notYet) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("RabbitMQ did not start again within 120 s", notYet);
-        }
+    while (!nodeAnswers()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("RabbitMQ did not start within 120 s" + seeLog);
       }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** Whether the node is up and its RabbitMQ application running. */
+  public static boolean nodeAnswers() {
+    try {
+      rabbitmqctl("-q", "await_startup", "--timeout", "5");
+      return true;
+    } catch (IllegalStateException e) {
+      return false;
     }
   }
 

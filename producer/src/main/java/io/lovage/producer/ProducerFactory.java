@@ -42,17 +42,12 @@ final class ProducerFactory {
       @Value("${lovage.publish.timeout:}") String publishTimeout,
       @Value("${lovage.heartbeat:}") String heartbeat) {
     return RabbitBroker.connect(
-        ServiceBroker.settings(
-            uri, "lovage-producer-" + ProcessHandle.current().pid(), publishTimeout, heartbeat));
+        ServiceBroker.settings(uri, producerName(), publishTimeout, heartbeat));
   }
 
   @Singleton
   TaskClient client(Broker broker, @Value("${lovage.queue.type:}") String queueType) {
-    return new TaskClient(
-        broker,
-        "lovage-producer-" + ProcessHandle.current().pid(),
-        QueueType.parse(queueType),
-        Clock.systemUTC());
+    return new TaskClient(broker, producerName(), QueueType.parse(queueType), Clock.systemUTC());
   }
 
   @Singleton
@@ -69,8 +64,7 @@ final class ProducerFactory {
 
   @Singleton
   DeadLetterStore deadLetters(Broker broker) {
-    return new DeadLetterStore(
-        broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC());
+    return new DeadLetterStore(broker, producerName(), Clock.systemUTC());
   }
 
   /** The request bodies that controllers check themselves, for the OpenAPI document. */
@@ -113,25 +107,23 @@ final class ProducerFactory {
    */
   @Singleton
   @Bean(preDestroy = "close")
-  ReplyRecorder replies(Broker broker, EventStreamResultStore results) {
-    return new ReplyRecorder(
-            broker,
-            new TaskEvents(
-                broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC()),
-            results,
-            ReplyRecorder.DEFAULT_GRACE)
-        .start();
+  ReplyRecorder replies(Broker broker, TaskEvents events, EventStreamResultStore results) {
+    return new ReplyRecorder(broker, events, results, ReplyRecorder.DEFAULT_GRACE).start();
+  }
+
+  /**
+   * The task events this producer sends on behalf of tasks (outcomes recorded from rpc replies,
+   * tasks of a canvas that will never run): one sender, one clock, for its one hostname.
+   */
+  @Singleton
+  TaskEvents events(Broker broker) {
+    return new TaskEvents(broker, producerName(), Clock.systemUTC());
   }
 
   @Singleton
-  CanvasSender canvasSender(Broker broker, TaskClient client) {
+  CanvasSender canvasSender(Broker broker, TaskClient client, TaskEvents events) {
     // The events are for the tasks of a canvas that will never run, which only workers record.
-    return new CanvasSender(
-        broker,
-        client,
-        new TaskEvents(
-            broker, "lovage-producer-" + ProcessHandle.current().pid(), Clock.systemUTC()),
-        Clock.systemUTC());
+    return new CanvasSender(broker, client, events, Clock.systemUTC());
   }
 
   /**
@@ -196,6 +188,14 @@ final class ProducerFactory {
     broker.declare(LovageTopology.events());
     return new WorkflowStore(broker, maxTasks(maxTasks), expires(expires), Clock.systemUTC())
         .follow();
+  }
+
+  /**
+   * This producer's name to the broker and in what it sends: its connection, the origin of its
+   * tasks, the hostname of its task events.
+   */
+  private static String producerName() {
+    return "lovage-producer-" + ProcessHandle.current().pid();
   }
 
   /** {@code LOVAGE_RESULTS_MAX_TASKS}, for the results and the workflows alike. */

@@ -53,16 +53,20 @@ final class WorkerController {
   @Get("/{hostname}")
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> show(@PathVariable String hostname) {
-    JsonNode stats = ask("stats", hostname);
+    List<String> worker = List.of(hostname);
+    var asked = askAll("stats", worker, ANSWER_WITHIN);
+    var running = askAll("active", worker, ANSWER_WITHIN);
+    var consumed = askAll("active_queues", worker, ANSWER_WITHIN);
+    JsonNode stats = asked.join().get(hostname);
     if (stats == null) {
       return noAnswer(hostname);
     }
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("hostname", hostname);
     body.set("stats", stats);
-    JsonNode active = ask("active", hostname);
+    JsonNode active = running.join().get(hostname);
     body.set("active", active == null ? Json.MAPPER.createArrayNode() : active);
-    JsonNode queues = ask("active_queues", hostname);
+    JsonNode queues = consumed.join().get(hostname);
     body.set("queues", queues == null ? Json.MAPPER.createArrayNode() : queues);
     return HttpResponse.ok(Json.MAPPER.writeValueAsString(body))
         .contentType(MediaType.APPLICATION_JSON_TYPE);
@@ -172,9 +176,9 @@ final class WorkerController {
   String list() {
     List<WorkerDirectory.WorkerInfo> alive = workers.alive();
     List<String> names = alive.stream().map(WorkerDirectory.WorkerInfo::hostname).toList();
-    var active = askAll("active", names);
-    var queues = askAll("active_queues", names);
-    var stats = askAll("stats", names);
+    var active = askAll("active", names, LIST_ANSWER_WITHIN);
+    var queues = askAll("active_queues", names, LIST_ANSWER_WITHIN);
+    var stats = askAll("stats", names, LIST_ANSWER_WITHIN);
     ObjectNode body = Json.MAPPER.createObjectNode();
     ArrayNode list = body.putArray("workers");
     for (WorkerDirectory.WorkerInfo w : alive) {
@@ -216,14 +220,17 @@ final class WorkerController {
     return Json.MAPPER.writeValueAsString(body);
   }
 
-  /** Asks every named worker at once; answers by name, without those that did not answer. */
+  /**
+   * Asks every named worker at once, without waiting for the answers, so that several questions
+   * take one round trip; answers by name, without those that did not answer {@code within}.
+   */
   private java.util.concurrent.CompletableFuture<java.util.Map<String, JsonNode>> askAll(
-      String method, List<String> names) {
+      String method, List<String> names, Duration within) {
     if (names.isEmpty()) {
       return java.util.concurrent.CompletableFuture.completedFuture(java.util.Map.of());
     }
     return java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> control.call(method, null, names, LIST_ANSWER_WITHIN, 0), ASKING);
+        () -> control.call(method, null, names, within, 0), ASKING);
   }
 
   private static final java.util.concurrent.ExecutorService ASKING =

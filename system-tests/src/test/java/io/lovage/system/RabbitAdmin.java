@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -136,31 +135,11 @@ final class RabbitAdmin {
   }
 
   static void startNode(Path log) {
-    try {
-      List<String> command = RabbitFixture.brokerCommand("rabbitmq-server");
-      command.add("-detached");
-      ProcessBuilder start = new ProcessBuilder(command);
-      start.environment().remove("RABBITMQ_URI");
-      start.redirectErrorStream(true).redirectOutput(log.toFile()).start().waitFor();
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run rabbitmq-server -detached: " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-    // await_startup fails at once on a node that has not registered yet: poll until it answers.
-    if (!Deadline.poll(Duration.ofSeconds(120), RabbitAdmin::answers)) {
-      throw new IllegalStateException("RabbitMQ did not start within 120 s, see " + log);
-    }
+    RabbitFixture.startNode(log);
   }
 
   /** Whether the node is up and its application running. */
   static boolean answers() {
-    try {
-      RabbitFixture.rabbitmqctl("-q", "await_startup", "--timeout", "5");
-      return true;
-    } catch (IllegalStateException e) {
-      return false;
-    }
+    return RabbitFixture.nodeAnswers();
   }
 }
