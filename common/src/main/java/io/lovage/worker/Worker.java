@@ -181,7 +181,11 @@ public final class Worker implements AutoCloseable {
         };
     this.concurrencyLimiter =
         new ConcurrencyLimiter(
-            concurrencyLimits(this.tasks), new Permits(broker)::take, this::dispatch, pool, timer);
+            concurrencyLimits(this.tasks, settings),
+            new Permits(broker)::take,
+            this::dispatch,
+            pool,
+            timer);
     this.rateLimiter =
         new RateLimiter(
             rateLimits(this.tasks, settings),
@@ -191,15 +195,29 @@ public final class Worker implements AutoCloseable {
             System::nanoTime);
   }
 
-  /** Each task's concurrency limit across all workers, as it was registered. */
-  private static Map<String, io.lovage.ConcurrencyLimit> concurrencyLimits(TaskRegistry tasks) {
+  /**
+   * Each task's concurrency limit across all workers: the one it was registered with, or the
+   * settings' in its place (its key found by position too when the registered limit has that key).
+   */
+  private static Map<String, io.lovage.ConcurrencyLimit> concurrencyLimits(
+      TaskRegistry tasks, WorkerSettings settings) {
     Map<String, io.lovage.ConcurrencyLimit> limits = new java.util.LinkedHashMap<>();
     for (String name : tasks.names()) {
-      io.lovage.ConcurrencyLimit limit = tasks.find(name).orElseThrow().options().concurrency();
-      if (limit.isLimited()) {
-        limits.put(name, limit);
-      }
+      limits.put(name, tasks.find(name).orElseThrow().options().concurrency());
     }
+    settings
+        .concurrencyLimits()
+        .forEach(
+            (name, limit) -> {
+              io.lovage.ConcurrencyLimit registered = limits.get(name);
+              if (registered == null) {
+                log.warn("concurrency limit set for a task this worker does not run task={}", name);
+              } else if (registered.key().equals(limit.key())) {
+                limit = limit.atPosition(registered.position());
+              }
+              limits.put(name, limit);
+            });
+    limits.values().removeIf(limit -> !limit.isLimited());
     return limits;
   }
 
