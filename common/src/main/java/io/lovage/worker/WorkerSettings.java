@@ -230,30 +230,8 @@ public record WorkerSettings(
    * @throws IllegalArgumentException naming the entry that is not {@code task=rate}
    */
   public static Map<String, RateLimit> parseRateLimits(String text) {
-    Map<String, RateLimit> limits = new LinkedHashMap<>();
-    if (text == null) {
-      return limits;
-    }
-    for (String entry : text.split(",")) {
-      if (entry.isBlank()) {
-        continue;
-      }
-      int equals = entry.indexOf('=');
-      String task = equals < 0 ? "" : entry.substring(0, equals).trim();
-      if (task.isEmpty()) {
-        throw new IllegalArgumentException(
-            "LOVAGE_RATE_LIMITS: expected task=rate, e.g. billing.sms=50/s, got '"
-                + entry.trim()
-                + "'");
-      }
-      try {
-        limits.put(task, RateLimit.parse(entry.substring(equals + 1)));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "LOVAGE_RATE_LIMITS: " + task + ": " + e.getMessage(), e);
-      }
-    }
-    return limits;
+    return parseByTask(
+        "LOVAGE_RATE_LIMITS", "task=rate, e.g. billing.sms=50/s", text, RateLimit::parse);
   }
 
   /**
@@ -263,9 +241,19 @@ public record WorkerSettings(
    * @throws IllegalArgumentException naming the entry that is not {@code task=N[:argument]}
    */
   public static Map<String, ConcurrencyLimit> parseConcurrencyLimits(String text) {
-    Map<String, ConcurrencyLimit> limits = new LinkedHashMap<>();
+    return parseByTask(
+        "LOVAGE_CONCURRENCY_LIMITS",
+        "task=N or task=N:argument, e.g. billing.charge=2:customer_id",
+        text,
+        ConcurrencyLimit::parse);
+  }
+
+  /** {@code task=value,task=value}: each value read by {@code parse}, errors naming the setting. */
+  private static <T> Map<String, T> parseByTask(
+      String setting, String expected, String text, java.util.function.Function<String, T> parse) {
+    Map<String, T> values = new LinkedHashMap<>();
     if (text == null) {
-      return limits;
+      return values;
     }
     for (String entry : text.split(",")) {
       if (entry.isBlank()) {
@@ -275,19 +263,15 @@ public record WorkerSettings(
       String task = equals < 0 ? "" : entry.substring(0, equals).trim();
       if (task.isEmpty()) {
         throw new IllegalArgumentException(
-            "LOVAGE_CONCURRENCY_LIMITS: expected task=N or task=N:argument, e.g."
-                + " billing.charge=2:customer_id, got '"
-                + entry.trim()
-                + "'");
+            setting + ": expected " + expected + ", got '" + entry.trim() + "'");
       }
       try {
-        limits.put(task, ConcurrencyLimit.parse(entry.substring(equals + 1)));
+        values.put(task, parse.apply(entry.substring(equals + 1)));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "LOVAGE_CONCURRENCY_LIMITS: " + task + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(setting + ": " + task + ": " + e.getMessage(), e);
       }
     }
-    return limits;
+    return values;
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */

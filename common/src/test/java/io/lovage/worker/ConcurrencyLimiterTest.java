@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lovage.ConcurrencyLimit;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.InMemoryBroker;
-import io.lovage.broker.Message;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
 import java.util.ArrayDeque;
@@ -191,55 +190,12 @@ class ConcurrencyLimiterTest {
 
   private static FakeDelivery charge(String task, String id, Map<String, ?> kwargs) {
     return new FakeDelivery(
-        TaskMessageCodec.encode(TaskMessage.builder(task).id(id).kwargs(kwargs).build()));
+        id, TaskMessageCodec.encode(TaskMessage.builder(task).id(id).kwargs(kwargs).build()));
   }
 
   private static FakeDelivery positional(String id, String customer) {
     return new FakeDelivery(
+        id,
         TaskMessageCodec.encode(TaskMessage.builder("charge").id(id).args(customer, 10).build()));
-  }
-
-  private static final class FakeDelivery implements Delivery {
-    final Message message;
-    boolean held = true;
-
-    FakeDelivery(Message message) {
-      this.message = message;
-    }
-
-    @Override
-    public Message message() {
-      return message;
-    }
-
-    @Override
-    public String queue() {
-      return "celery";
-    }
-
-    @Override
-    public long deliveryCount() {
-      return 0;
-    }
-
-    @Override
-    public void ack() {
-      held = false;
-    }
-
-    @Override
-    public void reject() {
-      held = false;
-    }
-
-    @Override
-    public void requeue() {
-      held = false;
-    }
-
-    @Override
-    public boolean held() {
-      return held;
-    }
   }
 }
