@@ -44,7 +44,10 @@ final class MethodTask implements Task {
         throw new IllegalArgumentException(
             "task " + handler.value() + " (" + method + "): " + e.getMessage(), e);
       }
-      tasks.register(handler.value(), new MethodTask(target, method), options);
+      tasks.register(
+          handler.value(),
+          new MethodTask(target, method),
+          options.withConcurrency(concurrency(handler, method)));
     }
   }
 
@@ -59,6 +62,23 @@ final class MethodTask implements Task {
         .withTimeLimits(
             TimeLimits.of(seconds(handler.softTimeLimit()), seconds(handler.timeLimit())))
         .withRateLimit(RateLimit.parse(handler.rateLimit()));
+  }
+
+  /** The handler's concurrency limit, its key also found by position among the parameters. */
+  private static ConcurrencyLimit concurrency(TaskHandler handler, Method method) {
+    ConcurrencyLimit limit =
+        new ConcurrencyLimit(handler.concurrency(), handler.concurrencyKey(), -1);
+    int position = 0;
+    for (java.lang.reflect.Parameter parameter : method.getParameters()) {
+      if (parameter.getType() == TaskCall.class) {
+        continue;
+      }
+      if (parameter.isNamePresent() && parameter.getName().equals(limit.key())) {
+        return limit.atPosition(position);
+      }
+      position++;
+    }
+    return limit;
   }
 
   private static Duration seconds(double value) {

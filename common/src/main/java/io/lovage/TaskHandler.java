@@ -19,6 +19,9 @@ import java.lang.annotation.Target;
  *
  *   @TaskHandler(value = "billing.sms", rateLimit = "50/s")
  *   public void sms(String phone, String text) { ... }
+ *
+ *   @TaskHandler(value = "billing.charge", concurrency = 2, concurrencyKey = "customer_id")
+ *   public void charge(String customer_id, BigDecimal amount) { ... }
  * }
  * }</pre>
  */
@@ -49,4 +52,17 @@ public @interface TaskHandler {
    * "100/m"}, {@code "1000/h"}; empty for no limit (see {@link RateLimit}).
    */
   String rateLimit() default "";
+
+  /**
+   * How many of its tasks run at once across all workers, or per value of {@link
+   * #concurrencyKey()}; 0 for no limit (see {@link ConcurrencyLimit}).
+   */
+  int concurrency() default 0;
+
+  /**
+   * The argument whose value has its own {@link #concurrency()} limit, e.g. {@code customer_id}:
+   * the kwarg of that name, or the method's parameter of that name when passed by position; empty
+   * for one limit per task name.
+   */
+  String concurrencyKey() default "";
 }

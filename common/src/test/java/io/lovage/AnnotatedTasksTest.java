@@ -44,6 +44,27 @@ class AnnotatedTasksTest {
     assertEquals(RateLimit.NONE, tasks.find("shop.total").orElseThrow().options().rateLimit());
   }
 
+  static final class ChargeTasks implements TaskModule {
+    @TaskHandler(value = "shop.charge", concurrency = 2, concurrencyKey = "customer_id")
+    void charge(TaskCall call, String order, String customer_id) {}
+
+    @TaskHandler(value = "shop.export", concurrency = 1)
+    void export() {}
+  }
+
+  @Test
+  void aConcurrencyLimitFindsItsKeysPositionAmongTheParametersThatTakeArguments() {
+    TaskRegistry charges = registry(new ChargeTasks());
+
+    assertEquals(
+        new ConcurrencyLimit(2, "customer_id", 1),
+        charges.find("shop.charge").orElseThrow().options().concurrency());
+    assertEquals(
+        ConcurrencyLimit.of(1), charges.find("shop.export").orElseThrow().options().concurrency());
+    assertEquals(
+        ConcurrencyLimit.NONE, tasks.find("shop.total").orElseThrow().options().concurrency());
+  }
+
   static final class BadRate implements TaskModule {
     @TaskHandler(value = "shop.spam", rateLimit = "10/d")
     void spam() {}

@@ -391,6 +391,7 @@ final class Pidbox implements AutoCloseable {
     lovage.put("rejected", stats.rejected());
     lovage.put("active", stats.active());
     lovage.put("rate_limited", stats.rateLimited());
+    lovage.put("concurrency_limited", stats.concurrencyLimited());
     return json;
   }
 

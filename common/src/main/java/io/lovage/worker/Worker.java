@@ -112,6 +112,7 @@ public final class Worker implements AutoCloseable {
   private final Revocations revocations = new Revocations(this::terminate);
   private final TimeLimitOverrides timeLimitOverrides = new TimeLimitOverrides();
   private final RateLimiter rateLimiter;
+  private final ConcurrencyLimiter concurrencyLimiter;
 
   /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
@@ -173,16 +174,51 @@ public final class Worker implements AutoCloseable {
     this.joiner = new ChordJoiner(broker, canvases);
     this.pidbox = new Pidbox(broker, this, events, clock);
     this.pools = new Pools(settings, tasks);
+    RateLimiter.Timer timer =
+        (delay, action) -> {
+          var wake = heartbeat.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+          return () -> wake.cancel(false);
+        };
+    this.concurrencyLimiter =
+        new ConcurrencyLimiter(
+            concurrencyLimits(this.tasks, settings),
+            new Permits(broker)::take,
+            this::dispatch,
+            pool,
+            timer);
     this.rateLimiter =
         new RateLimiter(
             rateLimits(this.tasks, settings),
-            this::dispatch,
+            concurrencyLimiter::admit,
             pool,
-            (delay, action) -> {
-              var wake = heartbeat.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
-              return () -> wake.cancel(false);
-            },
+            timer,
             System::nanoTime);
+  }
+
+  /**
+   * Each task's concurrency limit across all workers: the one it was registered with, or the
+   * settings' in its place (its key found by position too when the registered limit has that key).
+   */
+  private static Map<String, io.lovage.ConcurrencyLimit> concurrencyLimits(
+      TaskRegistry tasks, WorkerSettings settings) {
+    Map<String, io.lovage.ConcurrencyLimit> limits = new java.util.LinkedHashMap<>();
+    for (String name : tasks.names()) {
+      limits.put(name, tasks.find(name).orElseThrow().options().concurrency());
+    }
+    settings
+        .concurrencyLimits()
+        .forEach(
+            (name, limit) -> {
+              io.lovage.ConcurrencyLimit registered = limits.get(name);
+              if (registered == null) {
+                log.warn("concurrency limit set for a task this worker does not run task={}", name);
+              } else if (registered.key().equals(limit.key())) {
+                limit = limit.atPosition(registered.position());
+              }
+              limits.put(name, limit);
+            });
+    limits.values().removeIf(limit -> !limit.isLimited());
+    return limits;
   }
 
   /** Each task's rate limit: the one it was registered with, or the settings' in its place. */
@@ -299,8 +335,9 @@ public final class Worker implements AutoCloseable {
   }
 
   private void accept(Delivery delivery) {
-    // A task over its rate limit waits in the limiter, unacknowledged and without a slot; every
-    // other delivery goes straight on to dispatch, on this thread.
+    // A task over its rate limit waits in the rate limiter, then one over its concurrency limit
+    // waits for a permit, both unacknowledged and without a slot; every other delivery goes
+    // straight on to dispatch, on this thread.
     rateLimiter.admit(delivery);
   }
 
@@ -957,7 +994,8 @@ public final class Worker implements AutoCloseable {
    * Counts since start: tasks succeeded, failed for good, retried, and messages rejected to the
    * dead-letter queue unrun; and now: deliveries held (running or being settled), CPU tasks
    * running, tasks running in child processes, child processes, and deliveries held back by a rate
-   * limit (they take no slot, so they are not in {@code active}).
+   * limit or waiting for a concurrency permit (they take no slot, so they are not in {@code
+   * active}).
    */
   public record Stats(
       long succeeded,
@@ -968,7 +1006,8 @@ public final class Worker implements AutoCloseable {
       int cpuActive,
       int processActive,
       int processChildren,
-      int rateLimited) {}
+      int rateLimited,
+      int concurrencyLimited) {}
 
   public Stats stats() {
     return new Stats(
@@ -980,7 +1019,8 @@ public final class Worker implements AutoCloseable {
         pools.cpuActive(),
         pools.processActive(),
         pools.processChildren(),
-        rateLimiter.held());
+        rateLimiter.held(),
+        concurrencyLimiter.held());
   }
 
   /**
@@ -994,7 +1034,8 @@ public final class Worker implements AutoCloseable {
     }
     closed = true;
     // Taken before the consumers stop, requeued after: not delivered to this worker again.
-    List<Delivery> held = rateLimiter.close();
+    List<Delivery> held = new ArrayList<>(rateLimiter.close());
+    held.addAll(concurrencyLimiter.close());
     heartbeat.shutdownNow();
     subscriptions.forEach(Subscription::close);
     synchronized (consuming) {
@@ -1003,7 +1044,10 @@ public final class Worker implements AutoCloseable {
     }
     held.forEach(delivery -> settle(delivery, Settlement.REQUEUE));
     if (!held.isEmpty()) {
-      log.info("tasks held by rate limits requeued name={} count={}", settings.name(), held.size());
+      log.info(
+          "tasks held by rate or concurrency limits requeued name={} count={}",
+          settings.name(),
+          held.size());
     }
     revocations.close();
     joiner.close();

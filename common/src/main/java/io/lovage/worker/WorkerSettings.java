@@ -1,5 +1,6 @@
 package io.lovage.worker;
 
+import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import io.lovage.TaskKind;
 import io.lovage.broker.QueueType;
@@ -31,6 +32,9 @@ import java.util.Map;
  * @param processes the process pool: which kinds of task run in child processes, how many
  * @param rateLimits rate limits by task name, in place of those the tasks were registered with
  *     ({@link RateLimit#NONE} lifts one); each applies to this worker alone, as in Celery
+ * @param concurrencyLimits concurrency limits by task name, in place of those the tasks were
+ *     registered with ({@link ConcurrencyLimit#NONE} lifts one); each is shared by all workers, so
+ *     every worker that runs the task should be given the same
  */
 public record WorkerSettings(
     String name,
@@ -42,7 +46,8 @@ public record WorkerSettings(
     int prefetch,
     int resultMaxBytes,
     ProcessPoolSettings processes,
-    Map<String, RateLimit> rateLimits) {
+    Map<String, RateLimit> rateLimits,
+    Map<String, ConcurrencyLimit> concurrencyLimits) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
@@ -109,9 +114,38 @@ public record WorkerSettings(
         Map.of());
   }
 
+  /**
+   * Settings without concurrency limits of their own: tasks keep those they were registered with.
+   */
+  public WorkerSettings(
+      String name,
+      List<WeightedQueue> queues,
+      int ioConcurrency,
+      int cpuConcurrency,
+      Duration shutdownGrace,
+      QueueType queueType,
+      int prefetch,
+      int resultMaxBytes,
+      ProcessPoolSettings processes,
+      Map<String, RateLimit> rateLimits) {
+    this(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        rateLimits,
+        Map.of());
+  }
+
   public WorkerSettings {
     queues = List.copyOf(queues);
     rateLimits = Collections.unmodifiableMap(new LinkedHashMap<>(rateLimits));
+    concurrencyLimits = Collections.unmodifiableMap(new LinkedHashMap<>(concurrencyLimits));
     java.util.Objects.requireNonNull(processes, "processes");
     if (queues.isEmpty()) {
       throw new IllegalArgumentException("a worker needs at least one queue");
@@ -138,6 +172,7 @@ public record WorkerSettings(
         0,
         DEFAULT_RESULT_MAX_BYTES,
         ProcessPoolSettings.DEFAULT,
+        Map.of(),
         Map.of());
   }
 
@@ -152,7 +187,8 @@ public record WorkerSettings(
         prefetch,
         resultMaxBytes,
         newProcesses,
-        rateLimits);
+        rateLimits,
+        concurrencyLimits);
   }
 
   /** These settings with rate limits by task name, in place of the tasks' own. */
@@ -167,7 +203,24 @@ public record WorkerSettings(
         prefetch,
         resultMaxBytes,
         processes,
-        newRateLimits);
+        newRateLimits,
+        concurrencyLimits);
+  }
+
+  /** These settings with concurrency limits by task name, in place of the tasks' own. */
+  public WorkerSettings withConcurrencyLimits(Map<String, ConcurrencyLimit> newLimits) {
+    return new WorkerSettings(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        rateLimits,
+        newLimits);
   }
 
   /**
@@ -177,9 +230,30 @@ public record WorkerSettings(
    * @throws IllegalArgumentException naming the entry that is not {@code task=rate}
    */
   public static Map<String, RateLimit> parseRateLimits(String text) {
-    Map<String, RateLimit> limits = new LinkedHashMap<>();
+    return parseByTask(
+        "LOVAGE_RATE_LIMITS", "task=rate, e.g. billing.sms=50/s", text, RateLimit::parse);
+  }
+
+  /**
+   * {@code LOVAGE_CONCURRENCY_LIMITS} syntax: {@code billing.charge=2:customer_id,reports.build=1},
+   * each {@code N} or {@code N:argument} ({@link ConcurrencyLimit#parse}); {@code =0} lifts one.
+   *
+   * @throws IllegalArgumentException naming the entry that is not {@code task=N[:argument]}
+   */
+  public static Map<String, ConcurrencyLimit> parseConcurrencyLimits(String text) {
+    return parseByTask(
+        "LOVAGE_CONCURRENCY_LIMITS",
+        "task=N or task=N:argument, e.g. billing.charge=2:customer_id",
+        text,
+        ConcurrencyLimit::parse);
+  }
+
+  /** {@code task=value,task=value}: each value read by {@code parse}, errors naming the setting. */
+  private static <T> Map<String, T> parseByTask(
+      String setting, String expected, String text, java.util.function.Function<String, T> parse) {
+    Map<String, T> values = new LinkedHashMap<>();
     if (text == null) {
-      return limits;
+      return values;
     }
     for (String entry : text.split(",")) {
       if (entry.isBlank()) {
@@ -189,18 +263,15 @@ public record WorkerSettings(
       String task = equals < 0 ? "" : entry.substring(0, equals).trim();
       if (task.isEmpty()) {
         throw new IllegalArgumentException(
-            "LOVAGE_RATE_LIMITS: expected task=rate, e.g. billing.sms=50/s, got '"
-                + entry.trim()
-                + "'");
+            setting + ": expected " + expected + ", got '" + entry.trim() + "'");
       }
       try {
-        limits.put(task, RateLimit.parse(entry.substring(equals + 1)));
+        values.put(task, parse.apply(entry.substring(equals + 1)));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "LOVAGE_RATE_LIMITS: " + task + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(setting + ": " + task + ": " + e.getMessage(), e);
       }
     }
-    return limits;
+    return values;
   }
 
   /** {@code LOVAGE_QUEUES} syntax: {@code high:3,default} (weight 1 when none is given). */

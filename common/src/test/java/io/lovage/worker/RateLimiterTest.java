@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.RateLimit;
 import io.lovage.broker.Delivery;
-import io.lovage.broker.Message;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,53 +185,5 @@ class RateLimiterTest {
 
   private static FakeDelivery delivery(String task, String id) {
     return new FakeDelivery(task, id);
-  }
-
-  private static final class FakeDelivery implements Delivery {
-    final String id;
-    final Message message;
-    boolean held = true;
-
-    FakeDelivery(String task, String id) {
-      this.id = id;
-      this.message =
-          Message.json(
-              new byte[0], task == null ? Map.of("id", id) : Map.of("task", task, "id", id));
-    }
-
-    @Override
-    public Message message() {
-      return message;
-    }
-
-    @Override
-    public String queue() {
-      return "celery";
-    }
-
-    @Override
-    public long deliveryCount() {
-      return 0;
-    }
-
-    @Override
-    public void ack() {
-      held = false;
-    }
-
-    @Override
-    public void reject() {
-      held = false;
-    }
-
-    @Override
-    public void requeue() {
-      held = false;
-    }
-
-    @Override
-    public boolean held() {
-      return held;
-    }
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,26 @@ class WorkerSettingsTest {
     assertEquals(RateLimit.parse("10/m"), limits.get("reports.build"));
     assertEquals(RateLimit.NONE, limits.get("demo.add"), "=0 lifts a registered limit");
     assertEquals(Map.of(), WorkerSettings.parseRateLimits(""));
+  }
+
+  @Test
+  void concurrencyLimitsReadAsTaskEqualsCountWithAnOptionalKeyArgument() {
+    Map<String, ConcurrencyLimit> limits =
+        WorkerSettings.parseConcurrencyLimits(
+            " billing.charge=2:customer_id, reports.build = 1,demo.add=0 ,");
+
+    assertEquals(ConcurrencyLimit.perKey(2, "customer_id"), limits.get("billing.charge"));
+    assertEquals(ConcurrencyLimit.of(1), limits.get("reports.build"));
+    assertEquals(ConcurrencyLimit.NONE, limits.get("demo.add"), "=0 lifts a registered limit");
+    assertEquals(Map.of(), WorkerSettings.parseConcurrencyLimits(""));
+    IllegalArgumentException bad =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> WorkerSettings.parseConcurrencyLimits("billing.charge=two:customer_id"));
+    assertTrue(
+        bad.getMessage().contains("LOVAGE_CONCURRENCY_LIMITS")
+            && bad.getMessage().contains("billing.charge"),
+        bad.getMessage());
   }
 
   @Test

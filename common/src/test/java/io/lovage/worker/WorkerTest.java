@@ -103,6 +103,36 @@ class WorkerTest {
   }
 
   @Test
+  void aConcurrencyLimitFromTheSettingsHoldsTheOthersUnacknowledgedUntilThePermitComesBack() {
+    worker.close();
+    Worker limited =
+        new Worker(
+            broker,
+            tasks,
+            WorkerSettings.of(List.of(QUEUE), 4)
+                .withConcurrencyLimits(Map.of("wait", io.lovage.ConcurrencyLimit.of(1))));
+    limited.start();
+    try {
+      List<TaskMessage> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        sent.add(client.send(TaskMessage.builder("wait").build()).join());
+      }
+
+      Await.until(
+          WAIT,
+          "one running, two waiting for the permit",
+          () -> limited.stats().active() == 1 && limited.stats().concurrencyLimited() == 2);
+      assertEquals(0, broker.ready("lovage.permits.wait"), "its one permit is taken");
+      release.countDown();
+
+      sent.forEach(message -> awaitState(message.id(), TaskState.SUCCESS));
+      Await.until(WAIT, "the permit back", () -> broker.ready("lovage.permits.wait") == 1);
+    } finally {
+      limited.close();
+    }
+  }
+
+  @Test
   void taskRunsAndItsResultIsRecordedAsSuccess() {
     TaskMessage sent = client.send(TaskMessage.builder("add").args(2, 3).build()).join();
 

@@ -28,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * Builds the worker from the environment: {@code RABBITMQ_URI}, {@code LOVAGE_QUEUES}, {@code
  * LOVAGE_IO_CONCURRENCY} (or {@code LOVAGE_CONCURRENCY}), {@code LOVAGE_CPU_CONCURRENCY}, {@code
  * LOVAGE_SHUTDOWN_GRACE}, {@code LOVAGE_QUEUE_TYPE}, {@code LOVAGE_PREFETCH}, {@code
- * LOVAGE_RATE_LIMITS}, and for the process pool {@code LOVAGE_POOL}, {@code
- * LOVAGE_PROCESS_CONCURRENCY}, {@code LOVAGE_PROCESS_MIN}, {@code LOVAGE_MAX_TASKS_PER_CHILD},
- * {@code LOVAGE_MAX_MEMORY_PER_CHILD}, {@code LOVAGE_PROCESS_JAVA_OPTIONS}. Defaults live in {@link
- * BrokerSettings}, {@link WorkerSettings} and {@link ProcessPoolSettings}.
+ * LOVAGE_RATE_LIMITS}, {@code LOVAGE_CONCURRENCY_LIMITS}, and for the process pool {@code
+ * LOVAGE_POOL}, {@code LOVAGE_PROCESS_CONCURRENCY}, {@code LOVAGE_PROCESS_MIN}, {@code
+ * LOVAGE_MAX_TASKS_PER_CHILD}, {@code LOVAGE_MAX_MEMORY_PER_CHILD}, {@code
+ * LOVAGE_PROCESS_JAVA_OPTIONS}. Defaults live in {@link BrokerSettings}, {@link WorkerSettings} and
+ * {@link ProcessPoolSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -73,6 +74,7 @@ final class WorkerFactory {
       @Value("${lovage.prefetch:0}") int prefetch,
       @Value("${lovage.result.max.bytes:0}") int resultMaxBytes,
       @Value("${lovage.rate.limits:}") String rateLimits,
+      @Value("${lovage.concurrency.limits:}") String concurrencyLimits,
       ProcessPoolSettings processes) {
     int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
@@ -86,7 +88,8 @@ final class WorkerFactory {
         prefetch,
         resultMaxBytes > 0 ? resultMaxBytes : WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
         processes,
-        WorkerSettings.parseRateLimits(rateLimits));
+        WorkerSettings.parseRateLimits(rateLimits),
+        WorkerSettings.parseConcurrencyLimits(concurrencyLimits));
   }
 
   /**

@@ -92,6 +92,12 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
             "Deliveries held back by a task's rate limit now: unacknowledged, taking no pool slot")
         .tag("worker", name)
         .register(registry);
+    Gauge.builder(
+            "lovage.worker.tasks.concurrency.limited", worker, w -> w.stats().concurrencyLimited())
+        .description(
+            "Deliveries waiting for a concurrency permit now: unacknowledged, taking no pool slot")
+        .tag("worker", name)
+        .register(registry);
     for (var queue : worker.settings().queues()) {
       Gauge.builder("lovage.worker.prefetch", worker, w -> w.settings().prefetch(queue))
           .description("Messages the broker hands this worker at once, per queue")
