@@ -114,6 +114,14 @@ public final class Worker implements AutoCloseable {
   private final RateLimiter rateLimiter;
 
   /**
+   * Each task's own rate limit (registered, or the settings'): what a deleted book limit restores.
+   */
+  private final Map<String, io.lovage.RateLimit> ownRateLimits;
+
+  /** Run-time limits set fleet-wide (over REST): they take the place of the task's own. */
+  private final io.lovage.limits.LimitBook limitBook;
+
+  /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
    * thread, or kill its child process.
    */
@@ -173,9 +181,11 @@ public final class Worker implements AutoCloseable {
     this.joiner = new ChordJoiner(broker, canvases);
     this.pidbox = new Pidbox(broker, this, events, clock);
     this.pools = new Pools(settings, tasks);
+    this.ownRateLimits = Map.copyOf(rateLimits(this.tasks, settings));
+    this.limitBook = new io.lovage.limits.LimitBook(broker, clock);
     this.rateLimiter =
         new RateLimiter(
-            rateLimits(this.tasks, settings),
+            ownRateLimits,
             this::dispatch,
             pool,
             (delay, action) -> {
@@ -215,6 +225,7 @@ public final class Worker implements AutoCloseable {
     try {
       broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
+      followLimits();
       joiner.start();
       // Child processes start before any task is consumed: a pool that cannot start fails here.
       pools.open();
@@ -241,6 +252,45 @@ public final class Worker implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Reads the fleet-wide limits before the first task is consumed (waiting at most {@link
+   * #REVOCATIONS_CATCH_UP}), and applies every change from then on.
+   */
+  private void followLimits() {
+    limitBook.onChange(this::limitsChanged).follow();
+    try {
+      if (!limitBook.awaitCaughtUp(REVOCATIONS_CATCH_UP)) {
+        log.warn(
+            "task limits not read to the end within {} ms; tasks run at their own limits until"
+                + " they are name={}",
+            REVOCATIONS_CATCH_UP.toMillis(),
+            settings.name());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A task's limits in the book changed: its rate there, or, once it has none there, its own. This
+   * also ends a rate set on this worker alone by remote control (Celery's {@code rate_limit}).
+   */
+  private void limitsChanged(String task, Optional<io.lovage.limits.TaskLimits> limits) {
+    if (tasks.find(task).isEmpty()) {
+      return;
+    }
+    io.lovage.RateLimit rate =
+        limits
+            .flatMap(io.lovage.limits.TaskLimits::rateLimit)
+            .orElse(ownRateLimits.getOrDefault(task, io.lovage.RateLimit.NONE));
+    rateLimiter.set(task, rate);
+    log.info(
+        "rate limit set from the task limits name={} task={} rate_limit={}",
+        settings.name(),
+        task,
+        rate);
   }
 
   private void consume(String queue, int prefetch) {
@@ -1006,6 +1056,7 @@ public final class Worker implements AutoCloseable {
       log.info("tasks held by rate limits requeued name={} count={}", settings.name(), held.size());
     }
     revocations.close();
+    limitBook.close();
     joiner.close();
     pidbox.close();
     pools.drain();
