@@ -307,9 +307,30 @@ public final class LovageTopology {
         List.of(new Topology.Binding(TASK_EXCHANGE, SCHEDULE_RUNS_STREAM, SCHEDULE_RUNS_STREAM)));
   }
 
+  /**
+   * Tasks' run-time limits, set fleet-wide (over REST) and read by every worker and producer from
+   * the start: kept, like the schedules, until the stream's size limit, the last record of a task
+   * winning.
+   */
+  public static final String LIMITS_STREAM = "lovage.limits";
+
+  /** The stream of tasks' run-time limits, {@link #LIMITS_STREAM}. */
+  public static Topology limits() {
+    return new Topology(
+        List.of(),
+        List.of(
+            new Topology.Queue(
+                LIMITS_STREAM,
+                Map.of(
+                    "x-queue-type", "stream",
+                    "x-max-length-bytes", DEAD_LETTER_MAX_BYTES,
+                    "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES))),
+        List.of());
+  }
+
   /** Everything a worker or producer using these task queues, of this type, needs. */
   public static Topology forQueues(List<String> queues, QueueType type) {
-    Topology topology = events().plus(delays()).plus(chords()).plus(schedules());
+    Topology topology = events().plus(delays()).plus(chords()).plus(schedules()).plus(limits());
     for (String queue : queues) {
       topology = topology.plus(taskQueue(queue, type));
     }

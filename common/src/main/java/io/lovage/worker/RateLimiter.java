@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * delivery still held when the worker stops is handed back ({@link #close()}) to be requeued, and a
  * worker that dies leaves it unacknowledged, so RabbitMQ delivers it again.
  *
- * <p>Limits come from the task's registration, the worker's settings, and remote control ({@link
- * #set}, Celery's {@code rate_limit}); a new limit applies to the deliveries already held too.
+ * <p>Limits come from the task's registration, the worker's settings, the fleet-wide book of limits
+ * ({@code io.lovage.limits.LimitBook}, set over REST; in place of the first two while there), and
+ * remote control ({@link #set}, Celery's {@code rate_limit}, until the book next changes the task's
+ * limit); a new limit applies to the deliveries already held too.
  */
 final class RateLimiter {
   private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);

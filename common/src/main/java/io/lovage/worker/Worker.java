@@ -115,6 +115,14 @@ public final class Worker implements AutoCloseable {
   private final ConcurrencyLimiter concurrencyLimiter;
 
   /**
+   * Each task's own rate limit (registered, or the settings'): what a deleted book limit restores.
+   */
+  private final Map<String, io.lovage.RateLimit> ownRateLimits;
+
+  /** Run-time limits set fleet-wide (over REST): they take the place of the task's own. */
+  private final io.lovage.limits.LimitBook limitBook;
+
+  /**
    * How to terminate each running task, by task id (revocation with terminate): interrupt its
    * thread, or kill its child process.
    */
@@ -186,13 +194,10 @@ public final class Worker implements AutoCloseable {
             this::dispatch,
             pool,
             timer);
+    this.ownRateLimits = Map.copyOf(rateLimits(this.tasks, settings));
+    this.limitBook = new io.lovage.limits.LimitBook(broker, clock);
     this.rateLimiter =
-        new RateLimiter(
-            rateLimits(this.tasks, settings),
-            concurrencyLimiter::admit,
-            pool,
-            timer,
-            System::nanoTime);
+        new RateLimiter(ownRateLimits, concurrencyLimiter::admit, pool, timer, System::nanoTime);
   }
 
   /**
@@ -251,6 +256,7 @@ public final class Worker implements AutoCloseable {
     try {
       broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
+      followLimits();
       joiner.start();
       // Child processes start before any task is consumed: a pool that cannot start fails here.
       pools.open();
@@ -277,6 +283,45 @@ public final class Worker implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Reads the fleet-wide limits before the first task is consumed (waiting at most {@link
+   * #REVOCATIONS_CATCH_UP}), and applies every change from then on.
+   */
+  private void followLimits() {
+    limitBook.onChange(this::limitsChanged).follow();
+    try {
+      if (!limitBook.awaitCaughtUp(REVOCATIONS_CATCH_UP)) {
+        log.warn(
+            "task limits not read to the end within {} ms; tasks run at their own limits until"
+                + " they are name={}",
+            REVOCATIONS_CATCH_UP.toMillis(),
+            settings.name());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A task's limits in the book changed: its rate there, or, once it has none there, its own. This
+   * also ends a rate set on this worker alone by remote control (Celery's {@code rate_limit}).
+   */
+  private void limitsChanged(String task, Optional<io.lovage.limits.TaskLimits> limits) {
+    if (tasks.find(task).isEmpty()) {
+      return;
+    }
+    io.lovage.RateLimit rate =
+        limits
+            .flatMap(io.lovage.limits.TaskLimits::rateLimit)
+            .orElse(ownRateLimits.getOrDefault(task, io.lovage.RateLimit.NONE));
+    rateLimiter.set(task, rate);
+    log.info(
+        "rate limit set from the task limits name={} task={} rate_limit={}",
+        settings.name(),
+        task,
+        rate);
   }
 
   private void consume(String queue, int prefetch) {
@@ -1050,6 +1095,7 @@ public final class Worker implements AutoCloseable {
           held.size());
     }
     revocations.close();
+    limitBook.close();
     joiner.close();
     pidbox.close();
     pools.drain();

@@ -146,6 +146,18 @@ final class ProducerFactory {
     return scheduler;
   }
 
+  /** Tasks' run-time limits, set over REST: every replica reads them, from the stream's start. */
+  @io.micronaut.context.annotation.Context
+  @Bean(preDestroy = "close")
+  io.lovage.limits.LimitBook limits(Broker broker) {
+    return new io.lovage.limits.LimitBook(broker, Clock.systemUTC()).follow();
+  }
+
+  @Singleton
+  Readiness limitsHealth(io.lovage.limits.LimitBook limits) {
+    return new Readiness("limits", limits::caughtUp);
+  }
+
   @Singleton
   Readiness schedulerHealth(Scheduler scheduler) {
     return new Readiness(

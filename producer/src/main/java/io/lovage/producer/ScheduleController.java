@@ -1,5 +1,8 @@
 package io.lovage.producer;
 
+import static io.lovage.producer.ChangeResponses.json;
+import static io.lovage.producer.ChangeResponses.once;
+
 import io.lovage.TaskState;
 import io.lovage.protocol.Json;
 import io.lovage.result.EventStreamResultStore;
@@ -23,7 +26,6 @@ import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
-import java.util.concurrent.ExecutionException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -210,20 +212,6 @@ final class ScheduleController {
             json(status, describe(schedule)).header("Location", "/schedules/" + schedule.name()));
   }
 
-  /** The answer once RabbitMQ has taken the change, or 503 if it did not. */
-  private static <T> MutableHttpResponse<String> once(
-      java.util.concurrent.CompletableFuture<T> change,
-      java.util.function.Function<T, MutableHttpResponse<String>> then) {
-    try {
-      return then.apply(change.get());
-    } catch (ExecutionException e) {
-      return unavailable(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return unavailable(e);
-    }
-  }
-
   private ObjectNode describe(Schedule schedule) {
     ObjectNode json = schedule.toJson();
     json.put("nextRun", scheduler.nextRun(schedule.name()).map(Object::toString).orElse(null));
@@ -245,20 +233,5 @@ final class ScheduleController {
 
   private static MutableHttpResponse<String> notFound(String name) {
     return new Problem(HttpStatus.NOT_FOUND, "no schedule named '" + name + "'", null).response();
-  }
-
-  private static MutableHttpResponse<String> unavailable(Throwable error) {
-    return new Problem(
-            HttpStatus.SERVICE_UNAVAILABLE,
-            "the broker did not take the change: " + error.getMessage(),
-            null)
-        .response()
-        .header("Retry-After", "1");
-  }
-
-  private static MutableHttpResponse<String> json(HttpStatus status, JsonNode body) {
-    return HttpResponse.<String>status(status)
-        .body(Json.MAPPER.writeValueAsString(body))
-        .contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 }

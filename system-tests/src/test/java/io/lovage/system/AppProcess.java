@@ -253,6 +253,14 @@ final class AppProcess implements AutoCloseable {
         () -> task(id).filter(t -> FINAL.contains(t.get("state").asString())));
   }
 
+  HttpResponse<String> put(String path, String json) throws IOException {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json))
+            .build());
+  }
+
   HttpResponse<String> delete(String path) throws IOException {
     return send(HttpRequest.newBuilder(uri(path)).DELETE().build());
   }
