@@ -91,7 +91,9 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
       if (NOT_YET.contains(field) && !change.get(field).isNull()) {
         throw new Invalid(
             field,
-            "'" + field + "' cannot be changed at run time yet: set it with @TaskHandler(concurrency,"
+            "'"
+                + field
+                + "' cannot be changed at run time yet: set it with @TaskHandler(concurrency,"
                 + " concurrencyKey) or LOVAGE_CONCURRENCY_LIMITS on the workers");
       }
       if (!field.equals("rate") && !field.equals("scope") && !NOT_YET.contains(field)) {
