@@ -152,9 +152,15 @@ class RabbitBrokerIT {
     }
   }
 
+  /**
+   * One restart for two behaviours (a broker restart costs seconds, and on RabbitMQ 4.0.5 sometimes
+   * a whole node start): the transient topology and consumers come back, and a delivery of the lost
+   * channel is no longer held while its redelivery is.
+   */
   @Test
-  void aTransientExchangeQueueBindingAndConsumerAllComeBackAfterABrokerRestart() {
+  void afterABrokerRestartTransientTopologyIsBackAndOnlyTheRedeliveryOfAHeldMessageIsHeld() {
     String exchange = "test.transient." + queue;
+    String durable = queue + ".durable";
     broker.declare(
         new Topology(
             List.of(new Topology.Exchange(exchange, "fanout", false)),
@@ -168,6 +174,12 @@ class RabbitBrokerIT {
           received.add(delivery);
           delivery.ack();
         });
+    broker.declare(LovageTopology.taskQueue(durable));
+    List<Delivery> held = new CopyOnWriteArrayList<>();
+    broker.consume(durable, ConsumeOptions.prefetch(1), held::add); // never settled
+    broker.publish("", durable, Message.json(new byte[] {'1'}, Map.of())).join();
+    Await.until(Duration.ofSeconds(10), "the delivery", () -> held.size() == 1);
+    assertTrue(held.getFirst().held());
 
     RabbitFixture.restartBroker();
 
@@ -182,26 +194,14 @@ class RabbitBrokerIT {
           }
           return !received.isEmpty();
         });
-    RabbitFixture.deleteExchanges(exchange);
-  }
-
-  @Test
-  void aDeliveryFromBeforeAReconnectIsNoLongerHeldAndItsRedeliveryIs() {
-    broker.declare(LovageTopology.taskQueue(queue));
-    List<Delivery> received = new CopyOnWriteArrayList<>();
-    broker.consume(queue, ConsumeOptions.prefetch(1), received::add); // never settled
-    broker.publish("", queue, Message.json(new byte[] {'1'}, Map.of())).join();
-    Await.until(Duration.ofSeconds(10), "the delivery", () -> received.size() == 1);
-    assertTrue(received.getFirst().held());
-
-    RabbitFixture.restartBroker();
-
     // The lost channel's delivery is back in the queue and comes again, on the recovered channel:
     // that one is held, the first is not (a scheduler lease, say, is the second one's now).
-    Await.until(Duration.ofSeconds(60), "the redelivery", () -> received.size() == 2);
-    assertEquals(false, received.getFirst().held());
-    assertTrue(received.get(1).held());
-    received.get(1).ack();
+    Await.until(Duration.ofSeconds(60), "the redelivery", () -> held.size() == 2);
+    assertEquals(false, held.getFirst().held());
+    assertTrue(held.get(1).held());
+    held.get(1).ack();
+    RabbitFixture.deleteExchanges(exchange);
+    RabbitFixture.deleteTaskQueue(durable);
   }
 
   @Test
