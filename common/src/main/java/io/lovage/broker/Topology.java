@@ -48,6 +48,21 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
     public static Queue forgotten(String name, Map<String, Object> arguments) {
       return new Queue(name, true, arguments, false);
     }
+
+    /**
+     * A {@link #forgotten} classic queue that refuses a publish beyond {@code maxLength} ready
+     * messages (the publisher gets a nack: how a claim or a permit is made once only) and goes away
+     * after {@code expires} unused; {@code more} adds arguments (a message TTL).
+     */
+    public static Queue bounded(
+        String name, int maxLength, java.time.Duration expires, Map<String, Object> more) {
+      Map<String, Object> arguments = new java.util.HashMap<>(more);
+      arguments.put("x-queue-type", "classic");
+      arguments.put("x-max-length", maxLength);
+      arguments.put("x-overflow", "reject-publish");
+      arguments.put("x-expires", expires.toMillis());
+      return forgotten(name, arguments);
+    }
   }
 
   /**

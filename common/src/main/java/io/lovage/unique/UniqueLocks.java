@@ -94,19 +94,8 @@ public final class UniqueLocks {
     return new Topology(
         List.of(),
         List.of(
-            Topology.Queue.forgotten(
-                lockQueue(lock),
-                Map.of(
-                    "x-queue-type",
-                    "classic",
-                    "x-max-length",
-                    1,
-                    "x-overflow",
-                    "reject-publish",
-                    "x-message-ttl",
-                    ttl,
-                    "x-expires",
-                    expires)),
+            Topology.Queue.bounded(
+                lockQueue(lock), 1, Duration.ofMillis(expires), Map.of("x-message-ttl", ttl)),
             Topology.Queue.forgotten(
                 idQueue(lock),
                 Map.of("x-queue-type", "classic", "x-message-ttl", ttl, "x-expires", expires))),

@@ -65,32 +65,12 @@ final class Permits {
   }
 
   static Topology topology(String queue, int permits) {
-    long expires = MARKER_EXPIRES.toMillis();
     return new Topology(
         List.of(),
         List.of(
-            Topology.Queue.forgotten(
-                queue + MARKER_SUFFIX,
-                Map.of(
-                    "x-queue-type",
-                    "classic",
-                    "x-max-length",
-                    1,
-                    "x-overflow",
-                    "reject-publish",
-                    "x-expires",
-                    expires)),
-            Topology.Queue.forgotten(
-                queue,
-                Map.of(
-                    "x-queue-type",
-                    "classic",
-                    "x-max-length",
-                    permits,
-                    "x-overflow",
-                    "reject-publish",
-                    "x-expires",
-                    expires + PERMITS_EXPIRY_SLACK.toMillis()))),
+            Topology.Queue.bounded(queue + MARKER_SUFFIX, 1, MARKER_EXPIRES, Map.of()),
+            Topology.Queue.bounded(
+                queue, permits, MARKER_EXPIRES.plus(PERMITS_EXPIRY_SLACK), Map.of())),
         List.of());
   }
 
