@@ -147,7 +147,11 @@ public final class TaskClient implements AutoCloseable {
    */
   public CompletableFuture<Unique.Sent> send(TaskMessage message, String queue, Unique unique) {
     String lock = unique.lockFor(message);
-    TaskMessage marked = message.toBuilder().header(Unique.HEADER, lock).build();
+    TaskMessage marked =
+        message.toBuilder()
+            .header(Unique.HEADER, lock)
+            .header(Unique.FOR_HEADER, unique.uniqueFor().toMillis())
+            .build();
     return CompletableFuture.supplyAsync(
             () -> locks.claim(lock, marked.id(), unique.uniqueFor()), BLOCKING)
         .thenCompose(

@@ -52,6 +52,12 @@ public record Unique(String key, Duration uniqueFor) {
    */
   public static final String HEADER = "lovage_unique";
 
+  /**
+   * The header with the lock's {@code uniqueFor} in milliseconds, so that whoever releases it can
+   * declare its queues as they were made before reading them.
+   */
+  public static final String FOR_HEADER = "lovage_unique_for";
+
   public Unique {
     Objects.requireNonNull(uniqueFor, "uniqueFor");
     if (key != null && (key.isBlank() || key.length() > MAX_KEY)) {

@@ -167,6 +167,18 @@ public final class UniqueLocks {
    * not released ends at its TTL.
    */
   public void release(String lock, String taskId) {
+    release(lock, taskId, null);
+  }
+
+  /**
+   * As {@link #release(String, String)}, declaring the lock's queues first when {@code uniqueFor}
+   * is known: a read of a queue that expired meanwhile would otherwise close the channel that
+   * reads, and with it give back whatever else was taken on it (a worker's concurrency permits).
+   */
+  public void release(String lock, String taskId, Duration uniqueFor) {
+    if (uniqueFor != null) {
+      broker.declare(topology(lock, uniqueFor));
+    }
     Optional<Delivery> id = broker.get(idQueue(lock));
     if (id.isEmpty()) {
       return; // expired, or a new holder has not written its id yet

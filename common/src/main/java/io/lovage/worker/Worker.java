@@ -865,7 +865,11 @@ public final class Worker implements AutoCloseable {
   private void releaseUnique(TaskMessage message) {
     if (message.extraHeaders().get(io.lovage.Unique.HEADER) instanceof String lock) {
       try {
-        uniqueLocks.release(lock, message.id());
+        Duration uniqueFor =
+            message.extraHeaders().get(io.lovage.Unique.FOR_HEADER) instanceof Number millis
+                ? Duration.ofMillis(millis.longValue())
+                : null;
+        uniqueLocks.release(lock, message.id(), uniqueFor);
       } catch (RuntimeException e) {
         log.warn(
             "unique lock not released, it ends at its TTL task_id={} task={} lock={} error={}",

@@ -138,4 +138,27 @@ class UniqueTasksIT {
         "not before uniqueFor");
     assertEquals(2, RabbitFixture.messagesReady(queue));
   }
+
+  @Test
+  void releasingALockWhoseQueuesExpiredLeavesWhatElseWasTakenOnTheChannelHeld() {
+    Unique unique = unique(Duration.ofMinutes(5));
+    String lock = unique.lockFor(task());
+    UniqueLocks locks = new UniqueLocks(first);
+    String id = one.send(task(), queue, unique).join().id();
+    // Something else this connection holds, taken with basic.get (a concurrency permit, say).
+    String permits = queue + ".permits";
+    first.declare(io.lovage.broker.LovageTopology.taskQueue(permits));
+    first
+        .publish("", permits, io.lovage.broker.Message.json(new byte[] {'1'}, java.util.Map.of()))
+        .join();
+    io.lovage.broker.Delivery held =
+        Await.until(WAIT, "the permit-like message", () -> first.get(permits));
+    RabbitFixture.deleteQueues(UniqueLocks.lockQueue(lock), UniqueLocks.idQueue(lock)); // expired
+
+    locks.release(lock, id, unique.uniqueFor());
+
+    assertTrue(held.held(), "a read of the expired lock must not close the channel it came on");
+    held.ack();
+    RabbitFixture.deleteTaskQueue(permits);
+  }
 }
