@@ -972,7 +972,7 @@ class FaultInjectionIT {
                     .map(d -> String.format(Locale.ROOT, "%.2f s", d.toMillis() / 1000.0))
                     .toList(),
                 runs.maxLateness().isZero()
-                    ? "(not stamped by RabbitMQ 3.10)"
+                    ? "(stream entries are not timestamped over AMQP 0-9-1)"
                     : String.format(Locale.ROOT, "%.2f s", runs.maxLateness().toMillis() / 1000.0));
             replicas.forEach(AppProcess::close);
           }

@@ -27,7 +27,7 @@ import tools.jackson.databind.JsonNode;
  * @param counts expected (submitted), sent (confirmed), ran (completed), missed (lost), ran twice
  * @param sentTwice scheduled times sent more than once
  * @param maxLateness the latest a run was sent after its scheduled time (the longest failover);
- *     zero when the broker does not stamp stream entries (RabbitMQ 3.10)
+ *     zero when the deliveries carry no stream timestamp (RabbitMQ 3.10 and 4.0 over AMQP 0-9-1)
  */
 record ScheduleRuns(
     Counts counts, long sentTwice, Instant first, Instant last, Duration maxLateness) {
@@ -61,7 +61,8 @@ record ScheduleRuns(
                 && headers.get(Scheduler.SCHEDULED_HEADER) instanceof String at) {
               Instant scheduled = Instant.parse(at);
               sent.merge(scheduled, 1L, Long::sum);
-              // RabbitMQ 4 stamps each stream entry with when it was written; 3.10 does not.
+              // Only when the delivery carries the entry's stream timestamp (not over AMQP 0-9-1 on
+              // RabbitMQ 3.10 or 4.0).
               if (headers.get("x-stream-timestamp") instanceof Number millis) {
                 latest.accumulateAndGet(millis.longValue() - scheduled.toEpochMilli(), Math::max);
               }
