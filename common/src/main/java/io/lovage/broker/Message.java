@@ -57,6 +57,19 @@ public record Message(
     return new Message(body, headers, "application/json", "utf-8", null, null, null, true);
   }
 
+  /** A persistent UTF-8 text message without headers (a claim's or a permit's token). */
+  public static Message text(String body) {
+    return new Message(
+        body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        Map.of(),
+        "text/plain",
+        "utf-8",
+        null,
+        null,
+        null,
+        true);
+  }
+
   public Message withHeaders(Map<String, Object> newHeaders) {
     return new Message(
         body,

@@ -207,16 +207,7 @@ public final class UniqueLocks {
   }
 
   private Optional<PublishException> publish(String queue, String taskId) {
-    Message message =
-        new Message(
-            taskId.getBytes(StandardCharsets.UTF_8),
-            Map.of(),
-            "text/plain",
-            "utf-8",
-            null,
-            null,
-            null,
-            true);
+    Message message = Message.text(taskId);
     try {
       broker.publish("", queue, message).join();
       return Optional.empty();

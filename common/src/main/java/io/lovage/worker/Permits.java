@@ -92,16 +92,7 @@ final class Permits {
 
   /** Whether the broker took the message; false when the queue refused it (full) or is gone. */
   private CompletableFuture<Boolean> publish(String queue) {
-    Message message =
-        new Message(
-            "permit".getBytes(StandardCharsets.UTF_8),
-            Map.of(),
-            "text/plain",
-            "utf-8",
-            null,
-            null,
-            null,
-            true);
+    Message message = Message.text("permit");
     return broker
         .publish("", queue, message)
         .handle(
