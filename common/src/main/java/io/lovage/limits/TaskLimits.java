@@ -61,17 +61,9 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
   }
 
   /** A field of a change that cannot be applied, named as in the JSON, and why. */
-  public static final class Invalid extends IllegalArgumentException {
-    private final String field;
-
+  public static final class Invalid extends io.lovage.InvalidField {
     public Invalid(String field, String message) {
-      super(message);
-      this.field = field;
-    }
-
-    /** The field at fault, as in the JSON; empty for the whole body. */
-    public String field() {
-      return field;
+      super(field, message);
     }
   }
 

@@ -298,17 +298,9 @@ public record Schedule(
   }
 
   /** A schedule that cannot be: which field, and why. */
-  public static final class Invalid extends IllegalArgumentException {
-    private final String field;
-
+  public static final class Invalid extends io.lovage.InvalidField {
     public Invalid(String field, String message) {
-      super(message);
-      this.field = field;
-    }
-
-    /** The field at fault, as in the JSON; empty for the whole body. */
-    public String field() {
-      return field;
+      super(field, message);
     }
   }
 }

@@ -37,6 +37,12 @@ final class ChangeResponses {
         .contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 
+  /** 400 with a pointer to the field at fault. */
+  static MutableHttpResponse<String> invalid(io.lovage.InvalidField e) {
+    return Problem.badRequest(e.field().isEmpty() ? null : "/" + e.field(), e.getMessage())
+        .response();
+  }
+
   private static MutableHttpResponse<String> unavailable(Throwable error) {
     return new Problem(
             HttpStatus.SERVICE_UNAVAILABLE,

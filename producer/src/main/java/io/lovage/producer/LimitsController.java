@@ -1,5 +1,6 @@
 package io.lovage.producer;
 
+import static io.lovage.producer.ChangeResponses.invalid;
 import static io.lovage.producer.ChangeResponses.json;
 import static io.lovage.producer.ChangeResponses.once;
 
@@ -67,8 +68,7 @@ final class LimitsController {
       return Problem.badRequest(null, "request body is not valid JSON: " + e.getOriginalMessage())
           .response();
     } catch (TaskLimits.Invalid e) {
-      return Problem.badRequest(e.field().isEmpty() ? null : "/" + e.field(), e.getMessage())
-          .response();
+      return invalid(e);
     }
     HttpStatus status = before.isPresent() ? HttpStatus.OK : HttpStatus.CREATED;
     return once(

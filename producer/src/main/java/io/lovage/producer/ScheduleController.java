@@ -1,5 +1,6 @@
 package io.lovage.producer;
 
+import static io.lovage.producer.ChangeResponses.invalid;
 import static io.lovage.producer.ChangeResponses.json;
 import static io.lovage.producer.ChangeResponses.once;
 
@@ -224,11 +225,6 @@ final class ScheduleController {
 
   private String state(String taskId) {
     return results.find(taskId).map(TaskRecord::state).orElse(TaskState.PENDING).name();
-  }
-
-  private static MutableHttpResponse<String> invalid(Schedule.Invalid e) {
-    return Problem.badRequest(e.field().isEmpty() ? null : "/" + e.field(), e.getMessage())
-        .response();
   }
 
   private static MutableHttpResponse<String> notFound(String name) {
