@@ -61,7 +61,7 @@ final class MethodTask implements Task {
         .withRetry(retry)
         .withTimeLimits(
             TimeLimits.of(seconds(handler.softTimeLimit()), seconds(handler.timeLimit())))
-        .withRateLimit(RateLimit.parse(handler.rateLimit()));
+        .withRateLimit(RateLimit.parse(handler.rateLimit()).withScope(handler.rateScope()));
   }
 
   /** The handler's concurrency limit, its key also found by position among the parameters. */

@@ -9,13 +9,13 @@ import java.util.Objects;
  * {@code "10/s"}, {@code "100/m"}, {@code "1000/h"}; a bare number is per second, and {@code "0"}
  * or an empty string is no limit (Celery's {@code celery.utils.time.rate}).
  *
- * <p>The {@link Scope} says who shares the limit. Today that is {@link Scope#WORKER}, Celery's
- * meaning: each worker enforces the limit by itself, so N workers together start up to N times as
- * many tasks.
+ * <p>The {@link Scope} says who shares the limit: {@link Scope#WORKER}, Celery's meaning, where
+ * each worker enforces the limit by itself, so N workers together start up to N times as many
+ * tasks; or {@link Scope#GLOBAL}, one limit for the whole fleet, whatever the number of workers.
  *
  * <pre>{@code
- * RateLimit sms = RateLimit.parse("50/s");
- * TaskOptions.DEFAULT.withRateLimit(RateLimit.parse("100/m"))
+ * RateLimit perWorker = RateLimit.parse("100/m");
+ * RateLimit sms = RateLimit.parse("50/s").global();   // 50 a second across every worker
  * }</pre>
  *
  * @param tasks tasks per {@code per}, or 0 for no limit
@@ -49,11 +49,18 @@ public record RateLimit(double tasks, Per per, Scope scope) {
 
   /**
    * Who shares a limit. {@code WORKER}: each worker counts its own starts, as Celery's workers do
-   * (and as {@code celery control rate_limit} sets it). A fleet-wide scope, one limit shared by
-   * every worker, is to come with issue 18.
+   * (and as {@code celery control rate_limit} sets it). {@code GLOBAL}: every worker of the fleet
+   * takes a token from one RabbitMQ queue per task before starting it, and the workers refill it
+   * together at the limit's rate.
    */
   public enum Scope {
-    WORKER
+    WORKER,
+    GLOBAL;
+
+    /** As written in JSON and settings: {@code worker} or {@code global}. */
+    public String wire() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   public RateLimit {
@@ -109,17 +116,35 @@ public record RateLimit(double tasks, Per per, Scope scope) {
     return tasks == 0 ? NONE : new RateLimit(tasks, Per.SECOND, Scope.WORKER);
   }
 
+  /** This rate for the whole fleet ({@link Scope#GLOBAL}); {@link #NONE} stays none. */
+  public RateLimit global() {
+    return withScope(Scope.GLOBAL);
+  }
+
+  /** This rate shared by {@code scope}; {@link #NONE} stays none. */
+  public RateLimit withScope(Scope scope) {
+    return isLimited() ? new RateLimit(tasks, per, scope) : NONE;
+  }
+
+  /** Whether it is one limit for the whole fleet. */
+  public boolean isGlobal() {
+    return scope == Scope.GLOBAL;
+  }
+
   /** Whether this limits anything: false for {@link #NONE} (0 tasks). */
   public boolean isLimited() {
     return tasks > 0;
   }
 
-  /** Tasks per second: the rate at which a worker's bucket for the task fills. */
+  /** Tasks per second: the rate at which the task's bucket (or shared token queue) fills. */
   public double perSecond() {
     return tasks / per.seconds;
   }
 
-  /** As Celery writes it: {@code "10/s"}, {@code "0.5/m"}; {@code "0"} for no limit. */
+  /**
+   * As Celery writes it: {@code "10/s"}, {@code "0.5/m"}; {@code "0"} for no limit. The scope is
+   * not part of it.
+   */
   @Override
   public String toString() {
     if (!isLimited()) {

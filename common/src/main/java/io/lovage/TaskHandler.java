@@ -17,7 +17,7 @@ import java.lang.annotation.Target;
  *   @TaskHandler("billing.invoice")
  *   public Invoice invoice(String orderId, BigDecimal amount, TaskCall call) { ... }
  *
- *   @TaskHandler(value = "billing.sms", rateLimit = "50/s")
+ *   @TaskHandler(value = "billing.sms", rateLimit = "50/s", rateScope = RateLimit.Scope.GLOBAL)
  *   public void sms(String phone, String text) { ... }
  *
  *   @TaskHandler(value = "billing.charge", concurrency = 2, concurrencyKey = "customer_id")
@@ -49,9 +49,16 @@ public @interface TaskHandler {
 
   /**
    * How many of its tasks each worker starts at most, as Celery writes it: {@code "10/s"}, {@code
-   * "100/m"}, {@code "1000/h"}; empty for no limit (see {@link RateLimit}).
+   * "100/m"}, {@code "1000/h"}; empty for no limit (see {@link RateLimit}). With {@link
+   * #rateScope()} {@code GLOBAL}, how many the whole fleet starts.
    */
   String rateLimit() default "";
+
+  /**
+   * Who shares {@link #rateLimit()}: each worker by itself ({@code WORKER}, Celery's meaning), or
+   * every worker of the fleet together ({@code GLOBAL}).
+   */
+  RateLimit.Scope rateScope() default RateLimit.Scope.WORKER;
 
   /**
    * How many of its tasks run at once across all workers, or per value of {@link

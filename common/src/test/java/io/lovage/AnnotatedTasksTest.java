@@ -25,7 +25,8 @@ class AnnotatedTasksTest {
         kind = TaskKind.CPU,
         maxRetries = 7,
         timeLimit = 30,
-        rateLimit = "100/m")
+        rateLimit = "100/m",
+        rateScope = RateLimit.Scope.GLOBAL)
     String label(String sku, TaskCall call, int copies) {
       return sku + " x" + copies + " (" + call.id() + ")";
     }
@@ -40,7 +41,7 @@ class AnnotatedTasksTest {
     assertEquals(TaskKind.CPU, label.kind());
     assertEquals(7, label.retry().maxRetries());
     assertEquals(java.time.Duration.ofSeconds(30), label.timeLimits().hard());
-    assertEquals(RateLimit.parse("100/m"), label.rateLimit());
+    assertEquals(RateLimit.parse("100/m").global(), label.rateLimit());
     assertEquals(RateLimit.NONE, tasks.find("shop.total").orElseThrow().options().rateLimit());
   }
 

@@ -44,6 +44,21 @@ public interface Broker extends AutoCloseable {
    */
   java.util.Optional<Delivery> get(String queue);
 
+  /**
+   * How many messages are ready in a queue and how many consumers it has now (AMQP's passive {@code
+   * queue.declare}), or empty when it does not exist: for sharing work by the number of consumers,
+   * as the tokens of a global rate limit are, and for showing what a limit uses.
+   */
+  java.util.Optional<QueueCounts> inspect(String queue);
+
+  /**
+   * A queue's counts at one moment.
+   *
+   * @param ready messages ready for delivery (not those out with consumers)
+   * @param consumers consumers subscribed to it
+   */
+  record QueueCounts(long ready, int consumers) {}
+
   /** Whether the broker connection is up now (for health checks). */
   boolean isConnected();
 

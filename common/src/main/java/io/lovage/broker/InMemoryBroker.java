@@ -154,6 +154,14 @@ public final class InMemoryBroker implements Broker {
     return java.util.Optional.of(new Taken(q, entry));
   }
 
+  @Override
+  public synchronized java.util.Optional<QueueCounts> inspect(String queue) {
+    MemoryQueue q = queues.get(queue);
+    return q == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(new QueueCounts(q.ready.size(), q.consumers.size()));
+  }
+
   /** A message taken with {@link #get}: requeued to the head, as RabbitMQ does. */
   private final class Taken implements Delivery {
     private final MemoryQueue queue;

@@ -328,6 +328,14 @@ public final class LovageTopology {
         List.of());
   }
 
+  /**
+   * The queue of a task's global rate limit tokens: every worker with the limit consumes it and
+   * refills it by its share, and the REST service shows how many are ready.
+   */
+  public static String rateTokens(String task) {
+    return "lovage.tokens." + task;
+  }
+
   /** Everything a worker or producer using these task queues, of this type, needs. */
   public static Topology forQueues(List<String> queues, QueueType type) {
     Topology topology = events().plus(delays()).plus(chords()).plus(schedules()).plus(limits());

@@ -70,6 +70,12 @@ public record Message(
         true);
   }
 
+  /** This message, not written to disk by RabbitMQ: lost if the broker restarts (a rate token). */
+  public Message notPersistent() {
+    return new Message(
+        body, headers, contentType, contentEncoding, correlationId, replyTo, priority, false);
+  }
+
   public Message withHeaders(Map<String, Object> newHeaders) {
     return new Message(
         body,

@@ -261,18 +261,8 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public java.util.Optional<Delivery> get(String queue) {
-    Channel channel;
+    Channel channel = getChannel("read", queue);
     com.rabbitmq.client.GetResponse response;
-    synchronized (this) {
-      try {
-        if (getChannel == null || !getChannel.isOpen()) {
-          getChannel = consuming.createChannel();
-        }
-        channel = getChannel;
-      } catch (IOException | ShutdownSignalException e) {
-        throw new BrokerException("cannot read queue '" + queue + "': " + rootMessage(e), e);
-      }
-    }
     // Settling a delivery locks the channel as well: a get never interleaves with an ack.
     synchronized (channel) {
       try {
@@ -296,6 +286,34 @@ public final class RabbitBroker implements Broker {
             message,
             response.getEnvelope().isRedeliver() ? 1 : 0,
             new java.util.concurrent.atomic.AtomicBoolean()));
+  }
+
+  @Override
+  public java.util.Optional<QueueCounts> inspect(String queue) {
+    Channel channel = getChannel("inspect", queue);
+    synchronized (channel) {
+      try {
+        AMQP.Queue.DeclareOk ok = channel.queueDeclarePassive(queue);
+        return java.util.Optional.of(new QueueCounts(ok.getMessageCount(), ok.getConsumerCount()));
+      } catch (IOException | ShutdownSignalException e) {
+        if (isNotFound(e)) {
+          return java.util.Optional.empty(); // the channel is closed; the next call opens another
+        }
+        throw new BrokerException("cannot inspect queue '" + queue + "': " + rootMessage(e), e);
+      }
+    }
+  }
+
+  /** The open channel {@link #get} and {@link #inspect} use, opened anew after it closed. */
+  private synchronized Channel getChannel(String doing, String queue) {
+    try {
+      if (getChannel == null || !getChannel.isOpen()) {
+        getChannel = consuming.createChannel();
+      }
+      return getChannel;
+    } catch (IOException | ShutdownSignalException e) {
+      throw new BrokerException("cannot " + doing + " queue '" + queue + "': " + rootMessage(e), e);
+    }
   }
 
   /** A received message as Lovage's {@link Message}: its body, headers and properties. */

@@ -18,13 +18,13 @@ import tools.jackson.databind.node.ObjectNode;
  * book.put(sms).join();
  * }</pre>
  *
- * <p>On the wire and over REST: {@code {"task", "rate": "50/s", "scope": "worker", "at"}}. Global
- * rates and concurrency limits ({@code "scope": "global"}, {@code concurrency}, {@code
- * concurrencyKey}) are part of the API but not available yet: {@link #patched} refuses them.
+ * <p>On the wire and over REST: {@code {"task", "rate": "50/s", "scope": "worker" | "global",
+ * "at"}}. Concurrency limits ({@code concurrency}, {@code concurrencyKey}) are part of the API but
+ * cannot be changed at run time yet: {@link #patched} refuses them.
  *
  * @param task the task's name
- * @param rate its rate limit on each worker, or null: the worker's own ({@link RateLimit#NONE}:
- *     none, whatever the worker's own is)
+ * @param rate its rate limit, on each worker or for the fleet, or null: the worker's own ({@link
+ *     RateLimit#NONE}: none, whatever the worker's own is)
  * @param at when these limits were set
  */
 public record TaskLimits(String task, RateLimit rate, Instant at) {
@@ -72,8 +72,8 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
    * "concurrencyKey"}}: a field given replaces this one, {@code null} removes it, a field left out
    * keeps it.
    *
-   * @throws Invalid naming the field: a rate Celery would not read, an unknown field or scope, and
-   *     for now a global scope, a concurrency or a concurrency key, which are not available yet
+   * @throws Invalid naming the field: a rate Celery would not read, an unknown field or scope, a
+   *     scope without a rate, and for now a concurrency or a concurrency key
    */
   public TaskLimits patched(JsonNode change) {
     if (change == null || !change.isObject()) {
@@ -96,32 +96,45 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
                 + "': the limits of a task are rate, scope, concurrency and concurrencyKey");
       }
     }
-    JsonNode scope = change.path("scope");
-    if (!scope.isMissingNode() && !scope.isNull()) {
-      String value = scope.isString() ? scope.asString() : scope.toString();
-      if (value.equals("global")) {
-        throw new Invalid(
-            "scope", "scope 'global' is not available yet: a rate is enforced by each worker");
-      }
-      if (!value.equals("worker")) {
-        throw new Invalid("scope", "scope must be 'worker' or 'global', got '" + value + "'");
-      }
-    }
+    RateLimit.Scope scope = scope(change.path("scope"));
     JsonNode rate = change.path("rate");
-    if (rate.isMissingNode()) {
-      return this;
-    }
     if (rate.isNull()) {
       return withRate(null);
     }
-    if (!rate.isString() && !rate.isNumber()) {
-      throw new Invalid("rate", "rate must be a string such as \"50/s\", \"100/m\" or \"1000/h\"");
+    RateLimit changed = this.rate;
+    if (!rate.isMissingNode()) {
+      if (!rate.isString() && !rate.isNumber()) {
+        throw new Invalid(
+            "rate", "rate must be a string such as \"50/s\", \"100/m\" or \"1000/h\"");
+      }
+      try {
+        changed = RateLimit.parse(rate.asString());
+      } catch (IllegalArgumentException e) {
+        throw new Invalid("rate", e.getMessage());
+      }
     }
-    try {
-      return withRate(RateLimit.parse(rate.isString() ? rate.asString() : rate.asString()));
-    } catch (IllegalArgumentException e) {
-      throw new Invalid("rate", e.getMessage());
+    if (changed == null) {
+      if (scope != null) {
+        throw new Invalid("scope", "a scope applies to a rate: give 'rate' too");
+      }
+      return this;
     }
+    RateLimit.Scope kept = this.rate == null ? RateLimit.Scope.WORKER : this.rate.scope();
+    return withRate(changed.withScope(scope == null ? kept : scope));
+  }
+
+  /** The scope a change names, or null when it names none. */
+  private static RateLimit.Scope scope(JsonNode scope) {
+    if (scope.isMissingNode() || scope.isNull()) {
+      return null;
+    }
+    String value = scope.isString() ? scope.asString() : scope.toString();
+    for (RateLimit.Scope candidate : RateLimit.Scope.values()) {
+      if (candidate.wire().equals(value)) {
+        return candidate;
+      }
+    }
+    throw new Invalid("scope", "scope must be 'worker' or 'global', got '" + value + "'");
   }
 
   /**
@@ -131,7 +144,7 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
     ObjectNode json = Json.MAPPER.createObjectNode();
     json.put("task", task);
     json.put("rate", rate == null ? null : rate.toString());
-    json.put("scope", rate == null ? null : "worker");
+    json.put("scope", rate == null ? null : rate.scope().wire());
     json.put("at", at.toString());
     return json;
   }
@@ -143,9 +156,13 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
    */
   public static TaskLimits fromJson(JsonNode json) {
     JsonNode rate = json.path("rate");
+    RateLimit.Scope scope = scope(json.path("scope"));
     return new TaskLimits(
         json.path("task").asString(""),
-        rate.isMissingNode() || rate.isNull() ? null : RateLimit.parse(rate.asString()),
+        rate.isMissingNode() || rate.isNull()
+            ? null
+            : RateLimit.parse(rate.asString())
+                .withScope(scope == null ? RateLimit.Scope.WORKER : scope),
         Instant.parse(json.path("at").asString(Instant.EPOCH.toString())));
   }
 }

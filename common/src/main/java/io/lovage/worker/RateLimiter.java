@@ -17,12 +17,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The stage between a worker's consumers and its pools that keeps each task name to its rate limit
- * on this worker, as Celery's consumer does with kombu's token buckets: a delivery of a task over
- * its limit is held here, unacknowledged, and passed on when its task's bucket has a token again,
- * in the order it came. A held delivery takes no pool slot, so other tasks run at full concurrency
- * beside it; it does count against its queue's prefetch, as in Celery. Nothing is dropped: a
- * delivery still held when the worker stops is handed back ({@link #close()}) to be requeued, and a
- * worker that dies leaves it unacknowledged, so RabbitMQ delivers it again.
+ * on this worker, as Celery's consumer does with kombu's token buckets, or to its global limit
+ * across the fleet, with tokens from a queue every worker shares ({@link FleetTokens}): a delivery
+ * of a task over its limit is held here, unacknowledged, and passed on when its task has a token
+ * again, in the order it came. A held delivery takes no pool slot, so other tasks run at full
+ * concurrency beside it; it does count against its queue's prefetch, as in Celery. Nothing is
+ * dropped: a delivery still held when the worker stops is handed back ({@link #close()}) to be
+ * requeued, and a worker that dies leaves it unacknowledged, so RabbitMQ delivers it again.
  *
  * <p>Limits come from the task's registration, the worker's settings, the fleet-wide book of limits
  * ({@code io.lovage.limits.LimitBook}, set over REST; in place of the first two while there), and
@@ -38,20 +39,44 @@ final class RateLimiter {
     Runnable after(Duration delay, Runnable action);
   }
 
-  /** The held deliveries of one limited task, and its bucket. Guarded by the limiter. */
+  /**
+   * Where a limited task's tokens come from: this worker's own {@link TokenBucket} for a limit per
+   * worker, a queue the fleet shares ({@link FleetTokens}) for a global one.
+   */
+  interface Tokens {
+    /** Takes a token if there is one now. */
+    boolean tryTake();
+
+    /**
+     * Runs {@code wake} once, later and on another thread, when a token may be there; answers how
+     * to cancel that.
+     */
+    Runnable whenAvailable(Runnable wake);
+
+    /** Stops: the limit was replaced or the worker stops. */
+    default void close() {}
+  }
+
+  /** Opens the tokens of a global limit. */
+  @FunctionalInterface
+  interface FleetTokenSource {
+    Tokens open(String task, RateLimit limit);
+  }
+
+  /** The held deliveries of one limited task, and its tokens. Guarded by the limiter. */
   private static final class Lane {
     final String task;
     final RateLimit limit;
-    final TokenBucket bucket;
+    final Tokens tokens;
     final ArrayDeque<Delivery> held = new ArrayDeque<>();
 
     /** Cancels the scheduled wake-up, or null when none is scheduled. */
     Runnable wake;
 
-    Lane(String task, RateLimit limit, TokenBucket bucket) {
+    Lane(String task, RateLimit limit, Tokens tokens) {
       this.task = task;
       this.limit = limit;
-      this.bucket = bucket;
+      this.tokens = tokens;
     }
   }
 
@@ -59,6 +84,7 @@ final class RateLimiter {
   private final Executor releaseOn;
   private final Timer timer;
   private final LongSupplier nanoTime;
+  private final FleetTokenSource fleet;
   private final Map<String, RateLimit> limits = new ConcurrentHashMap<>();
   private final Map<String, Lane> lanes = new HashMap<>();
   private boolean closed;
@@ -69,18 +95,39 @@ final class RateLimiter {
    * @param releaseOn where a held delivery runs {@code next} once its token came
    * @param timer wakes a lane when its bucket has a token again
    * @param nanoTime a monotonic clock, {@code System::nanoTime} but in tests
+   * @param fleet the tokens of global limits
    */
   RateLimiter(
       Map<String, RateLimit> limits,
       Consumer<Delivery> next,
       Executor releaseOn,
       Timer timer,
-      LongSupplier nanoTime) {
+      LongSupplier nanoTime,
+      FleetTokenSource fleet) {
     this.next = next;
     this.releaseOn = releaseOn;
     this.timer = timer;
     this.nanoTime = nanoTime;
+    this.fleet = fleet;
     limits.forEach(this::set);
+  }
+
+  /** A limiter of limits per worker only: a global limit is refused. */
+  RateLimiter(
+      Map<String, RateLimit> limits,
+      Consumer<Delivery> next,
+      Executor releaseOn,
+      Timer timer,
+      LongSupplier nanoTime) {
+    this(
+        limits,
+        next,
+        releaseOn,
+        timer,
+        nanoTime,
+        (task, limit) -> {
+          throw new IllegalArgumentException("global rate limits need the fleet's tokens");
+        });
   }
 
   /** Passes the delivery on now if its task has no limit or a token, else holds it. */
@@ -88,7 +135,7 @@ final class RateLimiter {
     String task = taskName(delivery);
     synchronized (this) {
       Lane lane = task == null || closed ? null : lanes.get(task);
-      if (lane != null && !(lane.held.isEmpty() && lane.bucket.tryTake())) {
+      if (lane != null && !(lane.held.isEmpty() && lane.tokens.tryTake())) {
         lane.held.add(delivery);
         log.debug(
             "task held by rate limit task_id={} task={} rate_limit={} held={}",
@@ -105,18 +152,19 @@ final class RateLimiter {
 
   /**
    * Sets a task's limit on this worker from now on ({@link RateLimit#NONE}: none), with a full
-   * bucket as Celery's {@code rate_limit} gives it; its held deliveries go on at the new rate.
+   * bucket as Celery's {@code rate_limit} gives it (a global limit: the fleet's tokens); its held
+   * deliveries go on at the new rate.
    */
   void set(String task, RateLimit limit) {
     List<Delivery> go = new ArrayList<>();
     synchronized (this) {
       limits.put(task, limit);
       Lane old = lanes.remove(task);
-      if (old != null && old.wake != null) {
-        old.wake.run();
+      if (old != null) {
+        stop(old);
       }
       if (limit.isLimited() && !closed) {
-        Lane lane = new Lane(task, limit, new TokenBucket(limit.perSecond(), nanoTime));
+        Lane lane = new Lane(task, limit, tokens(task, limit));
         lanes.put(task, lane);
         if (old != null) {
           lane.held.addAll(old.held);
@@ -147,9 +195,7 @@ final class RateLimiter {
     closed = true;
     List<Delivery> held = new ArrayList<>();
     for (Lane lane : lanes.values()) {
-      if (lane.wake != null) {
-        lane.wake.run();
-      }
+      stop(lane);
       held.addAll(lane.held);
     }
     lanes.clear();
@@ -175,7 +221,7 @@ final class RateLimiter {
       if (!lane.held.peek().held()) {
         // Its channel went down: RabbitMQ has it back and delivers it again; it takes no token.
         lane.held.poll();
-      } else if (lane.bucket.tryTake()) {
+      } else if (lane.tokens.tryTake()) {
         go.add(lane.held.poll());
       } else {
         wakeLater(lane);
@@ -186,8 +232,34 @@ final class RateLimiter {
 
   private void wakeLater(Lane lane) {
     if (lane.wake == null) {
-      lane.wake = timer.after(lane.bucket.untilNext(), () -> wake(lane));
+      lane.wake = lane.tokens.whenAvailable(() -> wake(lane));
     }
+  }
+
+  private Tokens tokens(String task, RateLimit limit) {
+    if (limit.isGlobal()) {
+      return fleet.open(task, limit);
+    }
+    TokenBucket bucket = new TokenBucket(limit.perSecond(), nanoTime);
+    return new Tokens() {
+      @Override
+      public boolean tryTake() {
+        return bucket.tryTake();
+      }
+
+      @Override
+      public Runnable whenAvailable(Runnable wake) {
+        return timer.after(bucket.untilNext(), wake);
+      }
+    };
+  }
+
+  private static void stop(Lane lane) {
+    if (lane.wake != null) {
+      lane.wake.run();
+      lane.wake = null;
+    }
+    lane.tokens.close();
   }
 
   private void release(List<Delivery> go) {

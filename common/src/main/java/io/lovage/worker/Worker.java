@@ -112,6 +112,7 @@ public final class Worker implements AutoCloseable {
   private final Revocations revocations = new Revocations(this::terminate);
   private final TimeLimitOverrides timeLimitOverrides = new TimeLimitOverrides();
   private final RateLimiter rateLimiter;
+  private final FleetTokens fleetTokens;
   private final ConcurrencyLimiter concurrencyLimiter;
 
   /**
@@ -196,8 +197,11 @@ public final class Worker implements AutoCloseable {
             timer);
     this.ownRateLimits = Map.copyOf(rateLimits(this.tasks, settings));
     this.limitBook = new io.lovage.limits.LimitBook(broker, clock);
+    this.fleetTokens = new FleetTokens(broker, pool, System::nanoTime);
+    // Limits are set when the worker starts: a global one consumes its tokens from then on.
     this.rateLimiter =
-        new RateLimiter(ownRateLimits, concurrencyLimiter::admit, pool, timer, System::nanoTime);
+        new RateLimiter(
+            Map.of(), concurrencyLimiter::admit, pool, timer, System::nanoTime, fleetTokens::open);
   }
 
   /**
@@ -256,6 +260,7 @@ public final class Worker implements AutoCloseable {
     try {
       broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
+      ownRateLimits.forEach(rateLimiter::set);
       followLimits();
       joiner.start();
       // Child processes start before any task is consumed: a pool that cannot start fails here.
@@ -1098,6 +1103,7 @@ public final class Worker implements AutoCloseable {
           settings.name(),
           held.size());
     }
+    fleetTokens.close();
     revocations.close();
     limitBook.close();
     joiner.close();

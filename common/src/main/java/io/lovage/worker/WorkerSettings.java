@@ -224,14 +224,21 @@ public record WorkerSettings(
   }
 
   /**
-   * {@code LOVAGE_RATE_LIMITS} syntax: {@code billing.sms=50/s,reports.build=10/m}, each rate as
-   * Celery writes it ({@link RateLimit#parse}); {@code =0} lifts a task's registered limit.
+   * {@code LOVAGE_RATE_LIMITS} syntax: {@code billing.sms=50/s@global,reports.build=10/m}, each rate
+   * as Celery writes it ({@link RateLimit#parse}), per worker, or for the whole fleet with {@code
+   * @global}; {@code =0} lifts a task's registered limit.
    *
-   * @throws IllegalArgumentException naming the entry that is not {@code task=rate}
+   * @throws IllegalArgumentException naming the entry that is not {@code task=rate[@global]}
    */
   public static Map<String, RateLimit> parseRateLimits(String text) {
     return parseByTask(
-        "LOVAGE_RATE_LIMITS", "task=rate, e.g. billing.sms=50/s", text, RateLimit::parse);
+        "LOVAGE_RATE_LIMITS",
+        "task=rate or task=rate@global, e.g. billing.sms=50/s@global",
+        text,
+        rate ->
+            rate.endsWith("@global")
+                ? RateLimit.parse(rate.substring(0, rate.length() - "@global".length())).global()
+                : RateLimit.parse(rate));
   }
 
   /**

@@ -33,10 +33,24 @@ class TaskLimitsTest {
     assertEquals(RateLimit.parse("1/h"), limits.patched(json("{\"rate\": \"1/h\"}")).rate());
     assertEquals(limits, limits.patched(json("{}")));
     assertEquals(limits, limits.patched(json("{\"scope\": \"worker\"}")));
+    assertEquals(
+        RateLimit.parse("10/m").global(), limits.patched(json("{\"scope\": \"global\"}")).rate());
     assertNull(limits.patched(json("{\"rate\": null}")).rate());
     assertEquals(RateLimit.NONE, limits.patched(json("{\"rate\": \"0\"}")).rate());
     assertEquals(RateLimit.parse("2/s"), limits.patched(json("{\"rate\": 2}")).rate());
     assertEquals(limits, limits.patched(json("{\"concurrency\": null}")));
+  }
+
+  @Test
+  void aGlobalScopeGoesWithTheRateAndARateChangedAloneKeepsItsScope() {
+    TaskLimits global =
+        TaskLimits.of("t").patched(json("{\"rate\": \"50/s\", \"scope\": \"global\"}"));
+    assertEquals(RateLimit.parse("50/s").global(), global.rate());
+    assertEquals("global", global.toJson().path("scope").asString());
+    assertEquals(global, TaskLimits.fromJson(global.toJson()));
+    assertEquals(
+        RateLimit.parse("10/s").global(), global.patched(json("{\"rate\": \"10/s\"}")).rate());
+    assertEquals(RateLimit.parse("50/s"), global.patched(json("{\"scope\": \"worker\"}")).rate());
   }
 
   @Test
@@ -45,7 +59,7 @@ class TaskLimitsTest {
     assertEquals("rate", invalid(limits, "{\"rate\": \"10/d\"}").field());
     assertEquals("rate", invalid(limits, "{\"rate\": true}").field());
     assertEquals("scope", invalid(limits, "{\"scope\": \"global\"}").field());
-    assertTrue(invalid(limits, "{\"scope\": \"global\"}").getMessage().contains("not available"));
+    assertTrue(invalid(limits, "{\"scope\": \"global\"}").getMessage().contains("give 'rate'"));
     assertEquals("scope", invalid(limits, "{\"scope\": \"cluster\"}").field());
     assertEquals("concurrency", invalid(limits, "{\"concurrency\": 2}").field());
     assertEquals("concurrencyKey", invalid(limits, "{\"concurrencyKey\": \"c\"}").field());

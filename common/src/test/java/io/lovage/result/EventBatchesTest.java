@@ -132,6 +132,11 @@ class EventBatchesTest {
     }
 
     @Override
+    public java.util.Optional<QueueCounts> inspect(String queue) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public boolean isConnected() {
       return true;
     }

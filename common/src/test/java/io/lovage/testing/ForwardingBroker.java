@@ -42,6 +42,11 @@ public abstract class ForwardingBroker implements Broker {
   }
 
   @Override
+  public java.util.Optional<QueueCounts> inspect(String queue) {
+    return inner.inspect(queue);
+  }
+
+  @Override
   public boolean isConnected() {
     return inner.isConnected();
   }

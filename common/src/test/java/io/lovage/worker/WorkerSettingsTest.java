@@ -13,11 +13,15 @@ import org.junit.jupiter.api.Test;
 class WorkerSettingsTest {
 
   @Test
-  void rateLimitsReadAsTaskEqualsRateSeparatedByCommas() {
+  void rateLimitsReadAsTaskEqualsRateSeparatedByCommasGlobalWithAnAtGlobalSuffix() {
     Map<String, RateLimit> limits =
-        WorkerSettings.parseRateLimits(" billing.sms=50/s, reports.build = 10/m,demo.add=0 ,");
+        WorkerSettings.parseRateLimits(
+            " billing.sms=50/s, reports.build = 10/m,demo.add=0 ,mail.send=5/s@global");
 
-    assertEquals(List.of("billing.sms", "reports.build", "demo.add"), List.copyOf(limits.keySet()));
+    assertEquals(
+        List.of("billing.sms", "reports.build", "demo.add", "mail.send"),
+        List.copyOf(limits.keySet()));
+    assertEquals(RateLimit.parse("5/s").global(), limits.get("mail.send"), "one for the fleet");
     assertEquals(RateLimit.parse("50/s"), limits.get("billing.sms"));
     assertEquals(RateLimit.parse("10/m"), limits.get("reports.build"));
     assertEquals(RateLimit.NONE, limits.get("demo.add"), "=0 lifts a registered limit");

@@ -4,6 +4,10 @@ import static io.lovage.producer.ChangeResponses.invalid;
 import static io.lovage.producer.ChangeResponses.json;
 import static io.lovage.producer.ChangeResponses.once;
 
+import io.lovage.RateLimit;
+import io.lovage.broker.Broker;
+import io.lovage.broker.BrokerException;
+import io.lovage.broker.LovageTopology;
 import io.lovage.limits.LimitBook;
 import io.lovage.limits.TaskLimits;
 import io.lovage.protocol.Json;
@@ -37,20 +41,23 @@ import tools.jackson.databind.node.ObjectNode;
 @ExecuteOn(TaskExecutors.BLOCKING)
 final class LimitsController {
   private final LimitBook book;
+  private final Broker broker;
 
-  LimitsController(LimitBook book) {
+  LimitsController(LimitBook book, Broker broker) {
     this.book = book;
+    this.broker = broker;
   }
 
   @ApiDoc(
       summary = "Set a task's limits",
       description =
-          "Body: any subset of `{\"rate\": \"50/s\" | \"100/m\" | \"1000/h\", \"scope\": \"worker\","
-              + " \"concurrency\", \"concurrencyKey\"}`; a field left out keeps its value, `null`"
-              + " removes it (`\"rate\": null`: each worker's own rate again; `\"rate\": \"0\"`: no"
-              + " rate limit, whatever the worker's own). A rate is enforced by each worker, as"
-              + " Celery's. `\"scope\": \"global\"`, `concurrency` and `concurrencyKey` are not"
-              + " available yet (400).",
+          "Body: any subset of `{\"rate\": \"50/s\" | \"100/m\" | \"1000/h\", \"scope\":"
+              + " \"worker\" | \"global\", \"concurrency\", \"concurrencyKey\"}`; a field left out"
+              + " keeps its value, `null` removes it (`\"rate\": null`: each worker's own rate"
+              + " again; `\"rate\": \"0\"`: no rate limit, whatever the worker's own). Scope"
+              + " `worker` (the default, Celery's meaning): each worker starts at most that many;"
+              + " `global`: the whole fleet does. `concurrency` and `concurrencyKey` cannot be"
+              + " changed at run time yet (400).",
       responses = {
         @ApiResponse(status = 200, description = "replaced: the task's limits now"),
         @ApiResponse(status = 201, description = "created: the task's limits now"),
@@ -84,13 +91,17 @@ final class LimitsController {
   MutableHttpResponse<String> list() {
     ObjectNode body = Json.MAPPER.createObjectNode();
     ArrayNode list = body.putArray("limits");
-    book.all().forEach(limits -> list.add(limits.toJson()));
+    book.all().forEach(limits -> list.add(withUse(limits)));
     return json(HttpStatus.OK, body);
   }
 
   @ApiDoc(
       summary = "One task's limits",
-      description = "`{\"task\", \"rate\", \"scope\", \"at\"}`; `rate` null: each worker's own.",
+      description =
+          "`{\"task\", \"rate\", \"scope\", \"at\"}`; `rate` null: each worker's own. A global"
+              + " rate has its current use too: `\"use\": {\"tokensReady\", \"workers\"}`, the"
+              + " tokens waiting in its queue and the workers sharing it, as RabbitMQ counts them"
+              + " now.",
       responses = {
         @ApiResponse(status = 200, description = "the task's limits"),
         @ApiResponse(status = 404, description = "no limits set for that task")
@@ -99,7 +110,7 @@ final class LimitsController {
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> show(@PathVariable String task) {
     return book.find(task)
-        .map(limits -> json(HttpStatus.OK, limits.toJson()))
+        .map(limits -> json(HttpStatus.OK, withUse(limits)))
         .orElseGet(() -> notFound(task));
   }
 
@@ -118,6 +129,23 @@ final class LimitsController {
       return notFound(task);
     }
     return once(book.delete(task), deleted -> HttpResponse.noContent());
+  }
+
+  /** The limits as JSON, with the use of a global rate: its token queue's counts now. */
+  private ObjectNode withUse(TaskLimits limits) {
+    ObjectNode json = limits.toJson();
+    if (limits.rateLimit().filter(RateLimit::isGlobal).isPresent()) {
+      ObjectNode use = json.putObject("use");
+      try {
+        Optional<Broker.QueueCounts> counts =
+            broker.inspect(LovageTopology.rateTokens(limits.task()));
+        use.put("tokensReady", counts.map(Broker.QueueCounts::ready).orElse(0L));
+        use.put("workers", counts.map(Broker.QueueCounts::consumers).orElse(0));
+      } catch (BrokerException e) {
+        use.put("error", "the broker did not answer: " + e.getMessage());
+      }
+    }
+    return json;
   }
 
   private static MutableHttpResponse<String> notFound(String task) {

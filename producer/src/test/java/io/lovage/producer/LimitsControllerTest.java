@@ -59,7 +59,21 @@ class LimitsControllerTest {
   }
 
   @Test
-  void aBadRateAGlobalScopeAndAConcurrencyAreProblemsPointingAtTheirField() throws Exception {
+  void aGlobalRateIsShownWithItsUseTheTokensReadyAndTheWorkersSharingIt() throws Exception {
+    HttpResponse<String> created =
+        send("PUT", "/limits/demo.sms", "{\"rate\": \"50/s\", \"scope\": \"global\"}");
+    assertEquals(201, created.statusCode(), created.body());
+    assertEquals("global", json(created).path("scope").asString());
+
+    JsonNode shown = json(send("GET", "/limits/demo.sms", null));
+    assertEquals("50/s", shown.path("rate").asString());
+    assertEquals(0, shown.path("use").path("tokensReady").asInt(-1), shown.toString());
+    assertEquals(0, shown.path("use").path("workers").asInt(-1), "no worker runs it here");
+    assertEquals(204, send("DELETE", "/limits/demo.sms", null).statusCode());
+  }
+
+  @Test
+  void aBadRateAScopeWithoutARateAndAConcurrencyAreProblemsPointingAtTheirField() throws Exception {
     assertProblem(send("PUT", "/limits/demo.x", "{\"rate\": \"fast\"}"), "/rate");
     assertProblem(send("PUT", "/limits/demo.x", "{\"scope\": \"global\"}"), "/scope");
     assertProblem(send("PUT", "/limits/demo.x", "{\"concurrency\": 2}"), "/concurrency");
