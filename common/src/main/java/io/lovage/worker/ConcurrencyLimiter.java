@@ -55,6 +55,9 @@ final class ConcurrencyLimiter {
     boolean asking;
     int misses;
 
+    /** How many at the head of {@link #waiting} were counted as delayed already. */
+    int counted;
+
     /** Cancels the scheduled next ask, or null when none is scheduled. */
     Runnable wake;
 
@@ -71,6 +74,9 @@ final class ConcurrencyLimiter {
   private final Executor askOn;
   private final RateLimiter.Timer timer;
   private final Map<String, Lane> lanes = new HashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger permitsHeld =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private long delayed;
   private boolean closed;
 
   /**
@@ -115,6 +121,16 @@ final class ConcurrencyLimiter {
       }
     }
     next.accept(delivery); // the worker is stopping: it requeues the delivery
+  }
+
+  /** Deliveries that had to wait for a permit since start (all were held), each counted once. */
+  synchronized long delayed() {
+    return delayed;
+  }
+
+  /** Permits this worker holds now: its tasks running under a concurrency limit. */
+  int permitsHeld() {
+    return permitsHeld.get();
   }
 
   /** Deliveries waiting for a permit now, of every task. */
@@ -181,6 +197,9 @@ final class ConcurrencyLimiter {
       Delivery go;
       synchronized (this) {
         go = permit.isPresent() && !closed ? lane.waiting.poll() : null;
+        if (go != null) {
+          lane.counted = Math.max(0, lane.counted - 1);
+        }
         if (go == null) {
           permit.ifPresent(Delivery::requeue);
           lane.asking = false;
@@ -191,7 +210,15 @@ final class ConcurrencyLimiter {
         }
         lane.misses = 0;
       }
-      next.accept(new Permitted(go, permit.get(), () -> released(lane.queue)));
+      permitsHeld.incrementAndGet();
+      next.accept(
+          new Permitted(
+              go,
+              permit.get(),
+              () -> {
+                permitsHeld.decrementAndGet();
+                released(lane.queue);
+              }));
     }
   }
 
@@ -200,6 +227,8 @@ final class ConcurrencyLimiter {
     long first = FIRST_PAUSE.toMillis();
     long millis = Math.min(LONGEST_PAUSE.toMillis(), first << Math.min(lane.misses++, 10));
     long jittered = millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1);
+    delayed += lane.waiting.size() - lane.counted;
+    lane.counted = lane.waiting.size();
     lane.wake =
         timer.after(
             Duration.ofMillis(jittered),

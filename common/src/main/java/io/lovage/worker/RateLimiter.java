@@ -87,6 +87,8 @@ final class RateLimiter {
   private final FleetTokenSource fleet;
   private final Map<String, RateLimit> limits = new ConcurrentHashMap<>();
   private final Map<String, Lane> lanes = new HashMap<>();
+  private final java.util.concurrent.atomic.LongAdder delayed =
+      new java.util.concurrent.atomic.LongAdder();
   private boolean closed;
 
   /**
@@ -137,6 +139,7 @@ final class RateLimiter {
       Lane lane = task == null || closed ? null : lanes.get(task);
       if (lane != null && !(lane.held.isEmpty() && lane.tokens.tryTake())) {
         lane.held.add(delivery);
+        delayed.increment();
         log.debug(
             "task held by rate limit task_id={} task={} rate_limit={} held={}",
             delivery.message().headers().get("id"),
@@ -180,6 +183,22 @@ final class RateLimiter {
   /** The task's limit on this worker now. */
   RateLimit limitOf(String task) {
     return limits.getOrDefault(task, RateLimit.NONE);
+  }
+
+  /** Deliveries held by a limit since start, each counted once. */
+  long delayed() {
+    return delayed.sum();
+  }
+
+  /**
+   * The tokens ready for a task's global limit in its queue, as last seen, if it has one on this
+   * worker.
+   */
+  synchronized java.util.OptionalLong fleetTokensReady(String task) {
+    Lane lane = lanes.get(task);
+    return lane != null && lane.tokens instanceof FleetTokens.Shared shared
+        ? java.util.OptionalLong.of(shared.ready())
+        : java.util.OptionalLong.empty();
   }
 
   /** Deliveries held now, of every task. */

@@ -260,7 +260,7 @@ public final class Worker implements AutoCloseable {
     try {
       broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
-      ownRateLimits.forEach(rateLimiter::set);
+      ownRateLimits.forEach(this::setRateLimit);
       followLimits();
       joiner.start();
       // Child processes start before any task is consumed: a pool that cannot start fails here.
@@ -321,12 +321,27 @@ public final class Worker implements AutoCloseable {
         limits
             .flatMap(io.lovage.limits.TaskLimits::rateLimit)
             .orElse(ownRateLimits.getOrDefault(task, io.lovage.RateLimit.NONE));
-    rateLimiter.set(task, rate);
+    setRateLimit(task, rate);
     log.info(
         "rate limit set from the task limits name={} task={} rate_limit={}",
         settings.name(),
         task,
         rate);
+  }
+
+  private void setRateLimit(String task, io.lovage.RateLimit limit) {
+    rateLimiter.set(task, limit);
+    if (limit.isGlobal()) {
+      observer.sharesGlobalRate(task);
+    }
+  }
+
+  /**
+   * The tokens waiting in the queue of a task's global rate limit, as this worker last saw them;
+   * empty if this worker does not share such a limit for the task.
+   */
+  public java.util.OptionalLong fleetTokensReady(String task) {
+    return rateLimiter.fleetTokensReady(task);
   }
 
   private void consume(String queue, int prefetch) {
@@ -1049,7 +1064,7 @@ public final class Worker implements AutoCloseable {
    * dead-letter queue unrun; and now: deliveries held (running or being settled), CPU tasks
    * running, tasks running in child processes, child processes, and deliveries held back by a rate
    * limit or waiting for a concurrency permit (they take no slot, so they are not in {@code
-   * active}).
+   * active}); deliveries delayed by either limit since start, and concurrency permits held now.
    */
   public record Stats(
       long succeeded,
@@ -1061,7 +1076,9 @@ public final class Worker implements AutoCloseable {
       int processActive,
       int processChildren,
       int rateLimited,
-      int concurrencyLimited) {}
+      int concurrencyLimited,
+      long limitDelayed,
+      int permitsHeld) {}
 
   public Stats stats() {
     return new Stats(
@@ -1074,7 +1091,9 @@ public final class Worker implements AutoCloseable {
         pools.processActive(),
         pools.processChildren(),
         rateLimiter.held(),
-        concurrencyLimiter.held());
+        concurrencyLimiter.held(),
+        rateLimiter.delayed() + concurrencyLimiter.delayed(),
+        concurrencyLimiter.permitsHeld());
   }
 
   /**

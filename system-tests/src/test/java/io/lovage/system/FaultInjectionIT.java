@@ -1,5 +1,6 @@
 package io.lovage.system;
 
+import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
@@ -998,6 +999,89 @@ class FaultInjectionIT {
       }
     }
     return Optional.empty();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 12. a global rate limit across three workers, one killed and another started
+
+  /** The global limit of scenario 12, in tasks per second. */
+  private static final int GLOBAL_RATE = 50;
+
+  /** How long scenario 12 measures the rate: the 60 s. */
+  private static final Duration RATE_WINDOW = Duration.ofSeconds(60);
+
+  @Test
+  @Order(12)
+  void aGlobalRateLimitHoldsWithinTenPercentWhileOneOfThreeWorkersIsKilledAndReplaced() {
+    scenario(
+        "12. global rate limit " + GLOBAL_RATE + "/s on three workers, kill -9 one, start one",
+        o -> {
+          Ledger ledger = ledger("globalrate");
+          try {
+            Map<String, String> env =
+                Map.of(
+                    "LOVAGE_IO_CONCURRENCY",
+                    "8",
+                    "LOVAGE_RATE_LIMITS",
+                    "demo.mark=" + GLOBAL_RATE + "/s@global");
+            List<AppProcess> workers = workers(ledger, 3, env);
+            // Enough for the window and the ramp before it: the limit, not the queue, sets the
+            // pace.
+            int tasks = (int) (GLOBAL_RATE * (RATE_WINDOW.toSeconds() + 20));
+            ledger.submitBatches(producer, tasks, 0);
+            boolean steady =
+                Deadline.poll(Duration.ofSeconds(60), () -> runCount(ledger) >= GLOBAL_RATE);
+            long from = System.nanoTime();
+            long ranAtStart = runCount(ledger);
+
+            awaitWindow(from, 0.25);
+            workers.get(0).kill();
+            awaitWindow(from, 0.5);
+            long startedAt = System.nanoTime();
+            AppProcess replacement = AppProcess.startWorker(ledger.workerEnv(new HashMap<>(env)));
+            processes.add(replacement);
+            replacement.awaitHealthy();
+            double joinedAfter = (System.nanoTime() - startedAt) / 1e9;
+            awaitWindow(from, 1);
+            long ranInWindow = runCount(ledger) - ranAtStart;
+            double seconds = (System.nanoTime() - from) / 1e9;
+            double rate = ranInWindow / seconds;
+
+            Counts counts = ledger.count(producer, SETTLE);
+            o.counts(counts, ledger);
+            o.check("the limit was reached before the window", steady);
+            o.check("every 202 completed", counts.completed() == counts.confirmed());
+            o.check("lost = 0", counts.lost() == 0);
+            o.check(
+                "the fleet ran within 10 % of the global rate",
+                Math.abs(rate - GLOBAL_RATE) <= GLOBAL_RATE * 0.1);
+            o.note(
+                "%d tasks started in %.1f s: %.1f/s for a global limit of %d/s (%+.1f %%); one of"
+                    + " three workers killed at %.0f s, a new one started at %.0f s (healthy %.1f s"
+                    + " later)",
+                ranInWindow,
+                seconds,
+                rate,
+                GLOBAL_RATE,
+                (rate - GLOBAL_RATE) * 100.0 / GLOBAL_RATE,
+                RATE_WINDOW.toSeconds() * 0.25,
+                RATE_WINDOW.toSeconds() * 0.5,
+                joinedAfter);
+          } finally {
+            RabbitFixture.deleteQueues(LovageTopology.rateTokens("demo.mark"));
+          }
+        });
+  }
+
+  /** Every run in the mark file, a task that ran twice counted twice: the tasks started. */
+  private static long runCount(Ledger ledger) {
+    return ledger.runs().values().stream().mapToLong(List::size).sum();
+  }
+
+  /** Waits until {@code fraction} of scenario 12's window since {@code from} has passed. */
+  private static void awaitWindow(long from, double fraction) {
+    long until = from + Math.round(RATE_WINDOW.toNanos() * fraction);
+    Deadline.poll(RATE_WINDOW.plusSeconds(30), () -> System.nanoTime() >= until);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
   private volatile MeterRegistry registry;
   private final Map<String, Counter> receivedCounters = new ConcurrentHashMap<>();
   private final Map<String, Timer> runtimes = new ConcurrentHashMap<>();
+  private final java.util.Set<String> globalRates = ConcurrentHashMap.newKeySet();
 
   WorkerMetrics(jakarta.inject.Provider<Worker> worker) {
     this.worker = worker;
@@ -61,6 +62,26 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
   }
 
   @Override
+  public void sharesGlobalRate(String task) {
+    globalRates.add(task);
+    MeterRegistry r = registry;
+    if (r != null) {
+      tokensGauge(r, worker.get(), task);
+    }
+  }
+
+  /** Registering an existing gauge again is harmless: Micrometer answers the one it has. */
+  private static void tokensGauge(MeterRegistry registry, Worker worker, String task) {
+    Gauge.builder("lovage.rate.tokens.ready", worker, w -> w.fleetTokensReady(task).orElse(0))
+        .description(
+            "Tokens waiting in the queue of a task's global rate limit, as this worker last saw"
+                + " them (refilled every 100 ms)")
+        .tag("task", task)
+        .tag("worker", worker.settings().name())
+        .register(registry);
+  }
+
+  @Override
   public void bindTo(MeterRegistry registry) {
     receivedCounters.clear();
     runtimes.clear();
@@ -71,6 +92,17 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
     counter(registry, "failed", worker, w -> w.stats().failed());
     counter(registry, "retried", worker, w -> w.stats().retried());
     counter(registry, "rejected", worker, w -> w.stats().rejected());
+    FunctionCounter.builder(
+            "lovage.worker.tasks.limit.delayed", worker, w -> w.stats().limitDelayed())
+        .description(
+            "Deliveries a rate or concurrency limit held back since start, each counted once")
+        .tag("worker", name)
+        .register(registry);
+    Gauge.builder("lovage.worker.permits.held", worker, w -> w.stats().permitsHeld())
+        .description("Concurrency permits this worker holds now: its tasks running under a limit")
+        .tag("worker", name)
+        .register(registry);
+    globalRates.forEach(task -> tokensGauge(registry, worker, task));
     Gauge.builder("lovage.worker.tasks.active", worker, w -> w.stats().active())
         .description("Deliveries held now: running or being settled")
         .tag("worker", name)
