@@ -336,6 +336,14 @@ public final class LovageTopology {
     return "lovage.tokens." + task;
   }
 
+  /**
+   * The queue of the permits of a task's concurrency limit of {@code permits} (one per task; a
+   * limit per key has one such queue per key value, this name and a hash of the value).
+   */
+  public static String concurrencyPermits(String task, int permits) {
+    return "lovage.permits." + task + ".n" + permits;
+  }
+
   /** Everything a worker or producer using these task queues, of this type, needs. */
   public static Topology forQueues(List<String> queues, QueueType type) {
     Topology topology = events().plus(delays()).plus(chords()).plus(schedules()).plus(limits());

@@ -202,9 +202,10 @@ public final class LimitBook implements AutoCloseable {
       }
     }
     log.info(
-        "task limits changed task={} rate_limit={}",
+        "task limits changed task={} rate_limit={} concurrency={}",
         task,
-        now == null ? "deleted" : now.rateLimit().map(Object::toString).orElse("own"));
+        now == null ? "deleted" : now.rateLimit().map(Object::toString).orElse("own"),
+        now == null ? "deleted" : now.concurrencyLimit().map(Object::toString).orElse("own"));
     listeners.forEach(listener -> listener.accept(task, Optional.ofNullable(now)));
   }
 

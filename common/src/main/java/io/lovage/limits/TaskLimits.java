@@ -1,8 +1,10 @@
 package io.lovage.limits;
 
+import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import io.lovage.protocol.Json;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
@@ -19,19 +21,21 @@ import tools.jackson.databind.node.ObjectNode;
  * }</pre>
  *
  * <p>On the wire and over REST: {@code {"task", "rate": "50/s", "scope": "worker" | "global",
- * "at"}}. Concurrency limits ({@code concurrency}, {@code concurrencyKey}) are part of the API but
- * cannot be changed at run time yet: {@link #patched} refuses them.
+ * "concurrency": 2, "concurrencyKey": "customer_id", "at"}}. A new concurrency limit applies to the
+ * tasks that start after it: its permits are queues of their own, so tasks running under the old
+ * limit finish under it.
  *
  * @param task the task's name
  * @param rate its rate limit, on each worker or for the fleet, or null: the worker's own ({@link
  *     RateLimit#NONE}: none, whatever the worker's own is)
+ * @param concurrency its concurrency limit across the fleet, or null: the worker's own ({@link
+ *     ConcurrencyLimit#NONE}: none)
  * @param at when these limits were set
  */
-public record TaskLimits(String task, RateLimit rate, Instant at) {
+public record TaskLimits(String task, RateLimit rate, ConcurrencyLimit concurrency, Instant at) {
 
-  /** Fields of the REST body that are reserved for limits still to come (issue 18). */
-  private static final java.util.List<String> NOT_YET =
-      java.util.List.of("concurrency", "concurrencyKey");
+  private static final List<String> FIELDS =
+      List.of("rate", "scope", "concurrency", "concurrencyKey");
 
   public TaskLimits {
     if (task == null || task.isBlank()) {
@@ -42,22 +46,32 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
 
   /** No limit of its own yet for {@code task}. */
   public static TaskLimits of(String task) {
-    return new TaskLimits(task, null, Instant.EPOCH);
+    return new TaskLimits(task, null, null, Instant.EPOCH);
   }
 
   /** These limits with this rate ({@code null}: the worker's own). */
   public TaskLimits withRate(RateLimit rate) {
-    return new TaskLimits(task, rate, at);
+    return new TaskLimits(task, rate, concurrency, at);
+  }
+
+  /** These limits with this concurrency limit ({@code null}: the worker's own). */
+  public TaskLimits withConcurrency(ConcurrencyLimit concurrency) {
+    return new TaskLimits(task, rate, concurrency, at);
   }
 
   /** These limits, set at {@code at}. */
   public TaskLimits at(Instant at) {
-    return new TaskLimits(task, rate, at);
+    return new TaskLimits(task, rate, concurrency, at);
   }
 
   /** The rate limit set here, if one is. */
   public Optional<RateLimit> rateLimit() {
     return Optional.ofNullable(rate);
+  }
+
+  /** The concurrency limit set here, if one is. */
+  public Optional<ConcurrencyLimit> concurrencyLimit() {
+    return Optional.ofNullable(concurrency);
   }
 
   /** A field of a change that cannot be applied, named as in the JSON, and why. */
@@ -73,22 +87,15 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
    * keeps it.
    *
    * @throws Invalid naming the field: a rate Celery would not read, an unknown field or scope, a
-   *     scope without a rate, and for now a concurrency or a concurrency key
+   *     scope without a rate, a concurrency that is not a whole number from 0, a key without a
+   *     concurrency
    */
   public TaskLimits patched(JsonNode change) {
     if (change == null || !change.isObject()) {
       throw new Invalid("", "the body must be a JSON object, e.g. {\"rate\": \"50/s\"}");
     }
     for (String field : change.propertyNames()) {
-      if (NOT_YET.contains(field) && !change.get(field).isNull()) {
-        throw new Invalid(
-            field,
-            "'"
-                + field
-                + "' cannot be changed at run time yet: set it with @TaskHandler(concurrency,"
-                + " concurrencyKey) or LOVAGE_CONCURRENCY_LIMITS on the workers");
-      }
-      if (!field.equals("rate") && !field.equals("scope") && !NOT_YET.contains(field)) {
+      if (!FIELDS.contains(field)) {
         throw new Invalid(
             field,
             "unknown field '"
@@ -96,10 +103,14 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
                 + "': the limits of a task are rate, scope, concurrency and concurrencyKey");
       }
     }
+    return withRate(patchedRate(change)).withConcurrency(patchedConcurrency(change));
+  }
+
+  private RateLimit patchedRate(JsonNode change) {
     RateLimit.Scope scope = scope(change.path("scope"));
     JsonNode rate = change.path("rate");
     if (rate.isNull()) {
-      return withRate(null);
+      return null;
     }
     RateLimit changed = this.rate;
     if (!rate.isMissingNode()) {
@@ -117,10 +128,43 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
       if (scope != null) {
         throw new Invalid("scope", "a scope applies to a rate: give 'rate' too");
       }
-      return this;
+      return null;
     }
     RateLimit.Scope kept = this.rate == null ? RateLimit.Scope.WORKER : this.rate.scope();
-    return withRate(changed.withScope(scope == null ? kept : scope));
+    return changed.withScope(scope == null ? kept : scope);
+  }
+
+  private ConcurrencyLimit patchedConcurrency(JsonNode change) {
+    JsonNode permits = change.path("concurrency");
+    JsonNode key = change.path("concurrencyKey");
+    if (permits.isNull()) {
+      return null;
+    }
+    if (!permits.isMissingNode() && !(permits.isIntegralNumber() && permits.asLong() >= 0)) {
+      throw new Invalid(
+          "concurrency",
+          "concurrency must be a whole number: how many may run at once, 0 for no limit");
+    }
+    if (!key.isMissingNode() && !key.isNull() && !(key.isString() && isArgumentName(key))) {
+      throw new Invalid(
+          "concurrencyKey",
+          "concurrencyKey must be the name of an argument of the task, e.g. \"customer_id\"");
+    }
+    if (permits.isMissingNode() && concurrency == null) {
+      if (!key.isMissingNode()) {
+        throw new Invalid(
+            "concurrencyKey", "a key applies to a concurrency: give 'concurrency' too");
+      }
+      return null;
+    }
+    int count = permits.isMissingNode() ? concurrency.permits() : permits.asInt();
+    String keyName =
+        key.isMissingNode() ? (concurrency == null ? "" : concurrency.key()) : key.asString("");
+    return new ConcurrencyLimit(count, keyName, -1);
+  }
+
+  private static boolean isArgumentName(JsonNode key) {
+    return key.asString().matches("[A-Za-z_][A-Za-z0-9_]{0,99}");
   }
 
   /** The scope a change names, or null when it names none. */
@@ -138,13 +182,22 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
   }
 
   /**
-   * As JSON: {@code {"task", "rate", "scope", "at"}}; {@code rate} and {@code scope} null if unset.
+   * As JSON: {@code {"task", "rate", "scope", "concurrency", "concurrencyKey", "at"}}; a limit not
+   * set here is null, and so is the key of a concurrency per task.
    */
   public ObjectNode toJson() {
     ObjectNode json = Json.MAPPER.createObjectNode();
     json.put("task", task);
     json.put("rate", rate == null ? null : rate.toString());
     json.put("scope", rate == null ? null : rate.scope().wire());
+    if (concurrency == null) {
+      json.putNull("concurrency");
+    } else {
+      json.put("concurrency", concurrency.permits());
+    }
+    json.put(
+        "concurrencyKey",
+        concurrency == null || !concurrency.isPerKey() ? null : concurrency.key());
     json.put("at", at.toString());
     return json;
   }
@@ -152,17 +205,21 @@ public record TaskLimits(String task, RateLimit rate, Instant at) {
   /**
    * From {@link #toJson()}.
    *
-   * @throws IllegalArgumentException when the task, the rate or the time is not valid
+   * @throws IllegalArgumentException when the task, a limit or the time is not valid
    */
   public static TaskLimits fromJson(JsonNode json) {
     JsonNode rate = json.path("rate");
     RateLimit.Scope scope = scope(json.path("scope"));
+    JsonNode permits = json.path("concurrency");
     return new TaskLimits(
         json.path("task").asString(""),
         rate.isMissingNode() || rate.isNull()
             ? null
             : RateLimit.parse(rate.asString())
                 .withScope(scope == null ? RateLimit.Scope.WORKER : scope),
+        permits.isMissingNode() || permits.isNull()
+            ? null
+            : new ConcurrencyLimit(permits.asInt(), json.path("concurrencyKey").asString(""), -1),
         Instant.parse(json.path("at").asString(Instant.EPOCH.toString())));
   }
 }

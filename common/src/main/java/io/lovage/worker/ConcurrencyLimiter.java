@@ -50,6 +50,7 @@ final class ConcurrencyLimiter {
   private static final class Lane {
     final String queue;
     final String task;
+    final ConcurrencyLimit limit;
     final int permits;
     final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
     boolean asking;
@@ -61,10 +62,11 @@ final class ConcurrencyLimiter {
     /** Cancels the scheduled next ask, or null when none is scheduled. */
     Runnable wake;
 
-    Lane(String queue, String task, int permits) {
+    Lane(String queue, String task, ConcurrencyLimit limit) {
       this.queue = queue;
       this.task = task;
-      this.permits = permits;
+      this.limit = limit;
+      this.permits = limit.permits();
     }
   }
 
@@ -92,7 +94,7 @@ final class ConcurrencyLimiter {
       Consumer<Delivery> next,
       Executor askOn,
       RateLimiter.Timer timer) {
-    this.limits = Map.copyOf(limits);
+    this.limits = new java.util.concurrent.ConcurrentHashMap<>(limits);
     this.permits = permits;
     this.next = next;
     this.askOn = askOn;
@@ -114,13 +116,47 @@ final class ConcurrencyLimiter {
     }
     synchronized (this) {
       if (!closed) {
-        Lane lane = lanes.computeIfAbsent(queue.get(), q -> new Lane(q, task, limit.permits()));
+        Lane lane = lanes.computeIfAbsent(queue.get(), q -> new Lane(q, task, limit));
         lane.waiting.add(delivery);
         askSoon(lane);
         return;
       }
     }
     next.accept(delivery); // the worker is stopping: it requeues the delivery
+  }
+
+  /**
+   * Sets a task's limit from now on ({@link ConcurrencyLimit#NONE}: none). Its new permits are
+   * queues of their own ({@link Permits}): tasks running under the old limit keep their permits
+   * until they end, and deliveries waiting under the old limit wait under the new one instead.
+   */
+  void set(String task, ConcurrencyLimit limit) {
+    List<Delivery> again = new ArrayList<>();
+    synchronized (this) {
+      if (limit.isLimited()) {
+        limits.put(task, limit);
+      } else {
+        limits.remove(task);
+      }
+      for (var lanes = this.lanes.values().iterator(); lanes.hasNext(); ) {
+        Lane lane = lanes.next();
+        if (lane.task.equals(task) && !lane.limit.equals(limit)) {
+          lanes.remove();
+          if (lane.wake != null) {
+            lane.wake.run();
+            lane.wake = null;
+          }
+          again.addAll(lane.waiting);
+          lane.waiting.clear();
+        }
+      }
+    }
+    again.forEach(this::admit);
+  }
+
+  /** The task's limit on this worker now. */
+  ConcurrencyLimit limitOf(String task) {
+    return limits.getOrDefault(task, ConcurrencyLimit.NONE);
   }
 
   /** Deliveries that had to wait for a permit since start (all were held), each counted once. */
@@ -227,7 +263,7 @@ final class ConcurrencyLimiter {
     long first = FIRST_PAUSE.toMillis();
     long millis = Math.min(LONGEST_PAUSE.toMillis(), first << Math.min(lane.misses++, 10));
     long jittered = millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1);
-    delayed += lane.waiting.size() - lane.counted;
+    delayed += Math.max(0, lane.waiting.size() - lane.counted);
     lane.counted = lane.waiting.size();
     lane.wake =
         timer.after(
@@ -264,7 +300,7 @@ final class ConcurrencyLimiter {
    */
   static Optional<String> permitQueue(String task, ConcurrencyLimit limit, Message message) {
     if (!limit.isPerKey()) {
-      return Optional.of(Permits.queue(task, null));
+      return Optional.of(Permits.queue(task, limit.permits(), null));
     }
     TaskMessage decoded;
     try {
@@ -281,7 +317,7 @@ final class ConcurrencyLimiter {
     }
     // A task without the argument shares one limit with all others that lack it.
     String text = value == null ? "" : value.isString() ? value.asString() : value.toString();
-    return Optional.of(Permits.queue(task, text));
+    return Optional.of(Permits.queue(task, limit.permits(), text));
   }
 
   private static String taskName(Message message) {

@@ -2,6 +2,7 @@ package io.lovage.worker;
 
 import io.lovage.broker.Broker;
 import io.lovage.broker.Delivery;
+import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.PublishException;
 import io.lovage.broker.Topology;
@@ -22,9 +23,11 @@ import java.util.concurrent.CompletionException;
  * task (or one value of its key argument) is two classic queues:
  *
  * <ul>
- *   <li>{@code lovage.permits.<task>[.<hash of key value>]}: N permit messages. A worker takes one
- *       with basic.get and holds it unacknowledged while the task runs, then requeues it. A worker
- *       that dies holding it loses its connection, and RabbitMQ puts the permit back.
+ *   <li>{@code lovage.permits.<task>.n<N>[.<hash of key value>]}: N permit messages (N in the name:
+ *       a limit changed at run time has permits of its own, and tasks running under the old one
+ *       finish under it). A worker takes one with basic.get and holds it unacknowledged while the
+ *       task runs, then requeues it. A worker that dies holding it loses its connection, and
+ *       RabbitMQ puts the permit back.
  *   <li>the same name with {@code .seeded}, {@code x-max-length: 1} and {@code reject-publish}: its
  *       one message, never read, says the permits were made. Only the worker whose marker publish
  *       is confirmed publishes the N permits, so N workers starting at once make N permits, not N².
@@ -59,9 +62,13 @@ final class Permits {
     this.broker = broker;
   }
 
-  /** The permit queue of a task's limit, for one value of its key ({@code null}: per task). */
-  static String queue(String task, String keyValue) {
-    return keyValue == null ? QUEUE_PREFIX + task : QUEUE_PREFIX + task + "." + hash(keyValue);
+  /**
+   * The permit queue of a task's limit of {@code permits}, for one value of its key ({@code null}:
+   * per task).
+   */
+  static String queue(String task, int permits, String keyValue) {
+    String perTask = LovageTopology.concurrencyPermits(task, permits);
+    return keyValue == null ? perTask : perTask + "." + hash(keyValue);
   }
 
   static Topology topology(String queue, int permits) {

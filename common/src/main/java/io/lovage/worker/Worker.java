@@ -120,6 +120,9 @@ public final class Worker implements AutoCloseable {
    */
   private final Map<String, io.lovage.RateLimit> ownRateLimits;
 
+  /** Each task's own concurrency limit: what a deleted book limit restores. */
+  private final Map<String, io.lovage.ConcurrencyLimit> ownConcurrencyLimits;
+
   /** Run-time limits set fleet-wide (over REST): they take the place of the task's own. */
   private final io.lovage.limits.LimitBook limitBook;
 
@@ -188,13 +191,10 @@ public final class Worker implements AutoCloseable {
           var wake = heartbeat.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
           return () -> wake.cancel(false);
         };
+    this.ownConcurrencyLimits = Map.copyOf(concurrencyLimits(this.tasks, settings));
     this.concurrencyLimiter =
         new ConcurrencyLimiter(
-            concurrencyLimits(this.tasks, settings),
-            new Permits(broker)::take,
-            this::dispatch,
-            pool,
-            timer);
+            ownConcurrencyLimits, new Permits(broker)::take, this::dispatch, pool, timer);
     this.ownRateLimits = Map.copyOf(rateLimits(this.tasks, settings));
     this.limitBook = new io.lovage.limits.LimitBook(broker, clock);
     this.fleetTokens = new FleetTokens(broker, pool, System::nanoTime);
@@ -310,12 +310,28 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
-   * A task's limits in the book changed: its rate there, or, once it has none there, its own. This
-   * also ends a rate set on this worker alone by remote control (Celery's {@code rate_limit}).
+   * A task's limits in the book changed: its rate and concurrency there, or, once it has none
+   * there, its own. This also ends a rate set on this worker alone by remote control (Celery's
+   * {@code rate_limit}).
    */
   private void limitsChanged(String task, Optional<io.lovage.limits.TaskLimits> limits) {
     if (tasks.find(task).isEmpty()) {
       return;
+    }
+    io.lovage.ConcurrencyLimit own =
+        ownConcurrencyLimits.getOrDefault(task, io.lovage.ConcurrencyLimit.NONE);
+    io.lovage.ConcurrencyLimit concurrency =
+        limits
+            .flatMap(io.lovage.limits.TaskLimits::concurrencyLimit)
+            .map(limit -> limit.key().equals(own.key()) ? limit.atPosition(own.position()) : limit)
+            .orElse(own);
+    if (!concurrency.equals(concurrencyLimiter.limitOf(task))) {
+      concurrencyLimiter.set(task, concurrency);
+      log.info(
+          "concurrency limit set from the task limits name={} task={} concurrency={}",
+          settings.name(),
+          task,
+          concurrency);
     }
     io.lovage.RateLimit rate =
         limits
@@ -1012,6 +1028,10 @@ public final class Worker implements AutoCloseable {
   /** The rate limit of each task on this worker; remote control changes them. */
   RateLimiter rateLimiter() {
     return rateLimiter;
+  }
+
+  ConcurrencyLimiter concurrencyLimiter() {
+    return concurrencyLimiter;
   }
 
   /** Time limits set per task by remote control, for tasks started from then on. */

@@ -36,7 +36,7 @@ class LimitBookTest {
 
     TaskLimits put = first.put(TaskLimits.of("sms").withRate(RateLimit.parse("5/m"))).join();
 
-    assertEquals(new TaskLimits("sms", RateLimit.parse("5/m"), NOW), put);
+    assertEquals(new TaskLimits("sms", RateLimit.parse("5/m"), null, NOW), put);
     assertEquals(Optional.of(put), first.find("sms"));
     Await.until(WAIT, "the limit in the other replica", () -> second.find("sms").isPresent());
     assertEquals(List.of(put), second.all());

@@ -65,7 +65,7 @@ class ConcurrencyLimitIT {
     queue.close();
     List<String> permitQueues = new ArrayList<>();
     for (String customer : CUSTOMERS) {
-      String permits = Permits.queue(task, customer);
+      String permits = Permits.queue(task, 2, customer);
       permitQueues.add(permits);
       permitQueues.add(permits + Permits.MARKER_SUFFIX);
     }
@@ -116,7 +116,7 @@ class ConcurrencyLimitIT {
         runs.stream().anyMatch(r -> r.worker().equals("survivor") && r.start() > killedAt),
         "tasks ran on the survivor after the kill");
     for (String customer : CUSTOMERS) {
-      String permits = Permits.queue(task, customer);
+      String permits = Permits.queue(task, 2, customer);
       Await.until(
           WAIT,
           "both permits of " + customer + " back in " + permits,

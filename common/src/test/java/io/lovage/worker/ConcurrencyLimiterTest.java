@@ -79,7 +79,7 @@ class ConcurrencyLimiterTest {
 
     assertEquals(List.of("a0", "a1"), passedIds());
     assertEquals(2, limiter.held());
-    String queue = Permits.queue("charge", "acme");
+    String queue = Permits.queue("charge", 2, "acme");
     assertEquals(0, broker.ready(queue), "both permits are taken");
     assertEquals(1, timers.size(), "the lane asks again later");
 
@@ -102,7 +102,7 @@ class ConcurrencyLimiterTest {
 
     assertEquals(List.of("a0", "a1", "b0", "b1"), passedIds());
     assertEquals(1, limiter.held(), "a2 waits: acme has two running");
-    assertNotEquals(Permits.queue("charge", "acme"), Permits.queue("charge", "bolt"));
+    assertNotEquals(Permits.queue("charge", 2, "acme"), Permits.queue("charge", 2, "bolt"));
   }
 
   @Test
@@ -127,7 +127,7 @@ class ConcurrencyLimiterTest {
 
   @Test
   void permitsAreMadeOnceSoLimitersStartingTogetherNeverMakeMoreThanTheLimit() {
-    String queue = Permits.queue("report", null);
+    String queue = Permits.queue("report", 1, null);
     permits.take(queue, 3).orElseThrow();
     permits.take(queue, 3).orElseThrow();
     // A second worker's take sees the marker and makes no more, though two are out unacked.
@@ -143,7 +143,7 @@ class ConcurrencyLimiterTest {
     limiter.admit(charge("report", "r1", Map.of()));
     limiter.admit(charge("report", "r2", Map.of()));
     runAsks();
-    String queue = Permits.queue("report", null);
+    String queue = Permits.queue("report", 1, null);
 
     passed.get(0).requeue();
     runAsks();

@@ -2,6 +2,7 @@ package io.lovage.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import io.lovage.TaskRegistry;
 import io.lovage.limits.LimitBook;
@@ -9,6 +10,7 @@ import io.lovage.limits.TaskLimits;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.testing.Await;
 import io.lovage.testing.LiveQueue;
+import io.lovage.testing.RabbitFixture;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
@@ -71,5 +73,53 @@ class TaskLimitsIT {
             TaskRegistry.builder().register(task, call -> runs.incrementAndGet()).build(), 2);
 
     assertEquals(RateLimit.parse("1/h"), worker.rateLimiter().limitOf(task));
+  }
+
+  @Test
+  void aConcurrencyLimitPutInTheBookHoldsTheTaskAndTheTasksWaitingMoveToANewOne() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    Worker worker =
+        queue.startWorker(
+            TaskRegistry.builder()
+                .register(
+                    task,
+                    call -> {
+                      most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                      release.await();
+                      running.decrementAndGet();
+                      return runs.incrementAndGet();
+                    })
+                .build(),
+            8);
+    try {
+      book.put(TaskLimits.of(task).withConcurrency(ConcurrencyLimit.of(1))).join();
+      Await.until(
+          WAIT,
+          "the limit on the worker",
+          () -> worker.concurrencyLimiter().limitOf(task).equals(ConcurrencyLimit.of(1)));
+      for (int i = 0; i < 4; i++) {
+        queue.send(TaskMessage.builder(task).ignoreResult(true).build());
+      }
+      Await.until(
+          WAIT,
+          "one running, three waiting",
+          () -> running.get() == 1 && worker.stats().concurrencyLimited() == 3);
+
+      book.put(TaskLimits.of(task).withConcurrency(ConcurrencyLimit.of(3))).join();
+
+      Await.until(WAIT, "three more under the new limit of 3", () -> running.get() == 4);
+      assertEquals(0, worker.stats().concurrencyLimited());
+    } finally {
+      release.countDown();
+    }
+    Await.until(WAIT, "all four ran", () -> runs.get() == 4);
+    assertEquals(4, most.get(), "the old limit's task and the new limit's three");
+    RabbitFixture.deleteQueues(
+        Permits.queue(task, 1, null),
+        Permits.queue(task, 1, null) + Permits.MARKER_SUFFIX,
+        Permits.queue(task, 3, null),
+        Permits.queue(task, 3, null) + Permits.MARKER_SUFFIX);
   }
 }

@@ -122,11 +122,11 @@ class WorkerTest {
           WAIT,
           "one running, two waiting for the permit",
           () -> limited.stats().active() == 1 && limited.stats().concurrencyLimited() == 2);
-      assertEquals(0, broker.ready("lovage.permits.wait"), "its one permit is taken");
+      assertEquals(0, broker.ready("lovage.permits.wait.n1"), "its one permit is taken");
       release.countDown();
 
       sent.forEach(message -> awaitState(message.id(), TaskState.SUCCESS));
-      Await.until(WAIT, "the permit back", () -> broker.ready("lovage.permits.wait") == 1);
+      Await.until(WAIT, "the permit back", () -> broker.ready("lovage.permits.wait.n1") == 1);
     } finally {
       limited.close();
     }

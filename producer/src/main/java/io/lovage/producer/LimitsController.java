@@ -4,6 +4,7 @@ import static io.lovage.producer.ChangeResponses.invalid;
 import static io.lovage.producer.ChangeResponses.json;
 import static io.lovage.producer.ChangeResponses.once;
 
+import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import io.lovage.broker.Broker;
 import io.lovage.broker.BrokerException;
@@ -56,8 +57,9 @@ final class LimitsController {
               + " keeps its value, `null` removes it (`\"rate\": null`: each worker's own rate"
               + " again; `\"rate\": \"0\"`: no rate limit, whatever the worker's own). Scope"
               + " `worker` (the default, Celery's meaning): each worker starts at most that many;"
-              + " `global`: the whole fleet does. `concurrency` and `concurrencyKey` cannot be"
-              + " changed at run time yet (400).",
+              + " `global`: the whole fleet does. `concurrency`: how many run at once across"
+              + " the fleet (0: no limit), per value of the argument `concurrencyKey` if given;"
+              + " a new one applies to tasks that start after it.",
       responses = {
         @ApiResponse(status = 200, description = "replaced: the task's limits now"),
         @ApiResponse(status = 201, description = "created: the task's limits now"),
@@ -99,9 +101,9 @@ final class LimitsController {
       summary = "One task's limits",
       description =
           "`{\"task\", \"rate\", \"scope\", \"at\"}`; `rate` null: each worker's own. A global"
-              + " rate has its current use too: `\"use\": {\"tokensReady\", \"workers\"}`, the"
-              + " tokens waiting in its queue and the workers sharing it, as RabbitMQ counts them"
-              + " now.",
+              + " rate and a concurrency per task have their current use too: `\"use\":"
+              + " {\"tokensReady\", \"workers\", \"permitsInUse\"}`, the tokens waiting in its queue,"
+              + " the workers sharing it and the permits held, as RabbitMQ counts them now.",
       responses = {
         @ApiResponse(status = 200, description = "the task's limits"),
         @ApiResponse(status = 404, description = "no limits set for that task")
@@ -131,19 +133,33 @@ final class LimitsController {
     return once(book.delete(task), deleted -> HttpResponse.noContent());
   }
 
-  /** The limits as JSON, with the use of a global rate: its token queue's counts now. */
+  /**
+   * The limits as JSON, with their use now as RabbitMQ counts it: a global rate's tokens ready and
+   * the workers sharing it, and the permits in use of a concurrency limit per task.
+   */
   private ObjectNode withUse(TaskLimits limits) {
     ObjectNode json = limits.toJson();
-    if (limits.rateLimit().filter(RateLimit::isGlobal).isPresent()) {
-      ObjectNode use = json.putObject("use");
-      try {
-        Optional<Broker.QueueCounts> counts =
+    ObjectNode use = Json.MAPPER.createObjectNode();
+    try {
+      if (limits.rateLimit().filter(RateLimit::isGlobal).isPresent()) {
+        Optional<Broker.QueueCounts> tokens =
             broker.inspect(LovageTopology.rateTokens(limits.task()));
-        use.put("tokensReady", counts.map(Broker.QueueCounts::ready).orElse(0L));
-        use.put("workers", counts.map(Broker.QueueCounts::consumers).orElse(0));
-      } catch (BrokerException e) {
-        use.put("error", "the broker did not answer: " + e.getMessage());
+        use.put("tokensReady", tokens.map(Broker.QueueCounts::ready).orElse(0L));
+        use.put("workers", tokens.map(Broker.QueueCounts::consumers).orElse(0));
       }
+      Optional<ConcurrencyLimit> concurrency =
+          limits.concurrencyLimit().filter(c -> c.isLimited() && !c.isPerKey());
+      if (concurrency.isPresent()) {
+        int permits = concurrency.get().permits();
+        Optional<Broker.QueueCounts> free =
+            broker.inspect(LovageTopology.concurrencyPermits(limits.task(), permits));
+        use.put("permitsInUse", free.map(counts -> permits - counts.ready()).orElse(0L));
+      }
+    } catch (BrokerException e) {
+      use.put("error", "the broker did not answer: " + e.getMessage());
+    }
+    if (!use.isEmpty()) {
+      json.set("use", use);
     }
     return json;
   }

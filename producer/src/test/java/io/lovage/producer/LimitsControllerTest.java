@@ -73,10 +73,27 @@ class LimitsControllerTest {
   }
 
   @Test
+  void aConcurrencyPerTaskIsSetWithItsPermitsInUseAndPerKeyWithItsKey() throws Exception {
+    HttpResponse<String> perTask = send("PUT", "/limits/demo.report", "{\"concurrency\": 2}");
+    assertEquals(201, perTask.statusCode(), perTask.body());
+    JsonNode shown = json(send("GET", "/limits/demo.report", null));
+    assertEquals(2, shown.path("concurrency").asInt());
+    assertTrue(shown.path("concurrencyKey").isNull(), shown.toString());
+    assertEquals(0, shown.path("use").path("permitsInUse").asInt(-1), shown.toString());
+
+    HttpResponse<String> perKey =
+        send("PUT", "/limits/demo.report", "{\"concurrencyKey\": \"customer_id\"}");
+    assertEquals(200, perKey.statusCode(), perKey.body());
+    assertEquals("customer_id", json(perKey).path("concurrencyKey").asString());
+    assertEquals(2, json(perKey).path("concurrency").asInt(), "kept");
+    assertEquals(204, send("DELETE", "/limits/demo.report", null).statusCode());
+  }
+
+  @Test
   void aBadRateAScopeWithoutARateAndAConcurrencyAreProblemsPointingAtTheirField() throws Exception {
     assertProblem(send("PUT", "/limits/demo.x", "{\"rate\": \"fast\"}"), "/rate");
     assertProblem(send("PUT", "/limits/demo.x", "{\"scope\": \"global\"}"), "/scope");
-    assertProblem(send("PUT", "/limits/demo.x", "{\"concurrency\": 2}"), "/concurrency");
+    assertProblem(send("PUT", "/limits/demo.x", "{\"concurrency\": -2}"), "/concurrency");
     assertProblem(
         send("PUT", "/limits/demo.x", "{\"concurrencyKey\": \"customer_id\"}"), "/concurrencyKey");
     HttpResponse<String> notJson = send("PUT", "/limits/demo.x", "{rate");
