@@ -126,6 +126,14 @@ public record RateLimit(double tasks, Per per, Scope scope) {
     return isLimited() ? new RateLimit(tasks, per, scope) : NONE;
   }
 
+  /**
+   * How many tasks one token message of a global limit lets start: a fiftieth of a second's worth,
+   * at least 1 (so up to 100/s each message is one task, and at 10,000/s it is 200).
+   */
+  public int tokensPerMessage() {
+    return (int) Math.max(1, Math.floor(perSecond() / 50));
+  }
+
   /** Whether it is one limit for the whole fleet. */
   public boolean isGlobal() {
     return scope == Scope.GLOBAL;

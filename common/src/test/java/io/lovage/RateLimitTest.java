@@ -65,4 +65,11 @@ class RateLimitTest {
         () -> new RateLimit(-1, RateLimit.Per.SECOND, RateLimit.Scope.WORKER));
     assertThrows(IllegalArgumentException.class, () -> RateLimit.perSecond(Double.NaN));
   }
+
+  @Test
+  void aTokenMessageOfAGlobalLimitCarriesAFiftiethOfASecondsTasks() {
+    assertEquals(1, RateLimit.parse("50/s").global().tokensPerMessage());
+    assertEquals(1, RateLimit.parse("10/m").global().tokensPerMessage());
+    assertEquals(200, RateLimit.parse("10000/s").global().tokensPerMessage());
+  }
 }

@@ -9,6 +9,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
 import io.lovage.broker.Topology;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * lovage.tokens.<task>}, that every worker with the task's global limit consumes with a prefetch of
  * one. A worker starts a task of that name only after it acknowledged a token; the token it holds
  * unacknowledged meanwhile is its whole burst.
+ *
+ * <p>A token message carries {@link RateLimit#tokensPerMessage() a fiftieth of a second's} tokens
+ * (its body is their number, 1 up to 20/s): at 10,000/s a message is 200 tasks, so the limit's own
+ * cost stays a few messages per refill, and a worker's burst stays within that fiftieth of a
+ * second.
  *
  * <p>No worker is elected to refill: every {@link #REFILL_EVERY} each of them adds its share, the
  * rate divided by the queue's consumer count as RabbitMQ reports it then. A worker that dies stops
@@ -49,8 +55,6 @@ final class FleetTokens implements AutoCloseable {
 
   /** The most tokens a queue holds whatever the rate: a backstop beside {@link #capacity}. */
   static final int MAX_TOKENS = 10_000;
-
-  private static final Message TOKEN = Message.text("token").notPersistent();
 
   private final Broker broker;
   private final Executor wakeOn;
@@ -106,11 +110,16 @@ final class FleetTokens implements AutoCloseable {
     private final String queue;
     private final double perSecond;
     private final int capacity;
+    private final int perMessage;
+    private final Message token;
     private final Subscription subscription;
     private final ScheduledFuture<?> refill;
 
-    /** The token this worker holds, unacknowledged, or null. Guarded by this. */
+    /** The token message this worker holds, unacknowledged, or null. Guarded by this. */
     private Delivery spare;
+
+    /** Tokens of a message this worker acknowledged, not used yet. Guarded by this. */
+    private int local;
 
     /** Woken by the next token, or null. Guarded by this. */
     private Runnable waiter;
@@ -130,6 +139,8 @@ final class FleetTokens implements AutoCloseable {
       this.queue = queue(task);
       this.perSecond = limit.perSecond();
       this.capacity = capacity(perSecond);
+      this.perMessage = limit.tokensPerMessage();
+      this.token = Message.text(String.valueOf(perMessage)).notPersistent();
       broker.declare(topology(task));
       this.subscription = broker.consume(queue, ConsumeOptions.prefetch(1), this::onToken);
       this.last = nanoTime.getAsLong();
@@ -141,19 +152,33 @@ final class FleetTokens implements AutoCloseable {
 
     @Override
     public synchronized boolean tryTake() {
-      Delivery token = spare;
+      if (local > 0) {
+        local--;
+        return true;
+      }
+      Delivery message = spare;
       spare = null;
-      if (token == null || !token.held()) {
+      if (message == null || !message.held()) {
         return false; // none, or its channel closed: RabbitMQ has it back
       }
-      token.ack();
+      message.ack();
+      local = tokensIn(message) - 1;
       return true;
+    }
+
+    private static int tokensIn(Delivery message) {
+      try {
+        String body = new String(message.message().body(), StandardCharsets.UTF_8);
+        return Math.max(1, Integer.parseInt(body.trim()));
+      } catch (NumberFormatException e) {
+        return 1;
+      }
     }
 
     @Override
     public Runnable whenAvailable(Runnable wake) {
       synchronized (this) {
-        if (spare == null) {
+        if (spare == null && local == 0) {
           waiter = wake;
           return () -> cancel(wake);
         }
@@ -198,10 +223,11 @@ final class FleetTokens implements AutoCloseable {
         ready = counts.get().ready();
         sharers = Math.max(1, counts.get().consumers());
         owed += perSecond * seconds / sharers;
-        int add = (int) Math.min(Math.floor(owed), Math.max(0, capacity - ready));
-        owed -= Math.floor(owed); // what does not fit is lost, as a full bucket loses it
-        for (int i = 0; i < add; i++) {
-          broker.publish("", queue, TOKEN).exceptionally(full -> null);
+        long due = (long) Math.floor(owed / perMessage);
+        long room = Math.max(0, (capacity + perMessage - 1) / perMessage - ready);
+        owed -= due * perMessage; // what does not fit is lost, as a full bucket loses it
+        for (long i = 0; i < Math.min(due, room); i++) {
+          broker.publish("", queue, token).exceptionally(full -> null);
         }
       } catch (BrokerException | IllegalStateException e) {
         owed = 0; // the broker is away: no burst of what fell due meanwhile
@@ -213,7 +239,7 @@ final class FleetTokens implements AutoCloseable {
 
     /** Tokens ready in the queue at the last refill. */
     long ready() {
-      return ready;
+      return ready * perMessage;
     }
 
     /** Workers sharing the limit at the last refill, this one included. */

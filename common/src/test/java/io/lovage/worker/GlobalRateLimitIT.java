@@ -63,6 +63,20 @@ class GlobalRateLimitIT {
   }
 
   @Test
+  void aHighGlobalRateLetsManyTasksStartPerTokenMessageAndStillHolds() {
+    RateLimit limit = RateLimit.parse("400/s").global();
+    assertEquals(8, limit.tokensPerMessage());
+    startWorker(limit);
+    startWorker(limit);
+
+    sendAll(2000);
+
+    Await.until(WAIT, "1,700 limited tasks", () -> starts.size() > 1700);
+    double rate = rate(200, 1700);
+    assertTrue(rate > 360 && rate < 440, "two workers ran " + rate + "/s, global limit 400/s");
+  }
+
+  @Test
   void whenOneOfTwoWorkersDiesTheOtherTakesItsShareOfTheTokens() {
     RabbitBroker dying = RabbitFixture.connect("globalrate-dies");
     brokers.add(dying);

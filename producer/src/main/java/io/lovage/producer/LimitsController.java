@@ -141,10 +141,12 @@ final class LimitsController {
     ObjectNode json = limits.toJson();
     ObjectNode use = Json.MAPPER.createObjectNode();
     try {
-      if (limits.rateLimit().filter(RateLimit::isGlobal).isPresent()) {
+      Optional<RateLimit> global = limits.rateLimit().filter(RateLimit::isGlobal);
+      if (global.isPresent()) {
         Optional<Broker.QueueCounts> tokens =
             broker.inspect(LovageTopology.rateTokens(limits.task()));
-        use.put("tokensReady", tokens.map(Broker.QueueCounts::ready).orElse(0L));
+        int perMessage = global.get().tokensPerMessage();
+        use.put("tokensReady", tokens.map(counts -> counts.ready() * perMessage).orElse(0L));
         use.put("workers", tokens.map(Broker.QueueCounts::consumers).orElse(0));
       }
       Optional<ConcurrencyLimit> concurrency =
