@@ -91,6 +91,14 @@ public final class BenchMain {
     if (only.contains("noop")) {
       step("No-op throughput, quorum queue (workload 1)");
       noop = attempt(rows, "No-op throughput", () -> NoopThroughput.run(ctx, rows));
+      if (noop != null) {
+        rows.add(
+            Row.ratio(
+                "Global rate limit far above the rate ÷ no limit (1 worker, quorum, no results)",
+                noop.globallyLimited(),
+                noop.withoutResults(),
+                Goal.atLeast(0.8, "≥ 0.8")));
+      }
     }
     if (only.contains("perftest")) {
       step("Raw broker ceiling: RabbitMQ PerfTest (workload 2)");

@@ -1,6 +1,7 @@
 package io.lovage.bench;
 
 import io.lovage.TaskClient;
+import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.protocol.TaskMessage;
 import java.util.ArrayList;
@@ -19,10 +20,19 @@ import java.util.Map;
 final class NoopThroughput {
   static final String QUEUE = "bench.noop.quorum";
 
+  /** The queue of the run with a global rate limit: its worker alone consumes it. */
+  static final String LIMITED_QUEUE = "bench.noop.limited.quorum";
+
+  /** A global limit far above what one worker runs: what is measured is the limit's own cost. */
+  static final String FAR_ABOVE = "100000/s";
+
   private NoopThroughput() {}
 
-  /** The one-worker rows, which the ratios to PerfTest and Celery divide. */
-  record Result(Row withResults, Row withoutResults) {}
+  /**
+   * The one-worker rows, which the ratios to PerfTest and Celery divide, and the one with a global
+   * rate limit far above the rate.
+   */
+  record Result(Row withResults, Row withoutResults, Row globallyLimited) {}
 
   static Result run(BenchContext ctx, Rows rows) {
     int tasks = ctx.profile().noopTasks();
@@ -67,7 +77,27 @@ final class NoopThroughput {
           }
         }
       }
-      return new Result(with, without);
+      // The unlimited workers stop first: the limited one has the machine to itself, as they did.
+      started.forEach(worker -> worker.stop(ctx));
+      started.clear();
+      Row limited =
+          rows.measure(
+              name(1, "quorum", false, tasks) + ", global rate limit " + FAR_ABOVE,
+              "tasks/s",
+              Goal.NONE,
+              () -> {
+                ctx.queues().usedTaskQueue(LIMITED_QUEUE);
+                ctx.queues().usedQueue(LovageTopology.rateTokens("demo.noop"));
+                Map<String, String> limitedSettings = new java.util.HashMap<>(settings);
+                limitedSettings.put("LOVAGE_RATE_LIMITS", "demo.noop=" + FAR_ABOVE + "@global");
+                System.out.println("  starting worker-noop-limited");
+                LovageApp worker =
+                    LovageApp.worker(ctx, "worker-noop-limited", LIMITED_QUEUE, limitedSettings);
+                started.add(worker);
+                warmUp(ctx, client, LIMITED_QUEUE, List.of(worker));
+                return measure(ctx, client, LIMITED_QUEUE, List.of(worker), false, tasks, "quorum");
+              });
+      return new Result(with, without, limited);
     } finally {
       started.forEach(worker -> worker.stop(ctx));
     }
