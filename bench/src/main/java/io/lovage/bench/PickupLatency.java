@@ -40,11 +40,9 @@ final class PickupLatency {
   }
 
   private static List<Double> measure(BenchContext ctx, int tasks) {
-    ctx.queues().usedTaskQueue(QUEUE);
     TaskClient client = ctx.client(QueueType.QUORUM);
-    System.out.println("  starting worker-pickup");
     LovageApp worker =
-        LovageApp.worker(
+        LovageApp.workerOnOwnQueue(
             ctx,
             "worker-pickup",
             QUEUE,

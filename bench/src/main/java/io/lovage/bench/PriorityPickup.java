@@ -43,11 +43,9 @@ final class PriorityPickup {
   }
 
   private static List<Double> measure(BenchContext ctx, int samples) {
-    ctx.queues().usedTaskQueue(QUEUE);
     TaskClient client = ctx.client(QueueType.QUORUM);
-    System.out.println("  starting worker-priority");
     LovageApp worker =
-        LovageApp.worker(
+        LovageApp.workerOnOwnQueue(
             ctx,
             "worker-priority",
             QUEUE,
