@@ -148,6 +148,9 @@ public final class Worker implements AutoCloseable {
   private final Map<String, List<Subscription>> consuming =
       java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
 
+  /** The prefetch each task queue is consumed with (its urgent lane's apart). */
+  private final Map<String, Integer> prefetches = new ConcurrentHashMap<>();
+
   /** The task queues as this worker declares them, and where a task of some priority goes. */
   private final TaskQueues taskQueues;
 
@@ -396,9 +399,9 @@ public final class Worker implements AutoCloseable {
                         ConsumeOptions.prefetch(
                             settings.prefetch(weighted.urgentLane(lane), consumed)),
                         delivery -> accept(new FromUrgentLane(delivery, queue)))));
-    consumers.add(
-        broker.consume(
-            queue, ConsumeOptions.prefetch(settings.prefetch(weighted, consumed)), this::accept));
+    int prefetch = settings.prefetch(weighted, consumed);
+    prefetches.put(queue, prefetch);
+    consumers.add(broker.consume(queue, ConsumeOptions.prefetch(prefetch), this::accept));
     consumers.add(
         broker.consume(
             LovageTopology.brokerDeadLetterQueue(queue),
@@ -436,6 +439,14 @@ public final class Worker implements AutoCloseable {
     consumers.forEach(Subscription::close);
     log.info("consumer cancelled by remote control queue={}", queue);
     return true;
+  }
+
+  /**
+   * The prefetch this worker consumes a task queue with, its urgent lane's apart (see {@link
+   * TaskQueues}); 0 before it does.
+   */
+  public int prefetch(String queue) {
+    return prefetches.getOrDefault(queue, 0);
   }
 
   /** The task queues this worker consumes now. */
