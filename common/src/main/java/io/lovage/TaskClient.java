@@ -8,6 +8,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.Subscription;
+import io.lovage.broker.TaskQueues;
 import io.lovage.broker.Topology;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.SignatureDict;
@@ -47,7 +48,9 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>A queue is declared the first time a task is sent to it, as Celery does with {@code
  * task_create_missing_queues}; a queue that exists already is used as it is. A task with an eta
- * more than a second ahead goes to RabbitMQ's delay ladder and reaches its queue when due.
+ * more than a second ahead goes to RabbitMQ's delay ladder and reaches its queue when due. A task
+ * of priority 5–9 for a quorum queue on RabbitMQ 3.x goes to the queue's urgent lane, as {@link
+ * TaskQueues} says.
  */
 public final class TaskClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TaskClient.class);
@@ -57,12 +60,10 @@ public final class TaskClient implements AutoCloseable {
 
   private final Broker broker;
   private final String origin;
-  private final QueueType queueType;
   private final Clock clock;
   private final TaskEvents events;
 
-  /** Queues declared; computeIfAbsent makes concurrent first sends wait for the declaration. */
-  private final Map<String, Boolean> declared = new ConcurrentHashMap<>();
+  private final TaskQueues queues;
 
   private final Map<String, TaskFuture> waiting = new ConcurrentHashMap<>();
   private String replyQueue;
@@ -80,7 +81,7 @@ public final class TaskClient implements AutoCloseable {
   public TaskClient(Broker broker, String origin, QueueType queueType, Clock clock) {
     this.broker = broker;
     this.origin = origin;
-    this.queueType = queueType;
+    this.queues = new TaskQueues(broker, queueType);
     this.clock = clock;
     this.events = new TaskEvents(broker, origin, clock);
     this.control = new RemoteControl(broker, clock);
@@ -99,8 +100,9 @@ public final class TaskClient implements AutoCloseable {
    * or exceptionally with a {@link io.lovage.broker.PublishException}.
    */
   public CompletableFuture<TaskMessage> send(TaskMessage message, String queue) {
+    String target;
     try {
-      declareOnce(queue);
+      target = queues.route(queue, message.priority());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -109,8 +111,8 @@ public final class TaskClient implements AutoCloseable {
     Instant now = clock.instant();
     CompletableFuture<Void> published =
         sent.eta() != null && Duration.between(now, sent.eta()).toMillis() > 1000
-            ? Delays.publish(broker, queue, encoded, Duration.between(now, sent.eta()))
-            : broker.publish(LovageTopology.TASK_EXCHANGE, queue, encoded);
+            ? Delays.publish(broker, target, encoded, Duration.between(now, sent.eta()))
+            : broker.publish(LovageTopology.TASK_EXCHANGE, target, encoded);
     if (sent.ignoresResult()) {
       // Celery's ignore_result: no state is kept for the task, not even PENDING.
       return published.thenApply(confirmed -> sent);
@@ -357,16 +359,6 @@ public final class TaskClient implements AutoCloseable {
   public static final String REVOCATION_RECORDED = "lovage_recorded";
 
   private final RemoteControl control;
-
-  private void declareOnce(String queue) {
-    // A failed declaration stores nothing, so the next send tries again.
-    declared.computeIfAbsent(
-        queue,
-        q -> {
-          broker.declare(LovageTopology.taskQueue(q, queueType));
-          return true;
-        });
-  }
 
   private synchronized String replyQueue() {
     if (replyQueue == null) {

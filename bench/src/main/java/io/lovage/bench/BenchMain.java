@@ -19,14 +19,23 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule]
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
  */
 public final class BenchMain {
   static final List<String> WORKLOADS =
-      List.of("noop", "perftest", "celery", "rest", "pickup", "lesson", "workflow", "schedule");
+      List.of(
+          "noop",
+          "perftest",
+          "celery",
+          "rest",
+          "pickup",
+          "lesson",
+          "workflow",
+          "schedule",
+          "priority");
 
   private BenchMain() {}
 
@@ -158,6 +167,10 @@ public final class BenchMain {
     if (only.contains("schedule")) {
       step("Scheduling precision: 1,000 periodic tasks (workload 8)");
       attempt(rows, "Scheduling precision", () -> SchedulePrecision.run(ctx, rows));
+    }
+    if (only.contains("priority")) {
+      step("Pickup latency of a priority-9 task behind 10,000 queued ones (workload 9)");
+      attempt(rows, "Priority pickup latency", () -> PriorityPickup.run(ctx, rows));
     }
   }
 

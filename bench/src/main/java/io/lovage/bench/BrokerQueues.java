@@ -30,10 +30,11 @@ final class BrokerQueues implements AutoCloseable {
 
   /**
    * Remembers a Lovage task queue to delete at the end, with the two dead-letter queues Lovage
-   * declares beside it.
+   * declares beside it and its urgent lane (RabbitMQ 3.x quorum queues).
    */
   synchronized void usedTaskQueue(String queue) {
     created.add(queue);
+    created.add(LovageTopology.urgentLane(queue));
     created.add(LovageTopology.deadLetterQueue(queue));
     created.add(LovageTopology.brokerDeadLetterQueue(queue));
   }

@@ -49,6 +49,17 @@ final class LovageApp {
     return start(ctx, name, ctx.workerJar(), env);
   }
 
+  /**
+   * A worker consuming a task queue of the bench's own, which is deleted (with its dead-letter
+   * queues and urgent lane) when the bench ends.
+   */
+  static LovageApp workerOnOwnQueue(
+      BenchContext ctx, String name, String queue, Map<String, String> settings) {
+    ctx.queues().usedTaskQueue(queue);
+    System.out.println("  starting " + name);
+    return worker(ctx, name, queue, settings);
+  }
+
   static LovageApp producer(BenchContext ctx, String name, Map<String, String> settings) {
     return start(ctx, name, ctx.producerJar(), settings);
   }

@@ -19,6 +19,7 @@ import java.time.Duration;
  *     the row is their median
  * @param scheduleWindow the scheduled times whose runs the scheduling precision rows measure: with
  *     runs every 10 s, 20 s is two rounds of 1,000 runs
+ * @param urgentSamples priority-9 tasks sent behind the backlog of the priority pickup rows
  */
 record Profile(
     String name,
@@ -31,7 +32,8 @@ record Profile(
     int cpuTasks,
     double cpuTaskSeconds,
     int workflowRuns,
-    Duration scheduleWindow) {
+    Duration scheduleWindow,
+    int urgentSamples) {
 
   static final Profile FULL =
       new Profile(
@@ -45,7 +47,8 @@ record Profile(
           8,
           1.0,
           3,
-          Duration.ofSeconds(120));
+          Duration.ofSeconds(120),
+          50);
 
   static final Profile QUICK =
       new Profile(
@@ -59,7 +62,8 @@ record Profile(
           4,
           0.5,
           1,
-          Duration.ofSeconds(20));
+          Duration.ofSeconds(20),
+          10);
 
   static Profile named(String name) {
     return switch (name) {

@@ -59,6 +59,12 @@ public interface Broker extends AutoCloseable {
    */
   record QueueCounts(long ready, int consumers) {}
 
+  /**
+   * The broker's RabbitMQ version, such as {@code 3.10.8}, from the connection's server properties:
+   * what a queue can do differs between versions (see {@link TaskQueues}).
+   */
+  String version();
+
   /** Whether the broker connection is up now (for health checks). */
   boolean isConnected();
 

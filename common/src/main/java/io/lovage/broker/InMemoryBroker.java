@@ -31,6 +31,25 @@ public final class InMemoryBroker implements Broker {
             return t;
           });
 
+  /** The RabbitMQ version it answers when none is given: where versions differ, the newer one. */
+  public static final String DEFAULT_VERSION = "4.0.5";
+
+  private final String version;
+
+  public InMemoryBroker() {
+    this(DEFAULT_VERSION);
+  }
+
+  /** A broker that answers {@code version} to {@link #version()}, as that RabbitMQ would. */
+  public InMemoryBroker(String version) {
+    this.version = version;
+  }
+
+  @Override
+  public String version() {
+    return version;
+  }
+
   @Override
   public synchronized List<String> declare(Topology topology) {
     topology.exchanges().forEach(e -> exchanges.put(e.name(), e.type()));

@@ -72,9 +72,22 @@ public final class LovageTopology {
 
   /**
    * Task priorities run from 0 to this: classic queues honour every level, quorum queues on
-   * RabbitMQ 4.0–4.2 two (5 and above before the rest), on 3.x none.
+   * RabbitMQ 4.0–4.2 two ({@link #URGENT_PRIORITY} and above before the rest), on 3.x none (there
+   * Lovage sends urgent tasks to the queue's {@link #urgentLane}).
    */
   public static final int MAX_PRIORITY = 9;
+
+  /**
+   * Tasks of this priority and above are urgent: RabbitMQ 4.0's quorum queues deliver them before
+   * the rest, and on 3.x they go to their queue's {@link #urgentLane}.
+   */
+  public static final int URGENT_PRIORITY = 5;
+
+  /**
+   * The prefix of urgent lanes: in Lovage's own names, so a lane never takes the name of a queue of
+   * the user's or of Celery's.
+   */
+  public static final String URGENT_LANE_PREFIX = "lovage.urgent.";
 
   /** Deliveries of one message before the queue dead-letters it (a worker died each time). */
   public static final int DELIVERY_LIMIT = 10;
@@ -126,23 +139,10 @@ public final class LovageTopology {
 
   /** A task queue of the given type, its dead-letter queue and the exchanges they hang on. */
   public static Topology taskQueue(String queue, QueueType type) {
-    Map<String, Object> arguments = new java.util.LinkedHashMap<>();
-    arguments.put("x-queue-type", type.argument());
-    if (type == QueueType.QUORUM) {
-      arguments.put("x-delivery-limit", DELIVERY_LIMIT);
-    } else {
-      // Classic queues order by priority 0-9 (quorum queues: two levels on 4.x, none on 3.x).
-      arguments.put("x-max-priority", MAX_PRIORITY);
-    }
-    arguments.put("x-dead-letter-exchange", DEAD_LETTER_EXCHANGE);
-    arguments.put("x-dead-letter-routing-key", queue);
     return new Topology(
+        TASK_QUEUE_EXCHANGES,
         List.of(
-            new Topology.Exchange(TASK_EXCHANGE, "direct"),
-            new Topology.Exchange(DEAD_LETTER_EXCHANGE, "direct"),
-            new Topology.Exchange(DELAY_DELIVERY_EXCHANGE, "topic")),
-        List.of(
-            new Topology.Queue(queue, arguments),
+            new Topology.Queue(queue, taskQueueArguments(queue, type)),
             new Topology.Queue(brokerDeadLetterQueue(queue), Map.of("x-queue-type", "quorum")),
             new Topology.Queue(
                 deadLetterQueue(queue),
@@ -153,8 +153,58 @@ public final class LovageTopology {
                     "x-stream-max-segment-size-bytes", EVENT_STREAM_SEGMENT_BYTES))),
         List.of(
             new Topology.Binding(TASK_EXCHANGE, queue, queue),
-            new Topology.Binding(DELAY_DELIVERY_EXCHANGE, queue, "*.".repeat(DELAY_LEVELS) + queue),
+            new Topology.Binding(DELAY_DELIVERY_EXCHANGE, queue, delayDeliveryKey(queue)),
             new Topology.Binding(DEAD_LETTER_EXCHANGE, brokerDeadLetterQueue(queue), queue)));
+  }
+
+  private static final List<Topology.Exchange> TASK_QUEUE_EXCHANGES =
+      List.of(
+          new Topology.Exchange(TASK_EXCHANGE, "direct"),
+          new Topology.Exchange(DEAD_LETTER_EXCHANGE, "direct"),
+          new Topology.Exchange(DELAY_DELIVERY_EXCHANGE, "topic"));
+
+  /** A task queue's arguments; its dead letters go to {@code deadLettersOf}'s. */
+  private static Map<String, Object> taskQueueArguments(String deadLettersOf, QueueType type) {
+    Map<String, Object> arguments = new java.util.LinkedHashMap<>();
+    arguments.put("x-queue-type", type.argument());
+    if (type == QueueType.QUORUM) {
+      arguments.put("x-delivery-limit", DELIVERY_LIMIT);
+    } else {
+      // Classic queues order by priority 0-9 (quorum queues: two levels on 4.x, none on 3.x).
+      arguments.put("x-max-priority", MAX_PRIORITY);
+    }
+    arguments.put("x-dead-letter-exchange", DEAD_LETTER_EXCHANGE);
+    arguments.put("x-dead-letter-routing-key", deadLettersOf);
+    return arguments;
+  }
+
+  /** The binding key that the delay ladder delivers a queue's delayed messages with. */
+  private static String delayDeliveryKey(String queue) {
+    return "*.".repeat(DELAY_LEVELS) + queue;
+  }
+
+  /**
+   * The urgent lane of a quorum task queue, {@code lovage.urgent.<queue>}: where tasks of priority
+   * {@link #URGENT_PRIORITY} and above for it go on RabbitMQ 3.x, whose quorum queues ignore
+   * priorities (see {@link TaskQueues}).
+   */
+  public static String urgentLane(String queue) {
+    return URGENT_LANE_PREFIX + queue;
+  }
+
+  /**
+   * A quorum task queue's {@link #urgentLane}: a quorum queue with the queue's arguments, whose
+   * dead letters (delivery limit, rejects) join the queue's, reached from the task exchange and the
+   * delay ladder under its own name. Declared after the queue's {@link #taskQueue}.
+   */
+  public static Topology urgentLaneOf(String queue) {
+    String lane = urgentLane(queue);
+    return new Topology(
+        TASK_QUEUE_EXCHANGES,
+        List.of(new Topology.Queue(lane, taskQueueArguments(queue, QueueType.QUORUM))),
+        List.of(
+            new Topology.Binding(TASK_EXCHANGE, lane, lane),
+            new Topology.Binding(DELAY_DELIVERY_EXCHANGE, lane, delayDeliveryKey(lane))));
   }
 
   /** The exchange of delay level {@code level}, 0 to 27; a delayed message enters at the top. */

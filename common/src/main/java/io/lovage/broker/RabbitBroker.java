@@ -337,6 +337,11 @@ public final class RabbitBroker implements Broker {
   }
 
   @Override
+  public String version() {
+    return String.valueOf(publishing.getServerProperties().get("version"));
+  }
+
+  @Override
   public boolean isConnected() {
     return publishing.isOpen() && consuming.isOpen();
   }

@@ -326,31 +326,15 @@ final class ConcurrencyLimiter {
   }
 
   /** A delivery that holds a permit: settling it gives the permit back, exactly once. */
-  private static final class Permitted implements Delivery {
-    private final Delivery delivery;
+  private static final class Permitted extends ForwardingDelivery {
     private final Delivery permit;
     private final Runnable released;
     private final AtomicBoolean returned = new AtomicBoolean();
 
     Permitted(Delivery delivery, Delivery permit, Runnable released) {
-      this.delivery = delivery;
+      super(delivery);
       this.permit = permit;
       this.released = released;
-    }
-
-    @Override
-    public Message message() {
-      return delivery.message();
-    }
-
-    @Override
-    public String queue() {
-      return delivery.queue();
-    }
-
-    @Override
-    public long deliveryCount() {
-      return delivery.deliveryCount();
     }
 
     @Override
@@ -378,11 +362,6 @@ final class ConcurrencyLimiter {
       } finally {
         giveBack();
       }
-    }
-
-    @Override
-    public boolean held() {
-      return delivery.held();
     }
 
     private void giveBack() {

@@ -10,6 +10,7 @@ import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
 import io.lovage.broker.Subscription;
+import io.lovage.broker.TaskQueues;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.MalformedMessageException;
 import io.lovage.protocol.TaskMessage;
@@ -147,6 +148,12 @@ public final class Worker implements AutoCloseable {
   private final Map<String, List<Subscription>> consuming =
       java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
 
+  /** The prefetch each task queue is consumed with (its urgent lane's apart). */
+  private final Map<String, Integer> prefetches = new ConcurrentHashMap<>();
+
+  /** The task queues as this worker declares them, and where a task of some priority goes. */
+  private final TaskQueues taskQueues;
+
   private final AtomicLong succeeded = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
@@ -175,6 +182,7 @@ public final class Worker implements AutoCloseable {
     // Celery's built-in tasks (celery.starmap, celery.map, ...) beside the user's.
     this.tasks = Builtins.addTo(tasks);
     this.settings = settings;
+    this.taskQueues = new TaskQueues(broker, settings.queueType());
     this.events = new TaskEvents(broker, settings.name(), clock);
     this.deadLetters = new DeadLetters(broker, settings.name(), clock);
     this.slots = new Semaphore(settings.capacity());
@@ -258,7 +266,8 @@ public final class Worker implements AutoCloseable {
    */
   public synchronized void start() {
     try {
-      broker.declare(LovageTopology.forQueues(settings.queueNames(), settings.queueType()));
+      // The task queues are declared by taskQueues, with their urgent lanes where they need some.
+      broker.declare(LovageTopology.forQueues(List.of(), settings.queueType()));
       revocations.follow(broker, REVOCATIONS_CATCH_UP);
       ownRateLimits.forEach(this::setRateLimit);
       followLimits();
@@ -268,8 +277,9 @@ public final class Worker implements AutoCloseable {
       events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
       heartbeat.scheduleAtFixedRate(
           this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+      List<WorkerSettings.WeightedQueue> consumed = withLanes(settings.queues());
       for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
-        consume(weighted.name(), settings.prefetch(weighted));
+        consume(weighted, consumed);
       }
       pidbox.start();
       started = true;
@@ -360,31 +370,59 @@ public final class Worker implements AutoCloseable {
     return rateLimiter.fleetTokensReady(task);
   }
 
-  private void consume(String queue, int prefetch) {
-    List<Subscription> consumers =
-        List.of(
-            broker.consume(queue, ConsumeOptions.prefetch(prefetch), this::accept),
-            broker.consume(
-                LovageTopology.brokerDeadLetterQueue(queue),
-                ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
-                delivery -> deadLetters.moveFromBroker(delivery, queue)));
-    consuming.put(queue, consumers);
+  /** The queues and their urgent lanes, if they have some: what shares the prefetch. */
+  private List<WorkerSettings.WeightedQueue> withLanes(List<WorkerSettings.WeightedQueue> queues) {
+    List<WorkerSettings.WeightedQueue> consumed = new ArrayList<>();
+    for (WorkerSettings.WeightedQueue queue : queues) {
+      consumed.add(queue);
+      taskQueues.declare(queue.name()).map(queue::urgentLane).ifPresent(consumed::add);
+    }
+    return consumed;
+  }
+
+  /**
+   * Consumes a task queue, what RabbitMQ dead-letters from it, and its urgent lane if it has one,
+   * each with its share of the prefetch among {@code consumed}.
+   */
+  private void consume(
+      WorkerSettings.WeightedQueue weighted, List<WorkerSettings.WeightedQueue> consumed) {
+    String queue = weighted.name();
+    List<Subscription> consumers = new ArrayList<>();
+    // The lane first: urgent tasks waiting when the worker starts are taken before the others.
+    taskQueues
+        .declare(queue)
+        .ifPresent(
+            lane ->
+                consumers.add(
+                    broker.consume(
+                        lane,
+                        ConsumeOptions.prefetch(
+                            settings.prefetch(weighted.urgentLane(lane), consumed)),
+                        delivery -> accept(new FromUrgentLane(delivery, queue)))));
+    int prefetch = settings.prefetch(weighted, consumed);
+    prefetches.put(queue, prefetch);
+    consumers.add(broker.consume(queue, ConsumeOptions.prefetch(prefetch), this::accept));
+    consumers.add(
+        broker.consume(
+            LovageTopology.brokerDeadLetterQueue(queue),
+            ConsumeOptions.prefetch(DEAD_LETTER_PREFETCH),
+            delivery -> deadLetters.moveFromBroker(delivery, queue)));
+    consuming.put(queue, List.copyOf(consumers));
   }
 
   /**
    * Starts consuming one more task queue (Celery's {@code add_consumer}), declared as this worker
-   * declares its own, with the prefetch of one queue of weight 1; false if it consumes it already.
+   * declares its own, with the prefetch of a queue of weight 1 beside them; false if it consumes it
+   * already.
    */
   synchronized boolean addConsumer(String queue) {
     if (closed || consuming.containsKey(queue)) {
       return false;
     }
-    broker.declare(LovageTopology.taskQueue(queue, settings.queueType()));
-    int prefetch =
-        settings.prefetch() > 0
-            ? settings.prefetch()
-            : Math.max(1, settings.capacity() / Math.max(1, settings.queues().size()));
-    consume(queue, prefetch);
+    WorkerSettings.WeightedQueue added = new WorkerSettings.WeightedQueue(queue, 1);
+    List<WorkerSettings.WeightedQueue> consumed = new ArrayList<>(withLanes(settings.queues()));
+    consumed.addAll(withLanes(List.of(added)));
+    consume(added, consumed);
     log.info("consumer added by remote control queue={}", queue);
     return true;
   }
@@ -401,6 +439,14 @@ public final class Worker implements AutoCloseable {
     consumers.forEach(Subscription::close);
     log.info("consumer cancelled by remote control queue={}", queue);
     return true;
+  }
+
+  /**
+   * The prefetch this worker consumes a task queue with, its urgent lane's apart (see {@link
+   * TaskQueues}); 0 before it does.
+   */
+  public int prefetch(String queue) {
+    return prefetches.getOrDefault(queue, 0);
   }
 
   /** The task queues this worker consumes now. */
@@ -826,8 +872,9 @@ public final class Worker implements AutoCloseable {
             .thenCompose(
                 ok ->
                     r.delay().compareTo(HOLD_AT_MOST) > 0
-                        ? Delays.publish(broker, delivery.queue(), encoded, r.delay())
-                        : broker.publish(LovageTopology.TASK_EXCHANGE, delivery.queue(), encoded));
+                        ? Delays.publish(broker, backTo(delivery, next), encoded, r.delay())
+                        : broker.publish(
+                            LovageTopology.TASK_EXCHANGE, backTo(delivery, next), encoded));
     return published.handle(
         (ok, error) -> {
           if (error == null) {
@@ -837,6 +884,13 @@ public final class Worker implements AutoCloseable {
               "retry not published, requeued task_id={} error={}", message.id(), error.toString());
           return Settlement.REQUEUE;
         });
+  }
+
+  /**
+   * Where a task goes back to its queue: the queue, or its urgent lane (see {@link TaskQueues}).
+   */
+  private String backTo(Delivery delivery, TaskMessage message) {
+    return taskQueues.route(delivery.queue(), message.priority());
   }
 
   /**
@@ -878,7 +932,7 @@ public final class Worker implements AutoCloseable {
    */
   private CompletableFuture<Settlement> postpone(
       Delivery delivery, TaskMessage message, Duration wait) {
-    return Delays.publish(broker, delivery.queue(), delivery.message(), wait)
+    return Delays.publish(broker, backTo(delivery, message), delivery.message(), wait)
         .handle(
             (ok, error) -> {
               if (error == null) {

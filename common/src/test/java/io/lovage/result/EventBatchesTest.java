@@ -137,6 +137,11 @@ class EventBatchesTest {
     }
 
     @Override
+    public String version() {
+      return "4.0.5";
+    }
+
+    @Override
     public boolean isConnected() {
       return true;
     }

@@ -47,6 +47,11 @@ public abstract class ForwardingBroker implements Broker {
   }
 
   @Override
+  public String version() {
+    return inner.version();
+  }
+
+  @Override
   public boolean isConnected() {
     return inner.isConnected();
   }

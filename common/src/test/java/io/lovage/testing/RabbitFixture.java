@@ -269,10 +269,11 @@ public final class RabbitFixture {
     return "test." + prefix + "." + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** Deletes a task queue a test made and its dead-letter queues. */
+  /** Deletes a task queue a test made, its dead-letter queues and its urgent lane, if any. */
   public static void deleteTaskQueue(String queue) {
     deleteQueues(
         queue,
+        io.lovage.broker.LovageTopology.urgentLane(queue),
         io.lovage.broker.LovageTopology.deadLetterQueue(queue),
         io.lovage.broker.LovageTopology.brokerDeadLetterQueue(queue));
   }

@@ -131,7 +131,7 @@ final class WorkerMetrics implements MeterSource, WorkerObserver {
         .tag("worker", name)
         .register(registry);
     for (var queue : worker.settings().queues()) {
-      Gauge.builder("lovage.worker.prefetch", worker, w -> w.settings().prefetch(queue))
+      Gauge.builder("lovage.worker.prefetch", worker, w -> w.prefetch(queue.name()))
           .description("Messages the broker hands this worker at once, per queue")
           .tag("queue", queue.name())
           .tag("worker", name)
