@@ -1,9 +1,13 @@
 package io.lovage.bench;
 
+import io.lovage.RateLimit;
 import io.lovage.TaskClient;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
+import io.lovage.limits.LimitBook;
+import io.lovage.limits.TaskLimits;
 import io.lovage.protocol.TaskMessage;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +36,7 @@ final class NoopThroughput {
    * The one-worker rows, which the ratios to PerfTest and Celery divide, and the one with a global
    * rate limit far above the rate.
    */
-  record Result(Row withResults, Row withoutResults, Row globallyLimited) {}
+  record Result(Row withResults, Row withoutResults, Row beforeLimit, Row globallyLimited) {}
 
   static Result run(BenchContext ctx, Rows rows) {
     int tasks = ctx.profile().noopTasks();
@@ -77,29 +81,62 @@ final class NoopThroughput {
           }
         }
       }
-      // The unlimited workers stop first: the limited one has the machine to itself, as they did.
+      // The unlimited workers stop first. Then one fresh worker runs the blast twice, back to
+      // back: without a limit, and with a global limit far above its rate set over the book of
+      // limits, so that the two differ by the limit alone.
       started.forEach(worker -> worker.stop(ctx));
       started.clear();
-      Row limited =
-          rows.measure(
-              name(1, "quorum", false, tasks) + ", global rate limit " + FAR_ABOVE,
-              "tasks/s",
-              Goal.NONE,
+      ctx.queues().usedTaskQueue(LIMITED_QUEUE);
+      ctx.queues().usedQueue(LovageTopology.rateTokens("demo.noop"));
+      Lazy<LovageApp> fresh =
+          Lazy.of(
               () -> {
-                ctx.queues().usedTaskQueue(LIMITED_QUEUE);
-                ctx.queues().usedQueue(LovageTopology.rateTokens("demo.noop"));
-                Map<String, String> limitedSettings = new java.util.HashMap<>(settings);
-                limitedSettings.put("LOVAGE_RATE_LIMITS", "demo.noop=" + FAR_ABOVE + "@global");
-                System.out.println("  starting worker-noop-limited");
+                System.out.println("  starting worker-noop-limit");
                 LovageApp worker =
-                    LovageApp.worker(ctx, "worker-noop-limited", LIMITED_QUEUE, limitedSettings);
+                    LovageApp.worker(ctx, "worker-noop-limit", LIMITED_QUEUE, settings);
                 started.add(worker);
                 warmUp(ctx, client, LIMITED_QUEUE, List.of(worker));
-                return measure(ctx, client, LIMITED_QUEUE, List.of(worker), false, tasks, "quorum");
+                return worker;
               });
-      return new Result(with, without, limited);
+      Row unlimited =
+          rows.measure(
+              name(1, "quorum", false, tasks) + ", the same worker before its global limit",
+              "tasks/s",
+              Goal.NONE,
+              () ->
+                  measure(
+                      ctx, client, LIMITED_QUEUE, List.of(fresh.get()), false, tasks, "quorum"));
+      Row limited;
+      try (LimitBook book = new LimitBook(ctx.broker(), Clock.systemUTC()).follow()) {
+        limited =
+            rows.measure(
+                name(1, "quorum", false, tasks) + ", global rate limit " + FAR_ABOVE,
+                "tasks/s",
+                Goal.NONE,
+                () -> {
+                  book.put(TaskLimits.of("demo.noop").withRate(RateLimit.parse(FAR_ABOVE).global()))
+                      .join();
+                  awaitSharing(ctx, fresh.get());
+                  return measure(
+                      ctx, client, LIMITED_QUEUE, List.of(fresh.get()), false, tasks, "quorum");
+                });
+        book.delete("demo.noop").join();
+      }
+      return new Result(with, without, unlimited, limited);
     } finally {
       started.forEach(worker -> worker.stop(ctx));
+    }
+  }
+
+  /** Waits until the worker consumes the limit's token queue: the book's limit reached it. */
+  private static void awaitSharing(BenchContext ctx, LovageApp worker) {
+    String tokens = LovageTopology.rateTokens("demo.noop");
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (ctx.broker().inspect(tokens).map(c -> c.consumers()).orElse(0) < 1) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(worker + " did not take up the global limit in 30 s");
+      }
+      Pause.millis(50);
     }
   }
 

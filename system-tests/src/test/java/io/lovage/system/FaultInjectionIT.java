@@ -1085,6 +1085,100 @@ class FaultInjectionIT {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // 13. a concurrency limit per customer across three workers, one killed holding permits
+
+  private static final int CUSTOMERS = 4;
+
+  @Test
+  @Order(13)
+  void aConcurrencyLimitOfTwoPerCustomerIsNeverExceededAndAKilledWorkersPermitsComeBack() {
+    scenario(
+        "13. concurrency 2 per customer on three workers, kill -9 one holding permits",
+        o -> {
+          Ledger ledger = ledger("concurrency");
+          Map<String, String> env =
+              Map.of(
+                  "LOVAGE_IO_CONCURRENCY",
+                  "8",
+                  "LOVAGE_CONCURRENCY_LIMITS",
+                  "demo.mark=2:customer_id");
+          List<AppProcess> workers = workers(ledger, 3, env);
+          AppProcess victim = workers.get(0);
+          ledger.submitBatches(
+              producer,
+              PROFILE.concurrencyTasks(),
+              0.3,
+              key -> Map.of("customer_id", customerOf(key), "trace", true));
+          boolean holding =
+              Deadline.poll(
+                  Duration.ofSeconds(120),
+                  () ->
+                      ledger.spans().stream()
+                              .anyMatch(span -> span.pid() == victim.pid() && span.end() < 0)
+                          && ledger.runsBy(victim.pid()) >= 5);
+          victim.kill();
+          long killedAt = System.currentTimeMillis();
+          Counts counts = ledger.count(producer, SETTLE);
+
+          List<Ledger.Span> spans = ledger.spans();
+          Map<String, Integer> most = new java.util.TreeMap<>();
+          Map<String, Integer> mostAfterKill = new java.util.TreeMap<>();
+          for (int c = 0; c < CUSTOMERS; c++) {
+            String customer = "c" + c;
+            List<Ledger.Span> theirs =
+                spans.stream().filter(span -> customerOf(span.key()).equals(customer)).toList();
+            most.put(customer, mostAtOnce(theirs, killedAt, Long.MIN_VALUE));
+            mostAfterKill.put(customer, mostAtOnce(theirs, killedAt, killedAt));
+          }
+          long unfinished =
+              spans.stream().filter(span -> span.end() < 0 && span.pid() != victim.pid()).count();
+
+          o.counts(counts, ledger);
+          o.check("the killed worker held permits (a run in flight)", holding);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.check(
+              "never more than 2 of a customer at once",
+              most.values().stream().allMatch(n -> n <= 2));
+          o.check(
+              "after the kill every customer ran 2 at once again (its permits came back)",
+              mostAfterKill.values().stream().allMatch(n -> n == 2));
+          o.check("every run of a live worker ended", unfinished == 0);
+          o.note(
+              "most at once per customer (start/end traces of %d runs, the killed worker's open"
+                  + " runs ending at the kill): %s; after the kill: %s",
+              spans.size(), most, mostAfterKill);
+        });
+  }
+
+  private static String customerOf(String key) {
+    return "c" + Long.parseLong(key.substring(key.lastIndexOf('-') + 1)) % CUSTOMERS;
+  }
+
+  /**
+   * The most runs at once among {@code spans} from {@code from} on (epoch ms), a run that never
+   * ended ending at {@code killedAt}; a run ending when another starts does not overlap it.
+   */
+  private static int mostAtOnce(List<Ledger.Span> spans, long killedAt, long from) {
+    List<long[]> events = new ArrayList<>();
+    for (Ledger.Span span : spans) {
+      long end = span.end() < 0 ? killedAt : span.end();
+      if (end > from) {
+        events.add(new long[] {Math.max(span.start(), from), +1});
+        events.add(new long[] {end, -1});
+      }
+    }
+    events.sort(java.util.Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1]));
+    int now = 0;
+    int most = 0;
+    for (long[] event : events) {
+      now += (int) event[1];
+      most = Math.max(most, now);
+    }
+    return most;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // the scenario frame
 
   /** What a scenario found: its counts, checks that failed, and notes for the table. */

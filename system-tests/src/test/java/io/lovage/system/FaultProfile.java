@@ -12,6 +12,7 @@ package io.lovage.system;
  * @param soakTasks tasks of the soak (scenario 8); 0 leaves it out
  * @param soakSeconds how long the soak's submissions are spread over
  * @param schedulerKills how often scenario 11 kills the scheduler's leader, 10 s apart
+ * @param concurrencyTasks tasks of scenario 13 (0.3 s each, at most 2 per customer at once)
  */
 record FaultProfile(
     String name,
@@ -21,11 +22,12 @@ record FaultProfile(
     boolean stall,
     int soakTasks,
     int soakSeconds,
-    int schedulerKills) {
+    int schedulerKills,
+    int concurrencyTasks) {
 
-  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3);
+  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3, 240);
   static final FaultProfile FULL =
-      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5);
+      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5, 600);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
   static FaultProfile current() {

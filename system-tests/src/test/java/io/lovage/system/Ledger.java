@@ -92,9 +92,16 @@ final class Ledger {
   }
 
   private ObjectNode markTask(String key, double seconds) {
+    return markTask(key, seconds, Map.of());
+  }
+
+  private ObjectNode markTask(String key, double seconds, Map<String, Object> kwargs) {
     ObjectNode task = Json.MAPPER.createObjectNode();
     task.put("task", "demo.mark");
     task.putArray("args").add(key).add(seconds);
+    if (!kwargs.isEmpty()) {
+      task.set("kwargs", Json.MAPPER.valueToTree(kwargs));
+    }
     task.put("queue", queue);
     return task;
   }
@@ -127,6 +134,19 @@ final class Ledger {
 
   /** Submits {@code count} {@code demo.mark} tasks over {@code POST /tasks/batch}, 500 a time. */
   void submitBatches(AppProcess producer, int count, double seconds) throws IOException {
+    submitBatches(producer, count, seconds, key -> Map.of());
+  }
+
+  /**
+   * Submits {@code count} {@code demo.mark} tasks over {@code POST /tasks/batch}, 500 a time, each
+   * with the kwargs {@code kwargs} gives for its key.
+   */
+  void submitBatches(
+      AppProcess producer,
+      int count,
+      double seconds,
+      java.util.function.Function<String, Map<String, Object>> kwargs)
+      throws IOException {
     for (int done = 0; done < count; ) {
       int size = Math.min(500, count - done);
       List<String> batchKeys = new ArrayList<>();
@@ -134,7 +154,7 @@ final class Ledger {
       for (int i = 0; i < size; i++) {
         String key = nextKey();
         batchKeys.add(key);
-        batch.add(markTask(key, seconds));
+        batch.add(markTask(key, seconds, kwargs.apply(key)));
       }
       long sent = System.nanoTime();
       HttpResponse<String> r =
@@ -194,6 +214,42 @@ final class Ledger {
       }
     }
     return runs;
+  }
+
+  /**
+   * One traced run ({@code demo.mark} with {@code trace}): when it started and ended, in epoch
+   * milliseconds; {@code end} is -1 when it never ended (its worker was killed).
+   */
+  record Span(String key, String taskId, long pid, long start, long end) {}
+
+  /** Every traced run of this ledger's tasks so far. */
+  List<Span> spans() {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(marks);
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, long[]> byRun = new LinkedHashMap<>();
+    Map<String, String[]> names = new HashMap<>();
+    for (String line : lines) {
+      String[] f = line.split(" ");
+      if (f.length == 5 && f[0].startsWith(scenario + "-")) {
+        String run = f[1] + " " + f[2];
+        long[] times = byRun.computeIfAbsent(run, r -> new long[] {-1, -1});
+        times[f[3].equals("start") ? 0 : 1] = Long.parseLong(f[4]);
+        names.put(run, f);
+      }
+    }
+    List<Span> spans = new ArrayList<>();
+    byRun.forEach(
+        (run, times) -> {
+          String[] f = names.get(run);
+          spans.add(new Span(f[0], f[1], Long.parseLong(f[2]), times[0], times[1]));
+        });
+    return spans;
   }
 
   /** Runs by the process with this pid. */

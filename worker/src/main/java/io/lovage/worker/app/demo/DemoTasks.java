@@ -115,7 +115,9 @@ public final class DemoTasks implements TaskModule {
    * Leaves a trace of each run for the fault-injection suite, which counts runs per task from it
    * rather than from the task events it is judging: appends {@code "<key> <task id> <pid>"} to the
    * mark file, then sleeps {@code seconds} (default 0) so that the run can be caught in flight.
-   * Returns the key.
+   * With {@code trace} true it also appends {@code "<key> <task id> <pid> start <epoch ms>"} before
+   * the sleep and the same with {@code end} after it, so that runs at once can be counted. Returns
+   * the key.
    */
   String mark(TaskCall call) throws IOException, InterruptedException {
     String key = call.arg(0, "key", String.class);
@@ -130,8 +132,15 @@ public final class DemoTasks implements TaskModule {
     if (markFile == null) {
       throw new IllegalStateException("demo.mark needs LOVAGE_DEMO_MARK_FILE on the worker");
     }
-    writeMark(key, call.id());
+    writeMark(key, call.id(), "");
+    boolean trace = Boolean.TRUE.equals(call.arg(2, "trace", Boolean.class, false));
+    if (trace) {
+      writeMark(key, call.id(), " start " + System.currentTimeMillis());
+    }
     Thread.sleep(Math.round(seconds * 1000));
+    if (trace) {
+      writeMark(key, call.id(), " end " + System.currentTimeMillis());
+    }
     return key;
   }
 
@@ -149,12 +158,12 @@ public final class DemoTasks implements TaskModule {
     if (markFile == null) {
       throw new IllegalStateException("demo.tally needs LOVAGE_DEMO_MARK_FILE on the worker");
     }
-    writeMark(key, call.id());
+    writeMark(key, call.id(), "");
     return values;
   }
 
-  private void writeMark(String key, String taskId) throws IOException {
-    String line = key + " " + taskId + " " + ProcessHandle.current().pid() + "\n";
+  private void writeMark(String key, String taskId, String more) throws IOException {
+    String line = key + " " + taskId + " " + ProcessHandle.current().pid() + more + "\n";
     // One write(2) with O_APPEND: lines of several worker processes never interleave, and the
     // line is in the file before the task can be acknowledged, or its worker killed.
     Files.write(

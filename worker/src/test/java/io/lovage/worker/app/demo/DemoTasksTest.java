@@ -2,6 +2,7 @@ package io.lovage.worker.app.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskArgumentException;
 import io.lovage.TaskCall;
@@ -24,6 +25,28 @@ class DemoTasksTest {
 
     String line = "k-1 t-1 " + ProcessHandle.current().pid();
     assertEquals(List.of(line, line), Files.readAllLines(file));
+  }
+
+  @Test
+  void aTracedMarkAlsoAppendsItsStartAndEndTimes(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("marks.log");
+    DemoTasks tasks = new DemoTasks(file.toString());
+    long before = System.currentTimeMillis();
+
+    tasks.mark(
+        new TaskCall(
+            TaskMessage.builder("demo.mark")
+                .id("t-2")
+                .args("k-2", 0.05)
+                .kwargs(java.util.Map.of("trace", true))
+                .build()));
+
+    List<String> lines = Files.readAllLines(file);
+    String run = "k-2 t-2 " + ProcessHandle.current().pid();
+    assertEquals(run, lines.get(0));
+    long start = Long.parseLong(lines.get(1).substring((run + " start ").length()));
+    long end = Long.parseLong(lines.get(2).substring((run + " end ").length()));
+    assertTrue(before <= start && start + 50 <= end, lines.toString());
   }
 
   @Test
