@@ -1,12 +1,8 @@
 package io.lovage.limits;
 
 import io.lovage.broker.Broker;
-import io.lovage.broker.CatchUpMarker;
-import io.lovage.broker.ConsumeOptions;
-import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
-import io.lovage.broker.Message;
-import io.lovage.broker.Subscription;
+import io.lovage.broker.RecordStream;
 import io.lovage.protocol.Json;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,15 +11,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -47,19 +39,15 @@ public final class LimitBook implements AutoCloseable {
 
   private final Broker broker;
   private final Clock clock;
+  private final RecordStream records;
   private final Map<String, TaskLimits> limits = new TreeMap<>();
   private final List<BiConsumer<String, Optional<TaskLimits>>> listeners =
       new CopyOnWriteArrayList<>();
-  private final CatchUpMarker marker = new CatchUpMarker();
-
-  /** The changes this book made that it has not read back yet, by record id. */
-  private final Map<String, CompletableFuture<Void>> pending = new ConcurrentHashMap<>();
-
-  private Subscription subscription;
 
   public LimitBook(Broker broker, Clock clock) {
     this.broker = broker;
     this.clock = clock;
+    this.records = new RecordStream(broker, LovageTopology.LIMITS_STREAM, "limits");
   }
 
   /**
@@ -75,29 +63,18 @@ public final class LimitBook implements AutoCloseable {
   /** Reads the book from its start and from now on; {@link #caughtUp()} once it has read it all. */
   public LimitBook follow() {
     broker.declare(LovageTopology.limits());
-    subscription =
-        broker.consume(
-            LovageTopology.LIMITS_STREAM,
-            ConsumeOptions.prefetch(500).withArgument("x-stream-offset", "first"),
-            this::onRecord);
-    marker
-        .append(broker, LovageTopology.LIMITS_STREAM)
-        .exceptionally(
-            error -> {
-              marker.giveUp();
-              return null;
-            });
+    records.follow(this::onRecord);
     return this;
   }
 
   /** Whether every limit that was in the book when it started following is known. */
   public boolean caughtUp() {
-    return marker.caughtUp();
+    return records.caughtUp();
   }
 
   /** Waits until {@link #caughtUp()}, at most {@code timeout}; false if it has not by then. */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-    return marker.await(timeout);
+    return records.awaitCaughtUp(timeout);
   }
 
   /**
@@ -112,7 +89,7 @@ public final class LimitBook implements AutoCloseable {
     record.put("type", "limits");
     record.put("at", stamped.at().toString());
     record.set("limits", stamped.toJson());
-    return append(record).thenApply(read -> stamped);
+    return records.appendAndReadBack(record, READ_BACK).thenApply(read -> stamped);
   }
 
   /** Removes a task's limits: workers go back to their own; completes as {@link #put} does. */
@@ -121,7 +98,7 @@ public final class LimitBook implements AutoCloseable {
     record.put("type", "limits-deleted");
     record.put("at", clock.instant().toString());
     record.put("task", task);
-    return append(record).thenRun(() -> {});
+    return records.appendAndReadBack(record, READ_BACK);
   }
 
   /** The limits of a task, if it has some in the book. */
@@ -134,59 +111,14 @@ public final class LimitBook implements AutoCloseable {
     return List.copyOf(limits.values());
   }
 
-  /** Appends a record; completes once this book has read it back. */
-  private CompletableFuture<Void> append(ObjectNode record) {
-    String id = UUID.randomUUID().toString();
-    record.put("id", id);
-    CompletableFuture<Void> read = new CompletableFuture<>();
-    pending.put(id, read);
-    broker
-        .publish(
-            "",
-            LovageTopology.LIMITS_STREAM,
-            Message.json(Json.MAPPER.writeValueAsBytes(record), Map.of()))
-        .whenComplete(
-            (confirmed, error) -> {
-              if (error != null) {
-                read.completeExceptionally(error);
-              }
-            });
-    return read.orTimeout(READ_BACK.toMillis(), TimeUnit.MILLISECONDS)
-        .whenComplete((done, error) -> pending.remove(id));
-  }
-
-  private void onRecord(Delivery delivery) {
-    try {
-      JsonNode record = Json.MAPPER.readTree(delivery.message().body());
-      if (marker.isMarker(record)) {
-        return;
+  private void onRecord(JsonNode record) {
+    switch (record.path("type").asString("")) {
+      case "limits" -> {
+        TaskLimits read = TaskLimits.fromJson(record.path("limits"));
+        apply(read.task(), read);
       }
-      switch (record.path("type").asString("")) {
-        case "limits" -> {
-          TaskLimits read = TaskLimits.fromJson(record.path("limits"));
-          apply(read.task(), read);
-        }
-        case "limits-deleted" -> apply(record.path("task").asString(""), null);
-        default -> log.debug("skipping a limits record of another kind");
-      }
-    } catch (JacksonException | IllegalArgumentException | java.time.DateTimeException e) {
-      log.warn("skipping a limits record that is not valid error={}", e.getMessage());
-    } finally {
-      delivery.ack();
-      readBack(delivery);
-    }
-  }
-
-  /** Completes the change this book made, if the record is one of its own. */
-  private void readBack(Delivery delivery) {
-    try {
-      String id = Json.MAPPER.readTree(delivery.message().body()).path("id").asString("");
-      CompletableFuture<Void> read = pending.remove(id);
-      if (read != null) {
-        read.complete(null);
-      }
-    } catch (JacksonException e) {
-      // not a record at all: already logged
+      case "limits-deleted" -> apply(record.path("task").asString(""), null);
+      default -> log.debug("skipping a limits record of another kind");
     }
   }
 
@@ -211,8 +143,6 @@ public final class LimitBook implements AutoCloseable {
 
   @Override
   public void close() {
-    if (subscription != null) {
-      subscription.close();
-    }
+    records.close();
   }
 }

@@ -7,6 +7,7 @@ import io.lovage.broker.ConsumeOptions;
 import io.lovage.broker.Delivery;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.Message;
+import io.lovage.broker.RecordStream;
 import io.lovage.broker.Subscription;
 import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
@@ -93,7 +94,7 @@ public final class Scheduler implements AutoCloseable {
   private final Map<String, Deque<Run>> recent = new java.util.HashMap<>();
   private final List<Consumer<Run>> runListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final CatchUpMarker definitionsRead = new CatchUpMarker();
+  private final RecordStream definitions;
   private final AtomicLong leaderChanges = new AtomicLong();
   private final AtomicLong runsSent = new AtomicLong();
   private final ScheduledExecutorService ticker =
@@ -114,6 +115,7 @@ public final class Scheduler implements AutoCloseable {
     this.broker = broker;
     this.client = client;
     this.clock = clock;
+    this.definitions = new RecordStream(broker, LovageTopology.SCHEDULE_STREAM, "schedules");
   }
 
   /**
@@ -122,18 +124,7 @@ public final class Scheduler implements AutoCloseable {
    */
   public Scheduler start(boolean compete) {
     broker.declare(LovageTopology.schedules());
-    subscriptions.add(
-        broker.consume(
-            LovageTopology.SCHEDULE_STREAM,
-            ConsumeOptions.prefetch(500).withArgument("x-stream-offset", "first"),
-            this::onDefinition));
-    definitionsRead
-        .append(broker, LovageTopology.SCHEDULE_STREAM)
-        .exceptionally(
-            error -> {
-              definitionsRead.giveUp();
-              return null;
-            });
+    definitions.follow(this::onDefinition);
     subscriptions.add(
         broker.consume(
             LovageTopology.SCHEDULE_RUNS_STREAM,
@@ -200,7 +191,7 @@ public final class Scheduler implements AutoCloseable {
 
   /** Whether the definitions in the stream when this replica started have been read. */
   public boolean caughtUp() {
-    return definitionsRead.caughtUp();
+    return definitions.caughtUp();
   }
 
   private void tick() {
@@ -235,7 +226,7 @@ public final class Scheduler implements AutoCloseable {
    * appends a marker to it and waits to read it back.
    */
   private boolean takeOver() {
-    if (!definitionsRead.caughtUp()) {
+    if (!definitions.caughtUp()) {
       return false;
     }
     if (runsRead == null) {
@@ -452,10 +443,7 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private CompletableFuture<Void> append(ObjectNode record) {
-    return broker.publish(
-        "",
-        LovageTopology.SCHEDULE_STREAM,
-        Message.json(Json.MAPPER.writeValueAsBytes(record), Map.of()));
+    return definitions.append(record);
   }
 
   /** Records the last run of every schedule, so it outlives the runs stream's retention. */
@@ -540,34 +528,24 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void onDefinition(Delivery delivery) {
-    try {
-      JsonNode record = Json.MAPPER.readTree(delivery.message().body());
-      if (definitionsRead.isMarker(record)) {
-        return;
-      }
-      Instant at = Instant.parse(record.path("at").asString(Instant.EPOCH.toString()));
-      switch (record.path("type").asString("")) {
-        case "schedule" -> define(Schedule.fromJson(record.path("schedule")), at);
-        case "schedule-deleted" -> forget(record.path("name").asString(""));
-        case "schedule-runs" -> {
-          synchronized (this) {
-            record
-                .path("lastRuns")
-                .properties()
-                .forEach(
-                    entry -> {
-                      Instant when = Instant.parse(entry.getValue().asString());
-                      lastRun.merge(entry.getKey(), when, (a, b) -> a.isAfter(b) ? a : b);
-                    });
-          }
+  private void onDefinition(JsonNode record) {
+    Instant at = Instant.parse(record.path("at").asString(Instant.EPOCH.toString()));
+    switch (record.path("type").asString("")) {
+      case "schedule" -> define(Schedule.fromJson(record.path("schedule")), at);
+      case "schedule-deleted" -> forget(record.path("name").asString(""));
+      case "schedule-runs" -> {
+        synchronized (this) {
+          record
+              .path("lastRuns")
+              .properties()
+              .forEach(
+                  entry -> {
+                    Instant when = Instant.parse(entry.getValue().asString());
+                    lastRun.merge(entry.getKey(), when, (a, b) -> a.isAfter(b) ? a : b);
+                  });
         }
-        default -> log.debug("skipping a schedules record of another kind");
       }
-    } catch (JacksonException | IllegalArgumentException | java.time.DateTimeException e) {
-      log.warn("skipping a schedules record that is not valid error={}", e.getMessage());
-    } finally {
-      delivery.ack();
+      default -> log.debug("skipping a schedules record of another kind");
     }
   }
 
@@ -601,6 +579,7 @@ public final class Scheduler implements AutoCloseable {
   @Override
   public void close() {
     ticker.shutdownNow();
+    definitions.close();
     subscriptions.forEach(Subscription::close);
     Delivery held = lease;
     if (held != null && held.held()) {
