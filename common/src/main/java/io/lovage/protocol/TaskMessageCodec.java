@@ -92,6 +92,15 @@ public final class TaskMessageCodec {
         : value;
   }
 
+  /**
+   * The task's name from the protocol v2 {@code task} header, without decoding the body; null when
+   * there is none (not a task message): what a worker's flow control stages key on.
+   */
+  public static String taskName(Message message) {
+    Object task = message.headers().get("task");
+    return task == null ? null : task.toString();
+  }
+
   public static TaskMessage decode(Message message) throws MalformedMessageException {
     checkContent(message);
     Map<String, Object> headers = message.headers();

@@ -103,7 +103,7 @@ final class ConcurrencyLimiter {
 
   /** Passes the delivery on now if its task has no limit, else once it holds a permit. */
   void admit(Delivery delivery) {
-    String task = taskName(delivery.message());
+    String task = TaskMessageCodec.taskName(delivery.message());
     ConcurrencyLimit limit = task == null ? null : limits.get(task);
     if (limit == null || !limit.isLimited()) {
       next.accept(delivery);
@@ -318,11 +318,6 @@ final class ConcurrencyLimiter {
     // A task without the argument shares one limit with all others that lack it.
     String text = value == null ? "" : value.isString() ? value.asString() : value.toString();
     return Optional.of(Permits.queue(task, limit.permits(), text));
-  }
-
-  private static String taskName(Message message) {
-    Object task = message.headers().get("task");
-    return task == null ? null : task.toString();
   }
 
   /** A delivery that holds a permit: settling it gives the permit back, exactly once. */

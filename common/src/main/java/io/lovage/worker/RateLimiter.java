@@ -2,6 +2,7 @@ package io.lovage.worker;
 
 import io.lovage.RateLimit;
 import io.lovage.broker.Delivery;
+import io.lovage.protocol.TaskMessageCodec;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -134,7 +135,7 @@ final class RateLimiter {
 
   /** Passes the delivery on now if its task has no limit or a token, else holds it. */
   void admit(Delivery delivery) {
-    String task = taskName(delivery);
+    String task = TaskMessageCodec.taskName(delivery.message());
     synchronized (this) {
       Lane lane = task == null || closed ? null : lanes.get(task);
       if (lane != null && !(lane.held.isEmpty() && lane.tokens.tryTake())) {
@@ -283,11 +284,5 @@ final class RateLimiter {
 
   private void release(List<Delivery> go) {
     go.forEach(delivery -> releaseOn.execute(() -> next.accept(delivery)));
-  }
-
-  /** The task's name from the protocol v2 {@code task} header, without decoding the body. */
-  private static String taskName(Delivery delivery) {
-    Object task = delivery.message().headers().get("task");
-    return task == null ? null : task.toString();
   }
 }
