@@ -181,14 +181,18 @@ public final class InMemoryBroker implements Broker {
         : java.util.Optional.of(new QueueCounts(q.ready.size(), q.consumers.size()));
   }
 
-  /** A message taken with {@link #get}: requeued to the head, as RabbitMQ does. */
-  private final class Taken implements Delivery {
-    private final MemoryQueue queue;
-    private final Entry entry;
-    private boolean settled;
+  /**
+   * What a consumer's delivery and a message taken with {@link #get} share: the message, and
+   * RabbitMQ's three ways to settle it (a requeued one goes back to the head, a rejected one to the
+   * queue's dead letters).
+   */
+  private abstract class Settleable implements Delivery {
+    final MemoryQueue source;
+    final Entry entry;
+    boolean settled;
 
-    Taken(MemoryQueue queue, Entry entry) {
-      this.queue = queue;
+    Settleable(MemoryQueue source, Entry entry) {
+      this.source = source;
       this.entry = entry;
     }
 
@@ -199,27 +203,12 @@ public final class InMemoryBroker implements Broker {
 
     @Override
     public String queue() {
-      return queue.spec.name();
+      return source.spec.name();
     }
 
     @Override
     public long deliveryCount() {
       return entry.deliveryCount();
-    }
-
-    @Override
-    public void ack() {
-      settle(false);
-    }
-
-    @Override
-    public void reject() {
-      settle(false);
-    }
-
-    @Override
-    public void requeue() {
-      settle(true);
     }
 
     @Override
@@ -229,15 +218,39 @@ public final class InMemoryBroker implements Broker {
       }
     }
 
-    private void settle(boolean back) {
+    @Override
+    public void ack() {
+      settle(() -> {});
+    }
+
+    @Override
+    public void reject() {
+      settle(() -> source.deadLetter(entry.message()));
+    }
+
+    @Override
+    public void requeue() {
+      settle(() -> source.ready.addFirst(new Entry(entry.message(), entry.deliveryCount() + 1)));
+    }
+
+    /** Settles it once, doing {@code action} to its queue, then dispatches. */
+    abstract void settle(Runnable action);
+  }
+
+  /** A message taken with {@link #get}: settling it twice does nothing. */
+  private final class Taken extends Settleable {
+    Taken(MemoryQueue queue, Entry entry) {
+      super(queue, entry);
+    }
+
+    @Override
+    void settle(Runnable action) {
       synchronized (InMemoryBroker.this) {
         if (settled) {
           return;
         }
         settled = true;
-        if (back) {
-          queue.ready.addFirst(new Entry(entry.message(), entry.deliveryCount() + 1));
-        }
+        action.run();
       }
       dispatch();
     }
@@ -382,57 +395,17 @@ public final class InMemoryBroker implements Broker {
     }
   }
 
-  private final class MemoryDelivery implements Delivery {
+  private final class MemoryDelivery extends Settleable {
     private final MemoryConsumer consumer;
-    private final Entry entry;
-    private boolean settled;
     private boolean returned;
 
     MemoryDelivery(MemoryConsumer consumer, Entry entry) {
+      super(consumer.queue, entry);
       this.consumer = consumer;
-      this.entry = entry;
     }
 
     @Override
-    public Message message() {
-      return entry.message();
-    }
-
-    @Override
-    public String queue() {
-      return consumer.queue.spec.name();
-    }
-
-    @Override
-    public long deliveryCount() {
-      return entry.deliveryCount();
-    }
-
-    @Override
-    public void ack() {
-      settle(() -> {});
-    }
-
-    @Override
-    public boolean held() {
-      synchronized (InMemoryBroker.this) {
-        return !settled;
-      }
-    }
-
-    @Override
-    public void reject() {
-      settle(() -> consumer.queue.deadLetter(entry.message()));
-    }
-
-    @Override
-    public void requeue() {
-      settle(
-          () ->
-              consumer.queue.ready.addFirst(new Entry(entry.message(), entry.deliveryCount() + 1)));
-    }
-
-    private void settle(Runnable action) {
+    void settle(Runnable action) {
       synchronized (InMemoryBroker.this) {
         if (returned) {
           return; // its consumer stopped and the message went back: as on a closed channel
