@@ -277,9 +277,8 @@ public final class Worker implements AutoCloseable {
       events.worker("online", HEARTBEAT.toMillis() / 1000.0, 0, 0);
       heartbeat.scheduleAtFixedRate(
           this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
-      List<WorkerSettings.WeightedQueue> consumed = withLanes(settings.queues());
       for (WorkerSettings.WeightedQueue weighted : settings.queues()) {
-        consume(weighted, consumed);
+        consume(weighted, settings.queues());
       }
       pidbox.start();
       started = true;
@@ -370,19 +369,12 @@ public final class Worker implements AutoCloseable {
     return rateLimiter.fleetTokensReady(task);
   }
 
-  /** The queues and their urgent lanes, if they have some: what shares the prefetch. */
-  private List<WorkerSettings.WeightedQueue> withLanes(List<WorkerSettings.WeightedQueue> queues) {
-    List<WorkerSettings.WeightedQueue> consumed = new ArrayList<>();
-    for (WorkerSettings.WeightedQueue queue : queues) {
-      consumed.add(queue);
-      taskQueues.declare(queue.name()).map(queue::urgentLane).ifPresent(consumed::add);
-    }
-    return consumed;
-  }
-
   /**
-   * Consumes a task queue, what RabbitMQ dead-letters from it, and its urgent lane if it has one,
-   * each with its share of the prefetch among {@code consumed}.
+   * Consumes a task queue with its share of the prefetch among {@code consumed}, what RabbitMQ
+   * dead-letters from it, and its urgent lane if it has one. The lane's prefetch is as large as the
+   * queue's and comes on top of it: the queue keeps its whole share (the lane takes nothing from it
+   * while it is empty), and an urgent task beyond the free slots waits for the next one, which it
+   * gets before the queue's next task, that RabbitMQ sends only once a task of it was settled.
    */
   private void consume(
       WorkerSettings.WeightedQueue weighted, List<WorkerSettings.WeightedQueue> consumed) {
@@ -396,8 +388,7 @@ public final class Worker implements AutoCloseable {
                 consumers.add(
                     broker.consume(
                         lane,
-                        ConsumeOptions.prefetch(
-                            settings.prefetch(weighted.urgentLane(lane), consumed)),
+                        ConsumeOptions.prefetch(settings.prefetch(weighted, consumed)),
                         delivery -> accept(new FromUrgentLane(delivery, queue)))));
     int prefetch = settings.prefetch(weighted, consumed);
     prefetches.put(queue, prefetch);
@@ -420,8 +411,8 @@ public final class Worker implements AutoCloseable {
       return false;
     }
     WorkerSettings.WeightedQueue added = new WorkerSettings.WeightedQueue(queue, 1);
-    List<WorkerSettings.WeightedQueue> consumed = new ArrayList<>(withLanes(settings.queues()));
-    consumed.addAll(withLanes(List.of(added)));
+    List<WorkerSettings.WeightedQueue> consumed = new ArrayList<>(settings.queues());
+    consumed.add(added);
     consume(added, consumed);
     log.info("consumer added by remote control queue={}", queue);
     return true;

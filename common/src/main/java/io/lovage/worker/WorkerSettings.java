@@ -66,22 +66,7 @@ public record WorkerSettings(
         throw new IllegalArgumentException("queue weight must be at least 1, got " + weight);
       }
     }
-
-    /**
-     * This queue's urgent lane ({@link io.lovage.broker.TaskQueues}), weighted {@link
-     * #URGENT_LANE_WEIGHT} times as much.
-     */
-    public WeightedQueue urgentLane(String lane) {
-      return new WeightedQueue(lane, weight * URGENT_LANE_WEIGHT);
-    }
   }
-
-  /**
-   * How much more of the prefetch an urgent lane gets than its queue: urgent tasks find a free slot
-   * at once, and under a backlog of both two urgent ones start for each other one, as RabbitMQ
-   * 4.0's quorum queues deliver their two levels.
-   */
-  public static final int URGENT_LANE_WEIGHT = 2;
 
   /** Settings with the default process pool: only {@link TaskKind#PROCESS} tasks run in it. */
   public WorkerSettings(
@@ -336,8 +321,8 @@ public record WorkerSettings(
   }
 
   /**
-   * The queue's prefetch when the worker consumes {@code consumed} (its queues and their urgent
-   * lanes): its weighted share of the capacity among them.
+   * The queue's prefetch when the worker consumes {@code consumed}: its weighted share of the
+   * capacity among them (an urgent lane has as much as its queue, on top).
    */
   public int prefetch(WeightedQueue queue, List<WeightedQueue> consumed) {
     if (prefetch > 0) {

@@ -53,14 +53,17 @@ class UrgentLaneTest {
   }
 
   @Test
-  void theLaneGetsTwiceItsQueuesShareOfThePrefetch() {
-    WorkerSettings settings = worker.settings();
-    WorkerSettings.WeightedQueue queue = settings.queues().getFirst();
-    List<WorkerSettings.WeightedQueue> consumed = List.of(queue, queue.urgentLane(LANE));
+  void aQueueWithALaneKeepsItsWholePrefetchAndTheLaneHasAsMuchOnTop() {
+    worker.start();
 
     assertEquals(
-        2 * settings.prefetch(queue, consumed),
-        settings.prefetch(queue.urgentLane(LANE), consumed));
+        worker.settings().capacity(),
+        worker.prefetch(QUEUE),
+        "the whole capacity, as without a lane");
+    for (int i = 0; i < 3; i++) {
+      client.send(TaskMessage.builder("retried.once").build(), QUEUE).join();
+    }
+    Await.until(WAIT, "the three tasks and their retries", () -> runs.size() == 6);
   }
 
   @Test
