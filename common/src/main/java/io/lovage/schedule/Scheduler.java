@@ -295,9 +295,14 @@ public final class Scheduler implements AutoCloseable {
       CompletableFuture.allOf(sending.toArray(CompletableFuture[]::new))
           .get(CONFIRM_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      log.warn(
-          "scheduled runs not confirmed, reading the runs stream before sending more error={}",
-          e.toString());
+      if (!held.held()) {
+        // The lease went during the round: the next tick stops leading, and says so.
+        log.info("scheduled runs of this round stopped: the scheduler lease was lost");
+      } else {
+        log.warn(
+            "scheduled runs not confirmed, reading the runs stream before sending more error={}",
+            e.toString());
+      }
       // A publish may have reached RabbitMQ all the same: resending now could put the same run
       // in its queue twice. Read the runs stream to its end first, as a new leader does; a run
       // is sent again only if it is not there.
