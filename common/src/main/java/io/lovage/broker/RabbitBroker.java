@@ -97,9 +97,13 @@ public final class RabbitBroker implements Broker {
     long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
     while (true) {
       try {
-        Connection publishing = factory.newConnection(settings.clientName() + " publish");
-        Connection consuming = factory.newConnection(settings.clientName() + " consume");
-        log.info("connected broker={} client={}", redact(settings.uri()), settings.clientName());
+        Connection publishing = newConnection(factory, settings, " publish");
+        Connection consuming = newConnection(factory, settings, " consume");
+        log.info(
+            "connected broker={} nodes={} client={}",
+            redact(settings.uri()),
+            settings.addresses().isEmpty() ? "the URI's" : settings.addresses(),
+            settings.clientName());
         return new RabbitBroker(settings, publishing, consuming, transientNames);
       } catch (IOException | TimeoutException e) {
         if (System.nanoTime() > deadline) {
@@ -116,6 +120,28 @@ public final class RabbitBroker implements Broker {
         }
       }
     }
+  }
+
+  /**
+   * A connection to the URI's node, or to one of the settings' nodes: the client tries them in a
+   * random order (each connection its own), and again on every recovery, so connections spread over
+   * a cluster and move to another node when theirs is lost.
+   */
+  private static Connection newConnection(
+      ConnectionFactory factory, BrokerSettings settings, String role)
+      throws IOException, TimeoutException {
+    if (settings.addresses().isEmpty()) {
+      return factory.newConnection(settings.clientName() + role);
+    }
+    int port = factory.isSSL() ? ConnectionFactory.DEFAULT_AMQP_OVER_SSL_PORT : factory.getPort();
+    List<com.rabbitmq.client.Address> nodes = new java.util.ArrayList<>();
+    for (String node : settings.addresses()) {
+      com.rabbitmq.client.Address parsed = com.rabbitmq.client.Address.parseAddress(node);
+      nodes.add(
+          parsed.getPort() < 0 ? new com.rabbitmq.client.Address(parsed.getHost(), port) : parsed);
+    }
+    java.util.Collections.shuffle(nodes);
+    return factory.newConnection(nodes, settings.clientName() + role);
   }
 
   /**

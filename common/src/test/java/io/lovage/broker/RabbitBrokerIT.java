@@ -61,6 +61,42 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void aListOfNodesConnectsThroughOneThatAnswersWhenAnotherDoesNot() {
+    java.net.URI uri = java.net.URI.create(RabbitFixture.uri());
+    String node = uri.getHost() + ":" + (uri.getPort() < 0 ? 5672 : uri.getPort());
+    BrokerSettings settings =
+        BrokerSettings.of(RabbitFixture.uri(), "RabbitBrokerIT nodes")
+            .withAddresses("localhost:1, " + node);
+
+    // Tried in a random order: the closed port refuses at once, and the other node answers.
+    for (int i = 0; i < 3; i++) {
+      try (RabbitBroker nodes = RabbitBroker.connect(settings)) {
+        nodes.declare(LovageTopology.taskQueue(queue));
+        nodes.publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("through a node")).join();
+      }
+    }
+
+    assertEquals(3, RabbitFixture.messagesReady(queue));
+  }
+
+  @Test
+  void inspectCountsAQueuesReadyMessagesAndConsumersAndIsEmptyForAMissingQueue() {
+    broker.declare(LovageTopology.taskQueue(queue));
+    broker.publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("one")).join();
+    broker.publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("two")).join();
+
+    assertEquals(new Broker.QueueCounts(2, 0), broker.inspect(queue).orElseThrow());
+    try (Subscription consumer = broker.consume(queue, ConsumeOptions.prefetch(1), d -> {})) {
+      Await.until(
+          Duration.ofSeconds(10),
+          "the consumer counted, one message out with it",
+          () -> broker.inspect(queue).orElseThrow().equals(new Broker.QueueCounts(1, 1)));
+    }
+    assertTrue(broker.inspect(queue + ".missing").isEmpty());
+    assertTrue(broker.inspect(queue).isPresent(), "an inspect after a missing queue works");
+  }
+
+  @Test
   void unroutablePublishFailsAlthoughTheBrokerConfirmsIt() {
     broker.declare(LovageTopology.taskQueue(queue));
 

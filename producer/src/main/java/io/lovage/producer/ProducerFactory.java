@@ -39,10 +39,11 @@ final class ProducerFactory {
   @Bean(preDestroy = "close")
   Broker broker(
       @Value("${rabbitmq.uri:}") String uri,
+      @Value("${rabbitmq.addresses:}") String addresses,
       @Value("${lovage.publish.timeout:}") String publishTimeout,
       @Value("${lovage.heartbeat:}") String heartbeat) {
     return RabbitBroker.connect(
-        ServiceBroker.settings(uri, producerName(), publishTimeout, heartbeat));
+        ServiceBroker.settings(uri, addresses, producerName(), publishTimeout, heartbeat));
   }
 
   @Singleton

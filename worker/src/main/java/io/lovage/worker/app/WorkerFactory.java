@@ -42,10 +42,12 @@ final class WorkerFactory {
   @Bean(preDestroy = "close")
   Broker broker(
       @Value("${rabbitmq.uri:}") String uri,
+      @Value("${rabbitmq.addresses:}") String addresses,
       @Value("${lovage.publish.timeout:}") String publishTimeout,
       @Value("${lovage.heartbeat:}") String heartbeat) {
     return RabbitBroker.connect(
-        ServiceBroker.settings(uri, WorkerSettings.defaultName(), publishTimeout, heartbeat));
+        ServiceBroker.settings(
+            uri, addresses, WorkerSettings.defaultName(), publishTimeout, heartbeat));
   }
 
   @Singleton
