@@ -159,6 +159,13 @@ public final class Worker implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong retried = new AtomicLong();
   private volatile boolean closed;
+
+  /** Deliveries that arrived after close() began, requeued once the consumers are gone. */
+  private final List<Delivery> arrivedWhileClosing = new ArrayList<>();
+
+  /** Set under {@link #arrivedWhileClosing}'s lock once close() has cancelled the consumers. */
+  private boolean consumersStopped;
+
   private volatile boolean started;
 
   public Worker(Broker broker, TaskRegistry tasks, WorkerSettings settings) {
@@ -462,6 +469,14 @@ public final class Worker implements AutoCloseable {
   /** Runs a delivery the rate limiter let through: on the consumer's thread, or on its own. */
   private void dispatch(Delivery delivery) {
     if (closed) {
+      synchronized (arrivedWhileClosing) {
+        if (!consumersStopped) {
+          // Requeued now, it would come straight back to this worker's consumer, still there
+          // for a moment: each such bounce counts as a delivery, and six make a poison message.
+          arrivedWhileClosing.add(delivery);
+          return;
+        }
+      }
       settle(delivery, Settlement.REQUEUE);
       return;
     }
@@ -1180,10 +1195,16 @@ public final class Worker implements AutoCloseable {
       consuming.values().forEach(consumers -> consumers.forEach(Subscription::close));
       consuming.clear();
     }
+    synchronized (arrivedWhileClosing) {
+      consumersStopped = true;
+      held.addAll(arrivedWhileClosing);
+      arrivedWhileClosing.clear();
+    }
     held.forEach(delivery -> settle(delivery, Settlement.REQUEUE));
     if (!held.isEmpty()) {
       log.info(
-          "tasks held by rate or concurrency limits requeued name={} count={}",
+          "tasks not started requeued (held by a limit, or received while stopping) name={}"
+              + " count={}",
           settings.name(),
           held.size());
     }
