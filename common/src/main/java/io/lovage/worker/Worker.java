@@ -353,12 +353,16 @@ public final class Worker implements AutoCloseable {
         limits
             .flatMap(io.lovage.limits.TaskLimits::rateLimit)
             .orElse(ownRateLimits.getOrDefault(task, io.lovage.RateLimit.NONE));
-    setRateLimit(task, rate);
-    log.info(
-        "rate limit set from the task limits name={} task={} rate_limit={}",
-        settings.name(),
-        task,
-        rate);
+    // A change of the concurrency alone leaves the rate's lane as it is: a global rate's token
+    // consumer is not closed and opened again.
+    if (!rate.equals(rateLimiter.limitOf(task))) {
+      setRateLimit(task, rate);
+      log.info(
+          "rate limit set from the task limits name={} task={} rate_limit={}",
+          settings.name(),
+          task,
+          rate);
+    }
   }
 
   private void setRateLimit(String task, io.lovage.RateLimit limit) {
@@ -386,6 +390,7 @@ public final class Worker implements AutoCloseable {
   private void consume(
       WorkerSettings.WeightedQueue weighted, List<WorkerSettings.WeightedQueue> consumed) {
     String queue = weighted.name();
+    int prefetch = settings.prefetch(weighted, consumed);
     List<Subscription> consumers = new ArrayList<>();
     // The lane first: urgent tasks waiting when the worker starts are taken before the others.
     taskQueues
@@ -395,9 +400,8 @@ public final class Worker implements AutoCloseable {
                 consumers.add(
                     broker.consume(
                         lane,
-                        ConsumeOptions.prefetch(settings.prefetch(weighted, consumed)),
+                        ConsumeOptions.prefetch(prefetch),
                         delivery -> accept(new FromUrgentLane(delivery, queue)))));
-    int prefetch = settings.prefetch(weighted, consumed);
     prefetches.put(queue, prefetch);
     consumers.add(broker.consume(queue, ConsumeOptions.prefetch(prefetch), this::accept));
     consumers.add(
