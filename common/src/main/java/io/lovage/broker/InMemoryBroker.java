@@ -25,11 +25,7 @@ public final class InMemoryBroker implements Broker {
   private final List<Topology.Binding> bindings = new ArrayList<>();
   private final ExecutorService dispatcher =
       Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "in-memory-broker");
-            t.setDaemon(true);
-            return t;
-          });
+          Thread.ofPlatform().name("in-memory-broker").daemon().factory());
 
   /** The RabbitMQ version it answers when none is given: where versions differ, the newer one. */
   public static final String DEFAULT_VERSION = "4.0.5";

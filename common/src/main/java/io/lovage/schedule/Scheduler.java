@@ -99,11 +99,7 @@ public final class Scheduler implements AutoCloseable {
   private final AtomicLong runsSent = new AtomicLong();
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "lovage-scheduler");
-            t.setDaemon(true);
-            return t;
-          });
+          Thread.ofPlatform().name("lovage-scheduler").daemon().factory());
   private final List<Subscription> subscriptions = new ArrayList<>();
   private volatile Delivery lease;
   private volatile boolean leading;

@@ -61,11 +61,7 @@ final class FleetTokens implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final ScheduledExecutorService refiller =
       Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "lovage-fleet-tokens");
-            t.setDaemon(true);
-            return t;
-          });
+          Thread.ofPlatform().name("lovage-fleet-tokens").daemon().factory());
 
   /**
    * @param wakeOn where a held delivery is woken when a token arrives
@@ -132,7 +128,6 @@ final class FleetTokens implements AutoCloseable {
 
     private long last;
     private volatile long ready;
-    private volatile int sharers;
 
     Shared(String task, RateLimit limit) {
       this.task = task;
@@ -221,7 +216,7 @@ final class FleetTokens implements AutoCloseable {
           return;
         }
         ready = counts.get().ready();
-        sharers = Math.max(1, counts.get().consumers());
+        int sharers = Math.max(1, counts.get().consumers());
         owed += perSecond * seconds / sharers;
         long due = (long) Math.floor(owed / perMessage);
         long room = Math.max(0, (capacity + perMessage - 1) / perMessage - ready);
@@ -240,11 +235,6 @@ final class FleetTokens implements AutoCloseable {
     /** Tokens ready in the queue at the last refill. */
     long ready() {
       return ready * perMessage;
-    }
-
-    /** Workers sharing the limit at the last refill, this one included. */
-    int sharers() {
-      return sharers;
     }
 
     @Override
