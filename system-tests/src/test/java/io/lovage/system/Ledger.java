@@ -195,18 +195,21 @@ final class Ledger {
     return confirmed;
   }
 
-  /** Every run of this ledger's tasks so far, by key (scenarios may share a mark file). */
-  Map<String, List<Run>> runs() {
-    List<String> lines;
+  /** The lines of the mark file so far; none before the first run wrote it. */
+  private List<String> marksLines() {
     try {
-      lines = Files.readAllLines(marks);
+      return Files.readAllLines(marks);
     } catch (NoSuchFileException e) {
-      return Map.of();
+      return List.of();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Every run of this ledger's tasks so far, by key (scenarios may share a mark file). */
+  Map<String, List<Run>> runs() {
     Map<String, List<Run>> runs = new HashMap<>();
-    for (String line : lines) {
+    for (String line : marksLines()) {
       String[] f = line.split(" ");
       if (f.length == 3 && f[0].startsWith(scenario + "-")) {
         runs.computeIfAbsent(f[0], k -> new ArrayList<>())
@@ -224,17 +227,9 @@ final class Ledger {
 
   /** Every traced run of this ledger's tasks so far. */
   List<Span> spans() {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(marks);
-    } catch (NoSuchFileException e) {
-      return List.of();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     Map<String, long[]> byRun = new LinkedHashMap<>();
     Map<String, String[]> names = new HashMap<>();
-    for (String line : lines) {
+    for (String line : marksLines()) {
       String[] f = line.split(" ");
       if (f.length == 5 && f[0].startsWith(scenario + "-")) {
         String run = f[1] + " " + f[2];
