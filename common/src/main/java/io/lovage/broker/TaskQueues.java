@@ -11,9 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A quorum queue on RabbitMQ before 4.0 delivers in arrival order whatever a message's priority.
  * There a task of priority {@link LovageTopology#URGENT_PRIORITY} or above goes to its queue's
  * urgent lane ({@link LovageTopology#urgentLaneOf}), which Lovage workers consume beside the queue
- * with a larger share of their prefetch: urgent tasks start first, the others keep going. Only a
- * queue declared exactly as Lovage declares it gets a lane; one made otherwise (by Celery, as a
- * classic queue) is used as it is, like every queue on RabbitMQ 4.x.
+ * with as much prefetch again, on top of the queue's: urgent tasks take the next free slot, the
+ * others keep going. Only a queue declared exactly as Lovage declares it gets a lane; one made
+ * otherwise (by Celery, as a classic queue) is used as it is, like every queue on RabbitMQ 4.x.
  *
  * <pre>{@code
  * TaskQueues queues = new TaskQueues(broker, QueueType.QUORUM);
