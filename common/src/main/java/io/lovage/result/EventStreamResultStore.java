@@ -31,9 +31,10 @@ import tools.jackson.databind.node.ObjectNode;
  * an index of the latest {@link TaskRecord} per task id in memory.
  *
  * <p>Every producer replica runs one and sees the same tasks; after a restart it reads the stream
- * again, so nothing depends on the process that sent a task. The index holds at most {@code
- * maxTasks} tasks; past that the oldest-seen tasks are forgotten (a lookup answers not found) while
- * their events stay in the stream until retention removes them.
+ * again, so nothing depends on the process that sent a task. Memory holds at most {@code maxTasks}
+ * tasks; past that the oldest-seen tasks move to the {@link TaskArchive} (on disk in the producer),
+ * where a lookup still finds them. Without an archive they are forgotten (a lookup answers not
+ * found) while their events stay in the stream until retention removes them.
  *
  * <p>Results expire as Celery's {@code result_expires} says: a task whose last event is older than
  * {@code expires} is no longer found, and a store that starts reads the stream only from that far
@@ -54,6 +55,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private final Map<String, String> idempotencyKeys;
   private final Duration expires;
   private final Clock clock;
+  private final TaskArchive archive;
   private final CatchUpMarker marker = new CatchUpMarker();
   private volatile long followedAt;
   private volatile boolean historyLogged;
@@ -74,12 +76,21 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
    * A store of at most {@code maxTasks} tasks, each forgotten {@code expires} after its last event.
    */
   public EventStreamResultStore(int maxTasks, Duration expires, Clock clock) {
+    this(maxTasks, expires, clock, TaskArchive.NONE);
+  }
+
+  /**
+   * A store that keeps at most {@code maxTasks} tasks in memory and the tasks it evicts in {@code
+   * archive}, each forgotten {@code expires} after its last event. The store closes the archive.
+   */
+  public EventStreamResultStore(int maxTasks, Duration expires, Clock clock, TaskArchive archive) {
     if (maxTasks < 1 || expires.isNegative() || expires.isZero()) {
       throw new IllegalArgumentException(
           "results need maxTasks >= 1 and a positive expiry, got " + maxTasks + ", " + expires);
     }
     this.expires = expires;
     this.clock = clock;
+    this.archive = archive;
     this.idempotencyKeys =
         new java.util.LinkedHashMap<>(1024, 0.75f, false) {
           @Override
@@ -91,7 +102,13 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         new LinkedHashMap<>(1024, 0.75f, false) {
           @Override
           protected boolean removeEldestEntry(Map.Entry<String, TaskRecord> eldest) {
-            return size() > maxTasks;
+            if (size() <= maxTasks) {
+              return false;
+            }
+            if (current(eldest.getValue())) {
+              archive.put(eldest.getValue());
+            }
+            return true;
           }
         };
   }
@@ -160,7 +177,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   @Override
   public synchronized Optional<TaskRecord> find(String id) {
-    return Optional.ofNullable(index.get(id)).filter(this::current);
+    TaskRecord inMemory = index.get(id);
+    return (inMemory != null ? Optional.of(inMemory) : archive.find(id)).filter(this::current);
   }
 
   /** Whether a record's last event is younger than {@code expires}. */
@@ -235,6 +253,11 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
         idempotencyKeys.putIfAbsent(event.get(TaskEvents.IDEMPOTENCY_KEY).asString(), id);
       }
       TaskRecord current = index.get(id);
+      if (current == null && type.get() != TaskEvent.SENT) {
+        // A later event of a task memory evicted: go on from what the archive kept. (A task's
+        // sent event is its first, so a new task does not cost a look into the archive.)
+        current = archive.find(id).orElse(null);
+      }
       updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
       index.put(id, updated);
       forgetExpired();
@@ -352,6 +375,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   public void close() {
     if (subscription != null) {
       subscription.close();
+    }
+    synchronized (this) {
+      archive.close();
     }
   }
 }

@@ -8,6 +8,7 @@ import io.lovage.broker.RabbitBroker;
 import io.lovage.deadletter.DeadLetterStore;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.ReplyRecorder;
+import io.lovage.result.TaskArchive;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.schedule.Schedule;
@@ -23,6 +24,7 @@ import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +32,7 @@ import java.util.Map;
 
 /**
  * The producer's beans, from {@code RABBITMQ_URI}, {@code LOVAGE_QUEUE_TYPE}, {@code
- * LOVAGE_RESULTS_MAX_TASKS} and {@code LOVAGE_RESULT_EXPIRES}.
+ * LOVAGE_RESULTS_MAX_TASKS}, {@code LOVAGE_RESULTS_ARCHIVE} and {@code LOVAGE_RESULT_EXPIRES}.
  */
 @Factory
 final class ProducerFactory {
@@ -96,10 +98,28 @@ final class ProducerFactory {
   EventStreamResultStore results(
       Broker broker,
       @Value("${lovage.results.max.tasks:0}") int maxTasks,
-      @Value("${lovage.result.expires:}") String expires) {
+      @Value("${lovage.result.expires:}") String expires,
+      @Value("${lovage.results.archive:}") String archive) {
     broker.declare(LovageTopology.events());
-    return new EventStreamResultStore(maxTasks(maxTasks), expires(expires), Clock.systemUTC())
+    return new EventStreamResultStore(
+            maxTasks(maxTasks),
+            expires(expires),
+            Clock.systemUTC(),
+            archive(archive, expires(expires)))
         .follow(broker);
+  }
+
+  /**
+   * {@code LOVAGE_RESULTS_ARCHIVE}: the directory of the file that keeps the tasks memory evicted
+   * (the temporary directory by default), or {@code off} to forget them.
+   */
+  private static TaskArchive archive(String setting, Duration expires) {
+    if ("off".equalsIgnoreCase(setting.strip())) {
+      return TaskArchive.NONE;
+    }
+    Path directory =
+        Path.of(setting.isBlank() ? System.getProperty("java.io.tmpdir") : setting.strip());
+    return DiskTaskArchive.create(directory, expires, Clock.systemUTC());
   }
 
   /**

@@ -7,12 +7,17 @@ import io.lovage.testing.RabbitFixture;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Task states and results live in RabbitMQ: any producer replica reads them, also after the
- * producer or the broker restarted.
+ * producer or the broker restarted, and also when it holds fewer tasks in memory than it is asked
+ * about.
  */
 class TaskRecordIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
@@ -62,6 +67,47 @@ class TaskRecordIT {
           42,
           afterBroker.awaitState(id, "SUCCESS").get("result").asInt(),
           "read after a broker restart");
+    }
+  }
+
+  @Test
+  void aProducerThatHolds1000TasksInMemoryFindsEachOf10000AlsoAfterARestart() throws IOException {
+    Map<String, String> small = Map.of("LOVAGE_RESULTS_MAX_TASKS", "1000");
+    List<String> ids = new ArrayList<>();
+    try (AppProcess worker = AppProcess.worker(queue, 8);
+        AppProcess producer = AppProcess.producer(small)) {
+      for (int batch = 0; batch < 10; batch++) {
+        StringBuilder tasks = new StringBuilder("[");
+        for (int i = 0; i < 1_000; i++) {
+          int n = batch * 1_000 + i;
+          tasks.append(i == 0 ? "" : ",");
+          tasks.append("{\"task\": \"demo.add\", \"args\": [" + n + ", 1], \"queue\": \"");
+          tasks.append(queue).append("\"}");
+        }
+        HttpResponse<String> accepted =
+            producer.post("/tasks/batch", "application/json", tasks.append("]").toString());
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        Json.MAPPER
+            .readTree(accepted.body())
+            .values()
+            .forEach(t -> ids.add(t.get("id").asString()));
+      }
+      producer.awaitState(ids.getLast(), "SUCCESS");
+
+      assertEveryResultFound(producer, ids, "the producer that sent them");
+    }
+    try (AppProcess restarted = AppProcess.producer(small)) {
+      restarted.awaitState(ids.getLast(), "SUCCESS");
+
+      assertEveryResultFound(restarted, ids, "a producer that read them from the stream");
+    }
+  }
+
+  /** Each task n of {@code ids} (demo.add(n, 1)) is found in SUCCESS with n + 1. */
+  private static void assertEveryResultFound(AppProcess producer, List<String> ids, String who) {
+    for (int n = 0; n < ids.size(); n++) {
+      JsonNode task = producer.awaitState(ids.get(n), "SUCCESS");
+      assertEquals(n + 1, task.get("result").asInt(), who + ": task " + n);
     }
   }
 }

@@ -1,0 +1,136 @@
+package io.lovage.producer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.TaskState;
+import io.lovage.protocol.Json;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskRecord;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.node.ObjectNode;
+
+/** A results store with a small memory still finds every task its archive kept on disk. */
+class DiskTaskArchiveTest {
+  @TempDir Path directory;
+
+  private final Clock clock = Clock.systemUTC();
+
+  @Test
+  void aStoreThatHolds1000TasksInMemoryFindsEachOf10000() {
+    List<String> ids = IntStream.range(0, 10_000).mapToObj(i -> "task-" + i).toList();
+    try (EventStreamResultStore results = store(1_000)) {
+      for (String id : ids) {
+        results.apply(event("task-sent", id).put("name", "demo.add"));
+        results.apply(event("task-succeeded", id).put("result", "3"));
+      }
+
+      for (String id : ids) {
+        TaskRecord record = results.find(id).orElseThrow(() -> new AssertionError(id));
+        assertEquals(TaskState.SUCCESS, record.state(), id);
+        assertEquals("demo.add", record.task(), id);
+        assertEquals(3, record.result().asInt(), id);
+      }
+    }
+  }
+
+  @Test
+  void aLaterEventOfAnEvictedTaskGoesOnFromWhatTheArchiveKept() {
+    try (EventStreamResultStore results = store(10)) {
+      results.apply(event("task-sent", "slow").put("name", "demo.sleep"));
+      results.apply(event("task-started", "slow").put("hostname", "worker-1"));
+      IntStream.range(0, 100).forEach(i -> results.apply(event("task-sent", "other-" + i)));
+
+      results.apply(event("task-succeeded", "slow").put("result", "1"));
+
+      TaskRecord slow = results.find("slow").orElseThrow();
+      assertEquals(TaskState.SUCCESS, slow.state());
+      assertEquals("demo.sleep", slow.task(), "the name came with the sent event, now on disk");
+      assertEquals("worker-1", slow.worker());
+      assertTrue(slow.sent() != null && slow.started() != null && slow.finished() != null);
+    }
+  }
+
+  @Test
+  void anArchiveForgetsTasksPastTheExpiryAndDeletesItsFileOnClose() throws Exception {
+    Instant start = Instant.parse("2026-12-02T00:00:00Z");
+    MutableClock now = new MutableClock(start);
+    DiskTaskArchive archive = DiskTaskArchive.create(directory, Duration.ofHours(8), now);
+    archive.put(record("old", start));
+    now.at = start.plus(Duration.ofHours(10));
+    archive.put(record("new", now.at));
+
+    assertFalse(archive.find("old").isPresent(), "its generation was dropped");
+    assertTrue(archive.find("new").isPresent());
+    archive.close();
+    try (var files = Files.list(directory)) {
+      assertEquals(0, files.count(), "no file left");
+    }
+  }
+
+  private EventStreamResultStore store(int maxTasks) {
+    return new EventStreamResultStore(
+        maxTasks,
+        Duration.ofDays(1),
+        clock,
+        DiskTaskArchive.create(directory, Duration.ofDays(1), clock));
+  }
+
+  private ObjectNode event(String type, String id) {
+    ObjectNode event = Json.MAPPER.createObjectNode();
+    event.put("type", type);
+    event.put("uuid", id);
+    event.put("timestamp", clock.millis() / 1000.0);
+    return event;
+  }
+
+  private static TaskRecord record(String id, Instant sent) {
+    return new TaskRecord(
+        id,
+        "demo.add",
+        TaskState.PENDING,
+        null,
+        null,
+        0,
+        "celery",
+        null,
+        sent,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  private static final class MutableClock extends Clock {
+    Instant at;
+
+    MutableClock(Instant at) {
+      this.at = at;
+    }
+
+    @Override
+    public Instant instant() {
+      return at;
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+}
