@@ -68,7 +68,11 @@ final class DiskTaskArchive implements TaskArchive {
       deleteTree(directory);
       Files.createDirectories(directory);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the results archive " + directory, e);
+      throw new UncheckedIOException(
+          "cannot create the results archive "
+              + directory
+              + ": set LOVAGE_RESULTS_ARCHIVE to a writable directory, or to off",
+          e);
     }
     log.info("tasks evicted from memory are kept on disk in {} for {}", directory, expires);
     return new DiskTaskArchive(directory, expires, clock, 1 << 16, 1 << 26);
