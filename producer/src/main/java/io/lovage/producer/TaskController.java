@@ -122,6 +122,7 @@ final class TaskController {
                     + " was not submitted",
             headers = "Retry-After")
       })
+  @ApiScope.Needs(ApiScope.SUBMIT)
   @Post(consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submit(
@@ -243,6 +244,7 @@ final class TaskController {
                     + " items; resubmit the failed ones",
             headers = "Retry-After")
       })
+  @ApiScope.Needs(ApiScope.SUBMIT)
   @Post(value = "/batch", consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submitBatch(@Body byte[] body) {

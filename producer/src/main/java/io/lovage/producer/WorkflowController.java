@@ -98,6 +98,7 @@ final class WorkflowController {
                     + " workflow)",
             headers = "Retry-After")
       })
+  @ApiScope.Needs(ApiScope.SUBMIT)
   @Post(consumes = MediaType.APPLICATION_JSON)
   @Produces(MediaType.APPLICATION_JSON)
   MutableHttpResponse<String> submit(@Body byte[] body) {

@@ -287,7 +287,7 @@ final class AppProcess implements AutoCloseable {
     return process.children().toList();
   }
 
-  private HttpResponse<String> send(HttpRequest request) throws IOException {
+  HttpResponse<String> send(HttpRequest request) throws IOException {
     try {
       return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
@@ -296,7 +296,7 @@ final class AppProcess implements AutoCloseable {
     }
   }
 
-  private URI uri(String path) {
+  URI uri(String path) {
     return URI.create("http://localhost:" + port + path);
   }
 
