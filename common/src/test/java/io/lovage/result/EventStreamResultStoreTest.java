@@ -5,16 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskState;
 import io.lovage.protocol.Json;
-import java.time.Clock;
+import io.lovage.testing.SettableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
 class EventStreamResultStoreTest {
   /** The events below happen in the first seconds of 1970; the store's clock is a minute later. */
-  private final MutableClock clock = new MutableClock(Instant.ofEpochSecond(60));
+  private final SettableClock clock = new SettableClock(Instant.ofEpochSecond(60));
 
   private final EventStreamResultStore store =
       new EventStreamResultStore(3, Duration.ofHours(1), clock);
@@ -132,33 +131,5 @@ class EventStreamResultStoreTest {
 
   private static JsonNode event(String json) {
     return Json.MAPPER.readTree(json);
-  }
-
-  /** A clock the test moves. */
-  private static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneId.of("UTC");
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

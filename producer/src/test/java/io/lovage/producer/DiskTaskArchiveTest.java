@@ -8,12 +8,12 @@ import io.lovage.TaskState;
 import io.lovage.protocol.Json;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.TaskRecord;
+import io.lovage.testing.SettableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -64,11 +64,11 @@ class DiskTaskArchiveTest {
   @Test
   void anArchiveForgetsTasksPastTheExpiryAndDeletesItsFileOnClose() throws Exception {
     Instant start = Instant.parse("2026-12-02T00:00:00Z");
-    MutableClock now = new MutableClock(start);
+    SettableClock now = new SettableClock(start);
     DiskTaskArchive archive = DiskTaskArchive.create(directory, Duration.ofHours(8), now);
     archive.put(record("old", start));
-    now.at = start.plus(Duration.ofHours(10));
-    archive.put(record("new", now.at));
+    now.set(start.plus(Duration.ofHours(10)));
+    archive.put(record("new", now.instant()));
 
     assertFalse(archive.find("old").isPresent(), "its generation was dropped");
     assertTrue(archive.find("new").isPresent());
@@ -109,28 +109,5 @@ class DiskTaskArchiveTest {
         null,
         null,
         null);
-  }
-
-  private static final class MutableClock extends Clock {
-    Instant at;
-
-    MutableClock(Instant at) {
-      this.at = at;
-    }
-
-    @Override
-    public Instant instant() {
-      return at;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
   }
 }
