@@ -261,7 +261,8 @@ public final class RabbitBroker implements Broker {
   public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
     Object offset = options.arguments().get("x-stream-offset");
     if (offset != null && options.arguments().size() == 1) {
-      java.util.Optional<Subscription> overStreamProtocol = streams.consume(queue, offset, handler);
+      java.util.Optional<Subscription> overStreamProtocol =
+          streams.consume(queue, offset, options.prefetch(), handler);
       if (overStreamProtocol.isPresent()) {
         return overStreamProtocol.get();
       }

@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The client recovers its consumers after a lost connection or a broker restart by itself, from
  * the last message it delivered, which is skipped: a reader sees no message twice. Handlers run on
- * the client's thread, one consumer per connection (as a channel each over AMQP), and credit is
- * given for more chunks only as the handler works through them: a slow handler slows the read, it
- * does not pile messages up in memory.
+ * the client's thread, one consumer per connection (as a channel each over AMQP), and credit for
+ * more chunks is given only while fewer than the consumer's prefetch of messages wait for the
+ * handler ({@link PrefetchFlow}): a slow handler slows the read, it does not pile messages up in
+ * memory.
  */
 final class StreamProtocol implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamProtocol.class);
@@ -42,8 +43,11 @@ final class StreamProtocol implements AutoCloseable {
   /** How long the first probe of the stream port waits for it to answer. */
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
 
-  /** Chunks asked for ahead of the handler: one in hand and one on the way. */
-  private static final int CREDITS = 2;
+  /**
+   * Chunks asked for ahead of the handler. RabbitMQ writes what AMQP publishers send in small
+   * chunks (tens of messages): with a chunk or two on the way the read waits on round trips.
+   */
+  private static final int CREDITS = 16;
 
   private final BrokerSettings settings;
   private Environment environment;
@@ -58,7 +62,8 @@ final class StreamProtocol implements AutoCloseable {
    * form has no stream-protocol equivalent, or the protocol cannot be used: then the caller reads
    * over AMQP 0.9.1, which also reports a stream that does not exist.
    */
-  Optional<Subscription> consume(String stream, Object offset, Consumer<Delivery> handler) {
+  Optional<Subscription> consume(
+      String stream, Object offset, int prefetch, Consumer<Delivery> handler) {
     Optional<OffsetSpecification> from = offset(offset);
     if (from.isEmpty()) {
       return Optional.empty();
@@ -76,7 +81,7 @@ final class StreamProtocol implements AutoCloseable {
               .offset(from.get())
               .noTrackingStrategy()
               .flow()
-              .strategy(ConsumerFlowStrategy.creditWhenHalfMessagesProcessed(CREDITS))
+              .strategy(new PrefetchFlow(prefetch))
               .builder()
               .messageHandler(
                   (context, message) -> {
@@ -117,6 +122,47 @@ final class StreamProtocol implements AutoCloseable {
           stream,
           e.toString());
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Credit for another chunk each time one arrives, as long as fewer than {@code prefetch} messages
+   * wait for the handler; past that, the credit is given once the handler is below it again. So at
+   * most {@code prefetch} messages and the {@link #CREDITS} chunks already asked for are held, as
+   * AMQP's prefetch holds at most that many deliveries. (Messages the client skips, before the
+   * start offset, count as handled.)
+   */
+  static final class PrefetchFlow implements ConsumerFlowStrategy {
+    private final int prefetch;
+    private final java.util.concurrent.atomic.AtomicLong waiting =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger owed =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    PrefetchFlow(int prefetch) {
+      this.prefetch = prefetch;
+    }
+
+    @Override
+    public int initialCredits() {
+      return CREDITS;
+    }
+
+    @Override
+    public MessageProcessedCallback start(Context chunk) {
+      if (waiting.addAndGet(chunk.messageCount()) < prefetch) {
+        chunk.credits(1);
+      } else {
+        owed.incrementAndGet();
+      }
+      return handled -> {
+        if (waiting.decrementAndGet() < prefetch && owed.get() > 0) {
+          int credits = owed.getAndSet(0);
+          if (credits > 0) {
+            chunk.credits(credits);
+          }
+        }
+      };
     }
   }
 
