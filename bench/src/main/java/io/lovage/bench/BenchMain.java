@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority]
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
@@ -35,7 +35,8 @@ public final class BenchMain {
           "lesson",
           "workflow",
           "schedule",
-          "priority");
+          "priority",
+          "catchup");
 
   private BenchMain() {}
 
@@ -171,6 +172,12 @@ public final class BenchMain {
     if (only.contains("priority")) {
       step("Pickup latency of a priority-9 task behind 10,000 queued ones (workload 9)");
       attempt(rows, "Priority pickup latency", () -> PriorityPickup.run(ctx, rows));
+    }
+    if (only.contains("catchup")) {
+      step(
+          "Event catch-up: reading the event stream from its start, AMQP and stream protocol"
+              + " (workload 10)");
+      attempt(rows, "Event catch-up", () -> EventCatchUp.run(ctx, rows));
     }
   }
 

@@ -20,6 +20,7 @@ import java.time.Duration;
  * @param scheduleWindow the scheduled times whose runs the scheduling precision rows measure: with
  *     runs every 10 s, 20 s is two rounds of 1,000 runs
  * @param urgentSamples priority-9 tasks sent behind the backlog of the priority pickup rows
+ * @param catchUpEvents events in the stream the event catch-up rows read from its start
  */
 record Profile(
     String name,
@@ -33,7 +34,8 @@ record Profile(
     double cpuTaskSeconds,
     int workflowRuns,
     Duration scheduleWindow,
-    int urgentSamples) {
+    int urgentSamples,
+    int catchUpEvents) {
 
   static final Profile FULL =
       new Profile(
@@ -48,7 +50,8 @@ record Profile(
           1.0,
           3,
           Duration.ofSeconds(120),
-          50);
+          50,
+          1_000_000);
 
   static final Profile QUICK =
       new Profile(
@@ -63,7 +66,8 @@ record Profile(
           0.5,
           1,
           Duration.ofSeconds(20),
-          10);
+          10,
+          200_000);
 
   static Profile named(String name) {
     return switch (name) {

@@ -13,6 +13,11 @@ import java.time.Duration;
  * @param publishTimeout how long a publish waits for the broker's confirm before it fails
  * @param heartbeat AMQP heartbeat: how soon a dead connection is noticed
  * @param connectTimeout how long the first connection is retried before giving up
+ * @param streamPort the port of RabbitMQ's stream protocol on each node, over which streams are
+ *     read ({@link #DEFAULT_STREAM_PORT}, or {@link #DEFAULT_STREAM_TLS_PORT} with an {@code amqps}
+ *     URI, when {@link #STREAM_PORT_DEFAULT}); {@link #STREAM_PROTOCOL_OFF} reads them over AMQP
+ * @param streamAddresses the stream protocol's {@code host:port} of each node when they are not the
+ *     AMQP hosts with {@code streamPort} (e.g. ports mapped by Docker); empty: those
  */
 public record BrokerSettings(
     String uri,
@@ -20,15 +25,26 @@ public record BrokerSettings(
     String clientName,
     Duration publishTimeout,
     Duration heartbeat,
-    Duration connectTimeout) {
+    Duration connectTimeout,
+    int streamPort,
+    java.util.List<String> streamAddresses) {
 
   public static final String DEFAULT_URI = "amqp://guest:guest@localhost:5672/%2F";
   public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_STREAM_PORT = 5552;
+  public static final int DEFAULT_STREAM_TLS_PORT = 5551;
+
+  /** {@link #streamPort()}: RabbitMQ's default, 5552 (5551 with TLS). */
+  public static final int STREAM_PORT_DEFAULT = -1;
+
+  /** {@link #streamPort()}: read streams over AMQP 0.9.1 only. */
+  public static final int STREAM_PROTOCOL_OFF = 0;
 
   public BrokerSettings {
     addresses = java.util.List.copyOf(addresses);
+    streamAddresses = java.util.List.copyOf(streamAddresses);
   }
 
   public static BrokerSettings of(String uri, String clientName) {
@@ -38,16 +54,21 @@ public record BrokerSettings(
         clientName,
         DEFAULT_PUBLISH_TIMEOUT,
         DEFAULT_HEARTBEAT,
-        DEFAULT_CONNECT_TIMEOUT);
+        DEFAULT_CONNECT_TIMEOUT,
+        STREAM_PORT_DEFAULT,
+        java.util.List.of());
   }
 
   /**
-   * Settings from the {@code RABBITMQ_URI} environment variable, or the default URI, and the nodes
-   * in {@code RABBITMQ_ADDRESSES} if set.
+   * Settings from the {@code RABBITMQ_URI} environment variable, or the default URI, the nodes in
+   * {@code RABBITMQ_ADDRESSES} and the stream protocol's {@code LOVAGE_STREAM_PORT} and {@code
+   * RABBITMQ_STREAM_ADDRESSES} if set.
    */
   public static BrokerSettings fromEnvironment(String clientName) {
     return of(System.getenv("RABBITMQ_URI"), clientName)
-        .withAddresses(System.getenv("RABBITMQ_ADDRESSES"));
+        .withAddresses(System.getenv("RABBITMQ_ADDRESSES"))
+        .withStreams(
+            System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"));
   }
 
   /**
@@ -58,6 +79,50 @@ public record BrokerSettings(
    * @throws IllegalArgumentException naming the entry that is not {@code host[:port]}
    */
   public BrokerSettings withAddresses(String text) {
+    return new BrokerSettings(
+        uri,
+        nodes("RABBITMQ_ADDRESSES", text, "rabbit1:5672,rabbit2:5672,rabbit3:5672"),
+        clientName,
+        publishTimeout,
+        heartbeat,
+        connectTimeout,
+        streamPort,
+        streamAddresses);
+  }
+
+  /**
+   * These settings with where RabbitMQ's stream protocol listens, as {@code LOVAGE_STREAM_PORT} and
+   * {@code RABBITMQ_STREAM_ADDRESSES} write it: a port ({@code 5552}; {@code 0} or {@code off}
+   * reads streams over AMQP only; null or blank: the default), and optionally the nodes' stream
+   * {@code host:port} list, for when the stream ports are not the AMQP hosts with that port.
+   *
+   * @throws IllegalArgumentException naming the setting that is not valid
+   */
+  public BrokerSettings withStreams(String port, String streamNodes) {
+    int parsed = STREAM_PORT_DEFAULT;
+    if (port != null && !port.isBlank()) {
+      String p = port.trim();
+      if (p.equalsIgnoreCase("off") || p.equalsIgnoreCase("false")) {
+        parsed = STREAM_PROTOCOL_OFF;
+      } else if (p.matches("[0-9]{1,5}") && Integer.parseInt(p) <= 65535) {
+        parsed = Integer.parseInt(p);
+      } else {
+        throw new IllegalArgumentException(
+            "LOVAGE_STREAM_PORT '" + p + "' is not a port (e.g. 5552) nor 0 or off");
+      }
+    }
+    return new BrokerSettings(
+        uri,
+        addresses,
+        clientName,
+        publishTimeout,
+        heartbeat,
+        connectTimeout,
+        parsed,
+        nodes("RABBITMQ_STREAM_ADDRESSES", streamNodes, "rabbit1:5552,rabbit2:5552,rabbit3:5552"));
+  }
+
+  private static java.util.List<String> nodes(String setting, String text, String example) {
     java.util.List<String> nodes = new java.util.ArrayList<>();
     if (text != null) {
       for (String entry : text.split(",")) {
@@ -67,26 +132,47 @@ public record BrokerSettings(
         }
         if (!node.matches("[A-Za-z0-9._-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\](:[0-9]{1,5})?")) {
           throw new IllegalArgumentException(
-              "RABBITMQ_ADDRESSES entry '"
-                  + node
-                  + "' is not host or host:port, e.g. rabbit1:5672,rabbit2:5672,rabbit3:5672");
+              setting + " entry '" + node + "' is not host or host:port, e.g. " + example);
         }
         nodes.add(node);
       }
     }
-    return new BrokerSettings(uri, nodes, clientName, publishTimeout, heartbeat, connectTimeout);
+    return nodes;
   }
 
   public BrokerSettings withPublishTimeout(Duration timeout) {
-    return new BrokerSettings(uri, addresses, clientName, timeout, heartbeat, connectTimeout);
+    return new BrokerSettings(
+        uri,
+        addresses,
+        clientName,
+        timeout,
+        heartbeat,
+        connectTimeout,
+        streamPort,
+        streamAddresses);
   }
 
   public BrokerSettings withHeartbeat(Duration heartbeat) {
     return new BrokerSettings(
-        uri, addresses, clientName, publishTimeout, heartbeat, connectTimeout);
+        uri,
+        addresses,
+        clientName,
+        publishTimeout,
+        heartbeat,
+        connectTimeout,
+        streamPort,
+        streamAddresses);
   }
 
   public BrokerSettings withConnectTimeout(Duration timeout) {
-    return new BrokerSettings(uri, addresses, clientName, publishTimeout, heartbeat, timeout);
+    return new BrokerSettings(
+        uri,
+        addresses,
+        clientName,
+        publishTimeout,
+        heartbeat,
+        timeout,
+        streamPort,
+        streamAddresses);
   }
 }

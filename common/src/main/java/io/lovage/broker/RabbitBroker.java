@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  * or disk alarm) never stalls consumers and their acknowledgements. Publishes are mandatory and
  * confirmed; a returned message fails its future even though the broker confirms it afterwards.
  * Both connections recover by themselves (the client's automatic recovery, consumers included).
+ * Streams are read over RabbitMQ's stream protocol when its port answers ({@link StreamProtocol}),
+ * else over the consuming connection.
  */
 public final class RabbitBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RabbitBroker.class);
@@ -49,6 +51,7 @@ public final class RabbitBroker implements Broker {
   private final Connection consuming;
   private final Publisher publisher;
   private final Set<String> transientNames;
+  private final StreamProtocol streams;
 
   private Channel topologyChannel;
 
@@ -62,6 +65,7 @@ public final class RabbitBroker implements Broker {
     this.consuming = consuming;
     this.publisher = new Publisher();
     this.transientNames = transientNames;
+    this.streams = new StreamProtocol(settings);
   }
 
   /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
@@ -255,6 +259,14 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public Subscription consume(String queue, ConsumeOptions options, Consumer<Delivery> handler) {
+    Object offset = options.arguments().get("x-stream-offset");
+    if (offset != null && options.arguments().size() == 1) {
+      java.util.Optional<Subscription> overStreamProtocol =
+          streams.consume(queue, offset, options.prefetch(), handler);
+      if (overStreamProtocol.isPresent()) {
+        return overStreamProtocol.get();
+      }
+    }
     try {
       Channel channel = consuming.createChannel();
       channel.basicQos(options.prefetch());
@@ -375,6 +387,7 @@ public final class RabbitBroker implements Broker {
   @Override
   public void close() {
     publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
+    streams.close();
     for (Connection connection : List.of(consuming, publishing)) {
       try {
         if (connection.isOpen()) {

@@ -235,7 +235,8 @@ public final class RabbitFixture {
     /** A broker client in this virtual host, with a short publish timeout. */
     public RabbitBroker connect(String clientName) {
       return RabbitBroker.connect(
-          BrokerSettings.of(uri, clientName).withConnectTimeout(Duration.ofSeconds(10)));
+          withStreams(BrokerSettings.of(uri, clientName))
+              .withConnectTimeout(Duration.ofSeconds(10)));
     }
 
     @Override
@@ -260,8 +261,26 @@ public final class RabbitFixture {
 
   /** A broker client for a test, with a short publish timeout. */
   public static RabbitBroker connect(String clientName) {
-    return RabbitBroker.connect(
-        BrokerSettings.of(uri(), clientName).withConnectTimeout(Duration.ofSeconds(10)));
+    return RabbitBroker.connect(settings(clientName));
+  }
+
+  /** The settings {@link #connect} uses. */
+  public static BrokerSettings settings(String clientName) {
+    return withStreams(BrokerSettings.of(uri(), clientName))
+        .withConnectTimeout(Duration.ofSeconds(10));
+  }
+
+  /**
+   * Where the test broker's stream protocol listens: as the services read it from {@code
+   * LOVAGE_STREAM_PORT} and {@code RABBITMQ_STREAM_ADDRESSES} (.ci/rabbitmq4 sets the port of its
+   * node), or off for a Testcontainers broker, whose stream port is not mapped.
+   */
+  public static synchronized BrokerSettings withStreams(BrokerSettings settings) {
+    uri();
+    return container != null
+        ? settings.withStreams("off", null)
+        : settings.withStreams(
+            System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"));
   }
 
   /** A queue name no other test uses. */

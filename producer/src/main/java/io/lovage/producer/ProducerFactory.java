@@ -43,9 +43,12 @@ final class ProducerFactory {
       @Value("${rabbitmq.uri:}") String uri,
       @Value("${rabbitmq.addresses:}") String addresses,
       @Value("${lovage.publish.timeout:}") String publishTimeout,
-      @Value("${lovage.heartbeat:}") String heartbeat) {
+      @Value("${lovage.heartbeat:}") String heartbeat,
+      @Value("${lovage.stream.port:}") String streamPort,
+      @Value("${rabbitmq.stream.addresses:}") String streamAddresses) {
     return RabbitBroker.connect(
-        ServiceBroker.settings(uri, addresses, producerName(), publishTimeout, heartbeat));
+        ServiceBroker.settings(uri, addresses, producerName(), publishTimeout, heartbeat)
+            .withStreams(streamPort, streamAddresses));
   }
 
   @Singleton

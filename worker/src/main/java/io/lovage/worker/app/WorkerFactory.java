@@ -44,10 +44,13 @@ final class WorkerFactory {
       @Value("${rabbitmq.uri:}") String uri,
       @Value("${rabbitmq.addresses:}") String addresses,
       @Value("${lovage.publish.timeout:}") String publishTimeout,
-      @Value("${lovage.heartbeat:}") String heartbeat) {
+      @Value("${lovage.heartbeat:}") String heartbeat,
+      @Value("${lovage.stream.port:}") String streamPort,
+      @Value("${rabbitmq.stream.addresses:}") String streamAddresses) {
     return RabbitBroker.connect(
         ServiceBroker.settings(
-            uri, addresses, WorkerSettings.defaultName(), publishTimeout, heartbeat));
+                uri, addresses, WorkerSettings.defaultName(), publishTimeout, heartbeat)
+            .withStreams(streamPort, streamAddresses));
   }
 
   @Singleton
