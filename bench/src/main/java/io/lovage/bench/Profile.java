@@ -67,7 +67,7 @@ record Profile(
           1,
           Duration.ofSeconds(20),
           10,
-          200_000);
+          1_000_000);
 
   static Profile named(String name) {
     return switch (name) {
