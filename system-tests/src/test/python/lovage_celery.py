@@ -6,6 +6,9 @@ can only consume classic queues, it asks for global QoS, which quorum queues ref
 LOVAGE_EXCHANGE_TYPE ("direct", Celery's default exchange `celery`, or "topic": the exchange
 `celery.topic`, through which Celery 5.5 sends countdowns into the delay ladder it shares with Lovage),
 and LOVAGE_TASK_EVENTS ("1", or "0" for a worker that sends no task events, as without -E).
+With LOVAGE_SECURITY_KEY, LOVAGE_SECURITY_CERTIFICATE and LOVAGE_SECURITY_CERT_STORE (the settings
+Lovage reads, PEM paths) the app signs its tasks and accepts only signed ones: Celery's auth
+serializer, with results in JSON (README "Signed messages").
 """
 import os
 
@@ -52,7 +55,25 @@ def make_app(**settings):
     return app
 
 
+def secure(app):
+    """Celery's message signing: task_serializer "auth", accept_content exactly ["auth"] (what
+    setup_security insists on), results in JSON, which Lovage workers answer in."""
+    app.conf.update(
+        security_key=os.environ["LOVAGE_SECURITY_KEY"],
+        security_certificate=os.environ["LOVAGE_SECURITY_CERTIFICATE"],
+        security_cert_store=os.environ["LOVAGE_SECURITY_CERT_STORE"],
+        task_serializer="auth",
+        accept_content=["auth"],
+        result_serializer="json",
+        result_accept_content=["json"],
+    )
+    app.setup_security()
+    return app
+
+
 app = make_app()
+if os.environ.get("LOVAGE_SECURITY_KEY"):
+    secure(app)
 
 
 @app.task(name="py.add")

@@ -18,6 +18,7 @@ import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.RpcReplies;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
+import io.lovage.security.MessageSecurity;
 import io.lovage.unique.UniqueLocks;
 import io.lovage.workflow.CanvasSender;
 import java.time.Clock;
@@ -62,6 +63,7 @@ public final class TaskClient implements AutoCloseable {
   private final String origin;
   private final Clock clock;
   private final TaskEvents events;
+  private final MessageSecurity security;
 
   private final TaskQueues queues;
 
@@ -79,6 +81,25 @@ public final class TaskClient implements AutoCloseable {
    * @param queueType the type of the queues this client creates when they do not exist yet
    */
   public TaskClient(Broker broker, String origin, QueueType queueType, Clock clock) {
+    this(broker, origin, queueType, clock, MessageSecurity.NONE);
+  }
+
+  /**
+   * A client that signs every task message it sends when {@code security} has a signer ({@code
+   * LOVAGE_SECURITY_KEY} and {@code LOVAGE_SECURITY_CERTIFICATE}), as Celery's {@code
+   * task_serializer = "auth"} does.
+   *
+   * <pre>{@code
+   * MessageSecurity signing =
+   *     MessageSecurity.signingWith(
+   *         MessageSigner.fromPem(Path.of("app.key"), Path.of("app.pem"), WireFormat.DEFAULT));
+   * TaskClient client =
+   *     new TaskClient(broker, "billing-service", QueueType.QUORUM, Clock.systemUTC(), signing);
+   * }</pre>
+   */
+  public TaskClient(
+      Broker broker, String origin, QueueType queueType, Clock clock, MessageSecurity security) {
+    this.security = security;
     this.broker = broker;
     this.origin = origin;
     this.queues = new TaskQueues(broker, queueType);
@@ -107,7 +128,7 @@ public final class TaskClient implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     TaskMessage sent = message.origin() == null ? message.withOrigin(origin) : message;
-    Message encoded = TaskMessageCodec.encode(sent);
+    Message encoded = security.seal(TaskMessageCodec.encode(sent));
     Instant now = clock.instant();
     CompletableFuture<Void> published =
         sent.eta() != null && Duration.between(now, sent.eta()).toMillis() > 1000

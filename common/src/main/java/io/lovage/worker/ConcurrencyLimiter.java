@@ -6,6 +6,7 @@ import io.lovage.broker.Message;
 import io.lovage.protocol.MalformedMessageException;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.protocol.TaskMessageCodec;
+import io.lovage.security.MessageSecurity;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -75,6 +76,7 @@ final class ConcurrencyLimiter {
   private final Consumer<Delivery> next;
   private final Executor askOn;
   private final RateLimiter.Timer timer;
+  private final MessageSecurity security;
   private final Map<String, Lane> lanes = new HashMap<>();
   private final java.util.concurrent.atomic.AtomicInteger permitsHeld =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -94,6 +96,21 @@ final class ConcurrencyLimiter {
       Consumer<Delivery> next,
       Executor askOn,
       RateLimiter.Timer timer) {
+    this(limits, permits, next, askOn, timer, MessageSecurity.NONE);
+  }
+
+  /**
+   * @param security opens a signed message to find its key argument (a message it refuses goes on
+   *     without a permit: the worker dead-letters it)
+   */
+  ConcurrencyLimiter(
+      Map<String, ConcurrencyLimit> limits,
+      PermitSource permits,
+      Consumer<Delivery> next,
+      Executor askOn,
+      RateLimiter.Timer timer,
+      MessageSecurity security) {
+    this.security = security;
     this.limits = new java.util.concurrent.ConcurrentHashMap<>(limits);
     this.permits = permits;
     this.next = next;
@@ -109,7 +126,7 @@ final class ConcurrencyLimiter {
       next.accept(delivery);
       return;
     }
-    Optional<String> queue = permitQueue(task, limit, delivery.message());
+    Optional<String> queue = permitQueue(task, limit, delivery.message(), security);
     if (queue.isEmpty()) {
       next.accept(delivery); // not a task message: the worker rejects it without running it
       return;
@@ -298,13 +315,14 @@ final class ConcurrencyLimiter {
    * The permit queue of a delivery: per task, or per value of its key argument (the kwarg, else the
    * positional argument); empty when the message cannot be decoded.
    */
-  static Optional<String> permitQueue(String task, ConcurrencyLimit limit, Message message) {
+  static Optional<String> permitQueue(
+      String task, ConcurrencyLimit limit, Message message, MessageSecurity security) {
     if (!limit.isPerKey()) {
       return Optional.of(Permits.queue(task, limit.permits(), null));
     }
     TaskMessage decoded;
     try {
-      decoded = TaskMessageCodec.decode(message);
+      decoded = TaskMessageCodec.decode(security.open(message));
     } catch (MalformedMessageException e) {
       return Optional.empty();
     }

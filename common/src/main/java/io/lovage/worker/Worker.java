@@ -194,7 +194,8 @@ public final class Worker implements AutoCloseable {
     this.deadLetters = new DeadLetters(broker, settings.name(), clock);
     this.slots = new Semaphore(settings.capacity());
     io.lovage.TaskClient client =
-        new io.lovage.TaskClient(broker, settings.name(), settings.queueType(), clock);
+        new io.lovage.TaskClient(
+            broker, settings.name(), settings.queueType(), clock, settings.security());
     this.callbacks = new Callbacks(client);
     this.canvases = new CanvasSender(broker, client, events, clock);
     this.chains = new Chains(canvases);
@@ -209,7 +210,12 @@ public final class Worker implements AutoCloseable {
     this.ownConcurrencyLimits = Map.copyOf(concurrencyLimits(this.tasks, settings));
     this.concurrencyLimiter =
         new ConcurrencyLimiter(
-            ownConcurrencyLimits, new Permits(broker)::take, this::dispatch, pool, timer);
+            ownConcurrencyLimits,
+            new Permits(broker)::take,
+            this::dispatch,
+            pool,
+            timer,
+            settings.security());
     this.ownRateLimits = Map.copyOf(rateLimits(this.tasks, settings));
     this.limitBook = new io.lovage.limits.LimitBook(broker, clock);
     this.fleetTokens = new FleetTokens(broker, pool, System::nanoTime);
@@ -291,7 +297,7 @@ public final class Worker implements AutoCloseable {
       started = true;
       log.info(
           "worker started name={} queues={} io_concurrency={} cpu_concurrency={}"
-              + " process_children={}..{} process_kinds={} tasks={}",
+              + " process_children={}..{} process_kinds={} tasks={} security=\"{}\"",
           settings.name(),
           settings.queues(),
           settings.ioConcurrency(),
@@ -299,7 +305,14 @@ public final class Worker implements AutoCloseable {
           settings.processes().min(),
           settings.processes().max(),
           settings.processes().kinds(),
-          tasks.names());
+          tasks.names(),
+          settings.security().describe());
+      if (settings.security().trusted().isPresent() && settings.security().signer().isEmpty()) {
+        log.warn(
+            "this worker runs signed messages only but has no key to sign with: the retries, chain"
+                + " steps and callbacks it sends are unsigned, and workers that require signatures"
+                + " dead-letter them; set LOVAGE_SECURITY_KEY and LOVAGE_SECURITY_CERTIFICATE");
+      }
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -532,7 +545,8 @@ public final class Worker implements AutoCloseable {
   private CompletableFuture<Settlement> handle(Delivery delivery) {
     TaskMessage message;
     try {
-      message = TaskMessageCodec.decode(delivery.message());
+      // A signed message is verified before anything in its body is read.
+      message = TaskMessageCodec.decode(settings.security().open(delivery.message()));
     } catch (MalformedMessageException e) {
       return reject(delivery, null, null, e.getMessage());
     }
@@ -875,7 +889,7 @@ public final class Worker implements AutoCloseable {
       Delivery delivery, TaskMessage message, Outcome.Retry r, TaskEvents.Start unreported) {
     retried.incrementAndGet();
     TaskMessage next = message.retried(clock.instant().plus(r.delay()));
-    Message encoded = TaskMessageCodec.encode(next);
+    Message encoded = settings.security().seal(TaskMessageCodec.encode(next));
     // Confirmed before the next try exists, so the stream never shows RETRY after its events.
     CompletableFuture<Void> published =
         untilConfirmed(message, () -> events.retried(message, r.error(), next.eta(), unreported))

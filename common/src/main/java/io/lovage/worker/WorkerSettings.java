@@ -4,6 +4,7 @@ import io.lovage.ConcurrencyLimit;
 import io.lovage.RateLimit;
 import io.lovage.TaskKind;
 import io.lovage.broker.QueueType;
+import io.lovage.security.MessageSecurity;
 import io.lovage.worker.process.ProcessPoolSettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -35,6 +36,8 @@ import java.util.Map;
  * @param concurrencyLimits concurrency limits by task name, in place of those the tasks were
  *     registered with ({@link ConcurrencyLimit#NONE} lifts one); each is shared by all workers, so
  *     every worker that runs the task should be given the same
+ * @param security whether the worker runs signed messages only (and which signers it trusts), and
+ *     whether it signs the messages it sends (retries, chain steps, callbacks)
  */
 public record WorkerSettings(
     String name,
@@ -47,7 +50,8 @@ public record WorkerSettings(
     int resultMaxBytes,
     ProcessPoolSettings processes,
     Map<String, RateLimit> rateLimits,
-    Map<String, ConcurrencyLimit> concurrencyLimits) {
+    Map<String, ConcurrencyLimit> concurrencyLimits,
+    MessageSecurity security) {
 
   public static final int DEFAULT_IO_CONCURRENCY = 200;
   public static final int DEFAULT_CPU_CONCURRENCY = Runtime.getRuntime().availableProcessors();
@@ -142,8 +146,37 @@ public record WorkerSettings(
         Map.of());
   }
 
+  /** Settings that neither sign nor require signatures ({@link MessageSecurity#NONE}). */
+  public WorkerSettings(
+      String name,
+      List<WeightedQueue> queues,
+      int ioConcurrency,
+      int cpuConcurrency,
+      Duration shutdownGrace,
+      QueueType queueType,
+      int prefetch,
+      int resultMaxBytes,
+      ProcessPoolSettings processes,
+      Map<String, RateLimit> rateLimits,
+      Map<String, ConcurrencyLimit> concurrencyLimits) {
+    this(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        rateLimits,
+        concurrencyLimits,
+        MessageSecurity.NONE);
+  }
+
   public WorkerSettings {
     queues = List.copyOf(queues);
+    java.util.Objects.requireNonNull(security, "security");
     rateLimits = Collections.unmodifiableMap(new LinkedHashMap<>(rateLimits));
     concurrencyLimits = Collections.unmodifiableMap(new LinkedHashMap<>(concurrencyLimits));
     java.util.Objects.requireNonNull(processes, "processes");
@@ -188,7 +221,8 @@ public record WorkerSettings(
         resultMaxBytes,
         newProcesses,
         rateLimits,
-        concurrencyLimits);
+        concurrencyLimits,
+        security);
   }
 
   /** These settings with rate limits by task name, in place of the tasks' own. */
@@ -204,7 +238,8 @@ public record WorkerSettings(
         resultMaxBytes,
         processes,
         newRateLimits,
-        concurrencyLimits);
+        concurrencyLimits,
+        security);
   }
 
   /** These settings with concurrency limits by task name, in place of the tasks' own. */
@@ -220,7 +255,28 @@ public record WorkerSettings(
         resultMaxBytes,
         processes,
         rateLimits,
-        newLimits);
+        newLimits,
+        security);
+  }
+
+  /**
+   * These settings with signed messages: the worker runs only those its security opens, and signs
+   * what it sends with it.
+   */
+  public WorkerSettings withSecurity(MessageSecurity newSecurity) {
+    return new WorkerSettings(
+        name,
+        queues,
+        ioConcurrency,
+        cpuConcurrency,
+        shutdownGrace,
+        queueType,
+        prefetch,
+        resultMaxBytes,
+        processes,
+        rateLimits,
+        concurrencyLimits,
+        newSecurity);
   }
 
   /**

@@ -52,8 +52,13 @@ final class ProducerFactory {
   }
 
   @Singleton
-  TaskClient client(Broker broker, @Value("${lovage.queue.type:}") String queueType) {
-    return new TaskClient(broker, producerName(), QueueType.parse(queueType), Clock.systemUTC());
+  TaskClient client(
+      Broker broker,
+      @Value("${lovage.queue.type:}") String queueType,
+      io.lovage.security.MessageSecurity security) {
+    // With LOVAGE_SECURITY_KEY and LOVAGE_SECURITY_CERTIFICATE every task it sends is signed.
+    return new TaskClient(
+        broker, producerName(), QueueType.parse(queueType), Clock.systemUTC(), security);
   }
 
   @Singleton

@@ -161,6 +161,13 @@ final class BadInputProbes {
         "demo.echo",
         "\"args\": [" + typed + "]",
         typed);
+    raw(
+        "forged Celery auth-signed message (application/data) to a worker without a cert store",
+        "demo.echo",
+        null,
+        "application/data",
+        Map.of(),
+        forgedSignedBody());
     JsonNode processBuilder =
         Json.MAPPER.readTree(
             "{\"@class\": \"java.lang.ProcessBuilder\", \"command\": [\"touch\", "
@@ -347,6 +354,29 @@ final class BadInputProbes {
         Map.of(),
         ("[[" + processBuilder + "], {}, {}]").getBytes(StandardCharsets.UTF_8),
         processBuilder);
+  }
+
+  /**
+   * Celery's auth layout (5.2) naming a signer nobody trusts, with 256 random bytes as signature: a
+   * worker must refuse it whether or not it has a certificate store.
+   */
+  private byte[] forgedSignedBody() {
+    ByteArrayOutputStream raw = new ByteArrayOutputStream();
+    byte[] separator = {0, 1};
+    byte[] signature = new byte[256];
+    new Random(19).nextBytes(signature);
+    raw.writeBytes("Mallory 1".getBytes(StandardCharsets.UTF_8));
+    raw.writeBytes(separator);
+    raw.writeBytes(signature);
+    raw.writeBytes(separator);
+    raw.writeBytes("application/json".getBytes(StandardCharsets.UTF_8));
+    raw.writeBytes(separator);
+    raw.writeBytes("utf-8".getBytes(StandardCharsets.UTF_8));
+    raw.writeBytes(separator);
+    raw.writeBytes(
+        ("[[" + Json.MAPPER.writeValueAsString("forged") + "], {}, {}]")
+            .getBytes(StandardCharsets.UTF_8));
+    return java.util.Base64.getEncoder().encode(raw.toByteArray());
   }
 
   /**

@@ -7,6 +7,7 @@ import io.lovage.broker.BrokerSettings;
 import io.lovage.broker.LovageTopology;
 import io.lovage.broker.QueueType;
 import io.lovage.broker.RabbitBroker;
+import io.lovage.security.MessageSecurity;
 import io.lovage.service.DurationSetting;
 import io.lovage.service.Readiness;
 import io.lovage.service.ServiceBroker;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * LOVAGE_RATE_LIMITS}, {@code LOVAGE_CONCURRENCY_LIMITS}, and for the process pool {@code
  * LOVAGE_POOL}, {@code LOVAGE_PROCESS_CONCURRENCY}, {@code LOVAGE_PROCESS_MIN}, {@code
  * LOVAGE_MAX_TASKS_PER_CHILD}, {@code LOVAGE_MAX_MEMORY_PER_CHILD}, {@code
- * LOVAGE_PROCESS_JAVA_OPTIONS}. Defaults live in {@link BrokerSettings}, {@link WorkerSettings} and
- * {@link ProcessPoolSettings}.
+ * LOVAGE_PROCESS_JAVA_OPTIONS}, and signed messages ({@code LOVAGE_SECURITY_*}, read by
+ * service-support's SecurityFactory). Defaults live in {@link BrokerSettings}, {@link
+ * WorkerSettings} and {@link ProcessPoolSettings}.
  */
 @Factory
 final class WorkerFactory {
@@ -80,7 +82,8 @@ final class WorkerFactory {
       @Value("${lovage.result.max.bytes:0}") int resultMaxBytes,
       @Value("${lovage.rate.limits:}") String rateLimits,
       @Value("${lovage.concurrency.limits:}") String concurrencyLimits,
-      ProcessPoolSettings processes) {
+      ProcessPoolSettings processes,
+      MessageSecurity security) {
     int io = ioConcurrency > 0 ? ioConcurrency : concurrency;
     return new WorkerSettings(
         WorkerSettings.defaultName(),
@@ -94,7 +97,8 @@ final class WorkerFactory {
         resultMaxBytes > 0 ? resultMaxBytes : WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
         processes,
         WorkerSettings.parseRateLimits(rateLimits),
-        WorkerSettings.parseConcurrencyLimits(concurrencyLimits));
+        WorkerSettings.parseConcurrencyLimits(concurrencyLimits),
+        security);
   }
 
   /**
@@ -142,7 +146,7 @@ final class WorkerFactory {
   @io.micronaut.context.annotation.Requires(property = "lovage.scheduler", value = "on")
   @Bean(preDestroy = "close")
   io.lovage.schedule.Scheduler scheduler(
-      Broker broker, @Value("${lovage.queue.type:}") String queueType) {
+      Broker broker, @Value("${lovage.queue.type:}") String queueType, MessageSecurity security) {
     java.time.Clock clock = java.time.Clock.systemUTC();
     return new io.lovage.schedule.Scheduler(
             broker,
@@ -150,7 +154,8 @@ final class WorkerFactory {
                 broker,
                 "lovage-worker-" + ProcessHandle.current().pid(),
                 io.lovage.broker.QueueType.parse(queueType),
-                clock),
+                clock,
+                security),
             clock)
         .start(true);
   }
