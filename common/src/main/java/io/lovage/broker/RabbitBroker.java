@@ -551,7 +551,14 @@ public final class RabbitBroker implements Broker {
     private final java.util.concurrent.locks.ReentrantLock lock =
         new java.util.concurrent.locks.ReentrantLock();
     private Channel channel;
-    private long generation;
+    private volatile long generation;
+
+    /** Whether RabbitMQ blocks the publishing connection (memory or disk alarm). */
+    private volatile boolean blocked;
+
+    Publisher() {
+      publishing.addBlockedListener(reason -> blocked = true, () -> blocked = false);
+    }
 
     private final class Pending {
       final CompletableFuture<Void> future = new CompletableFuture<>();
@@ -589,6 +596,7 @@ public final class RabbitBroker implements Broker {
       }
       long timeoutMs = settings.publishTimeout().toMillis();
       final long published = seq;
+      final long gen = generation;
       CompletableFuture<Void> result = new CompletableFuture<>();
       p.future
           .orTimeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -600,6 +608,7 @@ public final class RabbitBroker implements Broker {
                 }
                 if (error instanceof java.util.concurrent.TimeoutException) {
                   pending.remove(published, p);
+                  replaceChannelAfterTimeout(gen);
                   error =
                       new PublishException(
                           PublishException.Reason.TIMEOUT,
@@ -612,6 +621,43 @@ public final class RabbitBroker implements Broker {
                 result.completeExceptionally(error);
               });
       return result;
+    }
+
+    /**
+     * After a confirm did not come in time on a connection that RabbitMQ does not block (a memory
+     * or disk alarm explains a late confirm, and a new channel could not open then), the channel of
+     * that publish is replaced: the next publish opens a new one, and what is still unconfirmed on
+     * the old one fails now, to be retried or answered 503. Measured on a RabbitMQ 3.10 cluster
+     * whose node leading the event stream was killed: the channel that had waited got confirms for
+     * messages it published next that never reached the stream (RabbitMQ's stream resend after a
+     * leader change, fixed in 4.0, rabbitmq-server#12236). A new channel writes as a new publisher.
+     */
+    private void replaceChannelAfterTimeout(long gen) {
+      if (blocked) {
+        return;
+      }
+      Channel old;
+      lock.lock();
+      try {
+        if (gen != generation || channel == null) {
+          return;
+        }
+        old = channel;
+        channel = null;
+        failAll(PublishException.Reason.TIMEOUT, "a confirm on the channel did not come in time");
+      } finally {
+        lock.unlock();
+      }
+      log.warn("publish channel replaced after a confirm timeout");
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  old.abort();
+                } catch (IOException | RuntimeException e) {
+                  log.debug("closing the replaced channel failed error={}", e.toString());
+                }
+              });
     }
 
     private Channel openChannel() throws IOException {
@@ -629,12 +675,22 @@ public final class RabbitBroker implements Broker {
               p.returned = r.getReplyCode() + " " + r.getReplyText();
             }
           });
+      // A replaced channel's late confirms must not settle the new channel's publishes: both count
+      // sequence numbers from 1.
       ch.addConfirmListener(
-          (seq, multiple) -> settle(seq, multiple, true),
-          (seq, multiple) -> settle(seq, multiple, false));
+          (seq, multiple) -> {
+            if (gen == generation) {
+              settle(seq, multiple, true);
+            }
+          },
+          (seq, multiple) -> {
+            if (gen == generation) {
+              settle(seq, multiple, false);
+            }
+          });
       ch.addShutdownListener(
           cause -> {
-            if (!cause.isInitiatedByApplication()) {
+            if (!cause.isInitiatedByApplication() && gen == generation) {
               failAll(
                   PublishException.Reason.CONNECTION_LOST, "channel closed: " + cause.getMessage());
             }

@@ -73,15 +73,19 @@ public final class ReplyRecorder implements AutoCloseable {
     return replyTo != null && replyTo.startsWith(QUEUE_PREFIX);
   }
 
-  /** Declares the reply queue (durable, expiring when unused) and consumes it. */
+  /**
+   * Declares the reply queue and consumes it. The queue is transient, exclusive to the connection:
+   * after a reconnect the client declares it again on whichever node it reached. (A durable one
+   * lives on one node: when that node of a cluster was lost, it could not be declared again, nor
+   * consumed, until the node came back, and retrying held up the recovery of every other consumer
+   * of the connection for two minutes.) Replies sent while the service is disconnected are lost;
+   * they only matter for Celery workers that send no task events.
+   */
   public ReplyRecorder start() {
     broker.declare(
         new Topology(
             List.of(),
-            List.of(
-                new Topology.Queue(
-                    queue,
-                    Map.of("x-queue-type", "classic", "x-expires", QUEUE_EXPIRY.toMillis()))),
+            List.of(new Topology.Queue(queue, false, Map.of("x-queue-type", "classic"))),
             List.of()));
     subscription = broker.consume(queue, ConsumeOptions.prefetch(256), this::onReply);
     return this;

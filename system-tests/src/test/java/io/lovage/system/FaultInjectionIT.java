@@ -72,11 +72,29 @@ class FaultInjectionIT {
   private static FaultReport report;
   private static AppProcess producer;
 
+  /**
+   * The three-node cluster of scenario 14, started in the background when the suite starts (about
+   * 40 s, mostly waiting), so that the scenario does not wait for it; stopped after the suite.
+   */
+  private static java.util.concurrent.CompletableFuture<RabbitCluster> cluster;
+
+  private static double clusterStartSeconds;
+
   private final List<AppProcess> processes = new CopyOnWriteArrayList<>();
   private final List<String> queues = new ArrayList<>();
 
   @BeforeAll
   static void startProducer() {
+    if (RabbitCluster.runnable()) {
+      cluster =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                long starting = System.nanoTime();
+                RabbitCluster started = RabbitCluster.start();
+                clusterStartSeconds = (System.nanoTime() - starting) / 1e9;
+                return started;
+              });
+    }
     report = new FaultReport(PROFILE, Path.of("target", "faults.md").toAbsolutePath());
     producer = AppProcess.producer(producerEnv());
     report.preface(
@@ -98,6 +116,13 @@ class FaultInjectionIT {
 
   @AfterAll
   static void stopProducer() {
+    if (cluster != null) {
+      try {
+        cluster.join().close();
+      } catch (RuntimeException e) {
+        System.out.println("[faults] the cluster of scenario 14 did not start or stop: " + e);
+      }
+    }
     if (producer != null) {
       producer.close();
     }
@@ -1176,6 +1201,194 @@ class FaultInjectionIT {
       most = Math.max(most, now);
     }
     return most;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // 14. a three-node cluster: the node that leads the task queue is killed while tasks flow
+
+  /** Submitting clients per producer replica in scenario 14, and tasks per request. */
+  private static final int CLUSTER_CLIENTS = 2;
+
+  private static final int CLUSTER_BATCH = 50;
+
+  /** How soon after the node's loss every producer replica and worker must be working again. */
+  private static final Duration FAILOVER_WITHIN = Duration.ofSeconds(30);
+
+  @Test
+  @Order(14)
+  void killingTheNodeThatLeadsTheTaskQueueLosesNothingAndEveryReplicaAnswersForEveryTask() {
+    Assumptions.assumeTrue(
+        RabbitCluster.runnable(), "needs .ci/rabbitmq-cluster and Debian's rabbitmq-server");
+    int tasks = PROFILE.clusterTasks();
+    scenario(
+        "14. cluster of 3: SIGKILL the node leading the task queue while "
+            + String.format(Locale.ROOT, "%,d", tasks)
+            + " tasks flow (2 producer replicas, 2 workers)",
+        o -> {
+          long waiting = System.nanoTime();
+          RabbitCluster cluster = FaultInjectionIT.cluster.join();
+          double clusterWait = (System.nanoTime() - waiting) / 1e9;
+          // One ledger per producer replica (each its own clients), one queue and mark file.
+          Ledger first = ledger("clusterA");
+          Ledger second = new Ledger("clusterB", first.queue(), first.marks());
+          Map<String, String> env = new HashMap<>(cluster.env());
+          env.putAll(producerEnv());
+          List<AppProcess> replicas = List.of(replica(env), replica(env));
+          env.put("LOVAGE_IO_CONCURRENCY", "20");
+          List<AppProcess> workers = workers(first, 2, env);
+          replicas.forEach(r -> r.awaitHealthy().awaitHistoryRead());
+          int leader =
+              Await.until(
+                  Duration.ofSeconds(30),
+                  "the leader of " + first.queue(),
+                  () -> cluster.leaderOf(first.queue()));
+          Map<Long, Integer> consumingOn = cluster.consumingNodes(workers);
+          Map<Long, Long> prefetch = new HashMap<>();
+          for (AppProcess worker : workers) {
+            prefetch.put(worker.pid(), prefetchOf(worker, first.queue()));
+          }
+
+          Map<AppProcess, Double> gaps = new java.util.LinkedHashMap<>();
+          try (Submitters a =
+                  new Submitters(
+                      CLUSTER_CLIENTS, CLUSTER_BATCH, first, replicas.get(0), 0, tasks / 2);
+              Submitters b =
+                  new Submitters(
+                      CLUSTER_CLIENTS,
+                      CLUSTER_BATCH,
+                      second,
+                      replicas.get(1),
+                      0,
+                      tasks - tasks / 2)) {
+            // Mid-flow: a third submitted, the workers running them, two thirds still to come.
+            Deadline.poll(
+                Duration.ofMinutes(2),
+                () -> first.confirmedCount() + second.confirmedCount() >= tasks / 3);
+            Map<Long, Long> ranBefore = new HashMap<>();
+            workers.forEach(w -> ranBefore.put(w.pid(), first.runsBy(w.pid())));
+            long killedAt = System.nanoTime();
+            cluster.kill(leader);
+            // Working again: a replica's first 202 for a request sent after the kill; a worker's
+            // first run beyond the deliveries it may have held when the node went.
+            Deadline.poll(
+                FAILOVER_WITHIN,
+                () -> {
+                  for (int i = 0; i < replicas.size(); i++) {
+                    Ledger ledger = i == 0 ? first : second;
+                    AppProcess replica = replicas.get(i);
+                    ledger.submissions().stream()
+                        .filter(s -> s.confirmed() && s.sentNanos() > killedAt)
+                        .findFirst()
+                        .ifPresent(
+                            s -> gaps.putIfAbsent(replica, (s.answeredNanos() - killedAt) / 1e9));
+                  }
+                  for (AppProcess w : workers) {
+                    if (first.runsBy(w.pid()) > ranBefore.get(w.pid()) + prefetch.get(w.pid())) {
+                      gaps.putIfAbsent(w, (System.nanoTime() - killedAt) / 1e9);
+                    }
+                  }
+                  return gaps.size() == replicas.size() + workers.size();
+                });
+            o.check(
+                "every task submitted within 5 min",
+                a.awaitDone(Duration.ofMinutes(5)) && b.awaitDone(Duration.ofMinutes(5)));
+          }
+          Counts counts =
+              first.count(replicas.get(0), SETTLE).plus(second.count(replicas.get(1), SETTLE));
+          // Every replica knows every task: each asked for the other's tasks too.
+          Map<String, String> crossStates = new HashMap<>();
+          crossStates.putAll(first.awaitFinalStates(replicas.get(1), Duration.ofMinutes(1)));
+          crossStates.putAll(second.awaitFinalStates(replicas.get(0), Duration.ofMinutes(1)));
+          long crossSuccess = crossStates.values().stream().filter("SUCCESS"::equals).count();
+          List<Ledger.Submission> all = new ArrayList<>(first.submissions());
+          all.addAll(second.submissions());
+          long refused = all.stream().filter(s -> !s.confirmed()).count();
+          // A worker whose consuming connection was on the lost node held up to its prefetch of
+          // deliveries there: it ran them, could not acknowledge them, and they came again.
+          long held =
+              workers.stream()
+                  .filter(w -> consumingOn.get(w.pid()) == leader)
+                  .mapToLong(w -> prefetch.get(w.pid()))
+                  .sum();
+
+          if (counts.lost() > 0) {
+            // Whether the events are missing from the stream or only from the replicas' indexes:
+            // a producer started now reads the whole stream again.
+            AppProcess late = replica(env).awaitHealthy().awaitHistoryRead();
+            Map<String, String> lostIds = new HashMap<>();
+            for (Ledger ledger : List.of(first, second)) {
+              Map<String, String> states = ledger.awaitFinalStates(late, Duration.ofSeconds(20));
+              states.forEach(
+                  (key, state) -> {
+                    if (!"SUCCESS".equals(state)) {
+                      lostIds.put(ledger.confirmed().get(key), state);
+                    }
+                  });
+            }
+            o.note(
+                "a producer started after the loss finds %d of them not SUCCESS, e.g. %s",
+                lostIds.size(), lostIds.entrySet().stream().limit(5).toList());
+          }
+          o.counts(counts, first);
+          o.check("every 202 completed", counts.completed() == counts.confirmed());
+          o.check("lost = 0", counts.lost() == 0);
+          o.check(
+              "every replica answers SUCCESS for every task (" + crossSuccess + ")",
+              crossSuccess == counts.confirmed());
+          o.check(
+              "only 202 and 503 answers",
+              all.stream().allMatch(s -> s.status() == 202 || s.status() == 503));
+          o.check(
+              "only deliveries held on the lost node ran twice (at most " + held + ")",
+              counts.ranTwice() <= held);
+          o.check(
+              "every replica and worker working again within " + FAILOVER_WITHIN.toSeconds() + " s",
+              gaps.size() == replicas.size() + workers.size());
+          o.check(
+              "producers and workers recovered by themselves (same processes)",
+              replicas.stream().allMatch(AppProcess::isAlive)
+                  && workers.stream().allMatch(AppProcess::isAlive));
+          String rejoined = "";
+          if (PROFILE.full()) {
+            long restarting = System.nanoTime();
+            cluster.restart(leader);
+            boolean back =
+                Deadline.poll(
+                    Duration.ofSeconds(60),
+                    () -> cluster.runningNodes(leader).size() == RabbitCluster.NODES);
+            o.check("the killed node rejoined the cluster", back);
+            rejoined =
+                String.format(
+                    Locale.ROOT,
+                    "; the killed node rejoined in %.1f s",
+                    (System.nanoTime() - restarting) / 1e9);
+          }
+          o.note(
+              "cluster started in %.1f s in the background (waited %.1f s for it); killed"
+                  + " rabbit-c%d, the task queue's leader, at %,d"
+                  + " confirmed; working again after it (s): %s; %d answers 503 (%d ran"
+                  + " anyway); %d ran twice, workers consuming on the lost node held at most %d%s",
+              clusterStartSeconds,
+              clusterWait,
+              leader,
+              tasks / 3,
+              gaps.entrySet().stream()
+                  .map(
+                      e ->
+                          String.format(
+                              Locale.ROOT,
+                              "%s %.1f",
+                              workers.contains(e.getKey())
+                                  ? "worker" + (workers.indexOf(e.getKey()) + 1)
+                                  : "producer" + (replicas.indexOf(e.getKey()) + 1),
+                              e.getValue()))
+                  .collect(Collectors.joining(", ")),
+              refused,
+              counts.ranUnconfirmed(),
+              counts.ranTwice(),
+              held,
+              rejoined);
+        });
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ package io.lovage.system;
  * @param soakSeconds how long the soak's submissions are spread over
  * @param schedulerKills how often scenario 11 kills the scheduler's leader, 10 s apart
  * @param concurrencyTasks tasks of scenario 13 (0.3 s each, at most 2 per customer at once)
+ * @param clusterTasks tasks submitted over REST in scenario 14, across the loss of a cluster node
  */
 record FaultProfile(
     String name,
@@ -23,11 +24,13 @@ record FaultProfile(
     int soakTasks,
     int soakSeconds,
     int schedulerKills,
-    int concurrencyTasks) {
+    int concurrencyTasks,
+    int clusterTasks) {
 
-  static final FaultProfile CI = new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3, 240);
+  static final FaultProfile CI =
+      new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3, 240, 10_000);
   static final FaultProfile FULL =
-      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5, 600);
+      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5, 600, 10_000);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
   static FaultProfile current() {

@@ -173,6 +173,46 @@ final class Ledger {
     }
   }
 
+  /**
+   * Submits {@code size} {@code demo.mark} tasks in one {@code POST /tasks/batch} and records each
+   * item's answer, also when the batch is not accepted whole: a 503 lists the items the broker
+   * confirmed, and the others count as refused. Answers whether every item was accepted.
+   */
+  boolean submitBatch(AppProcess producer, int size, double seconds) {
+    List<String> batchKeys = new ArrayList<>();
+    ArrayNode batch = Json.MAPPER.createArrayNode();
+    for (int i = 0; i < size; i++) {
+      String key = nextKey();
+      batchKeys.add(key);
+      batch.add(markTask(key, seconds));
+    }
+    long sent = System.nanoTime();
+    int status = 0;
+    Map<Integer, String> accepted = new HashMap<>();
+    boolean retryAfter = false;
+    try {
+      HttpResponse<String> r =
+          producer.post("/tasks/batch", "application/json", Json.MAPPER.writeValueAsString(batch));
+      status = r.statusCode();
+      retryAfter = r.headers().firstValue("Retry-After").isPresent();
+      JsonNode body = Json.MAPPER.readTree(r.body());
+      JsonNode items = status == 202 ? body : body.path("accepted");
+      for (JsonNode item : items) {
+        accepted.put(item.get("index").asInt(), item.get("id").asString());
+      }
+    } catch (IOException | RuntimeException e) {
+      // no answer, or not JSON: every item counts as refused with the status seen
+    }
+    long answered = System.nanoTime();
+    for (int i = 0; i < size; i++) {
+      String id = accepted.get(i);
+      add(
+          new Submission(
+              batchKeys.get(i), id != null ? 202 : status, id, sent, answered, retryAfter));
+    }
+    return accepted.size() == size;
+  }
+
   private void add(Submission submission) {
     submissions.add(submission);
     if (submission.confirmed()) {

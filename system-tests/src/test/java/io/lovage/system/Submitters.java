@@ -25,6 +25,12 @@ final class Submitters implements AutoCloseable {
   private volatile long confirmTarget;
 
   Submitters(int clients, Ledger ledger, AppProcess producer, double seconds, long target) {
+    this(clients, 1, ledger, producer, seconds, target);
+  }
+
+  /** Clients that each send {@code batch} tasks per request ({@code POST /tasks/batch} if > 1). */
+  Submitters(
+      int clients, int batch, Ledger ledger, AppProcess producer, double seconds, long target) {
     this.confirmTarget = target;
     for (int i = 0; i < clients; i++) {
       threads.add(
@@ -33,7 +39,11 @@ final class Submitters implements AutoCloseable {
               .start(
                   () -> {
                     while (running.get() && ledger.confirmedCount() < confirmTarget) {
-                      if (!ledger.submit(producer, seconds).confirmed()) {
+                      boolean accepted =
+                          batch > 1
+                              ? ledger.submitBatch(producer, batch, seconds)
+                              : ledger.submit(producer, seconds).confirmed();
+                      if (!accepted) {
                         backOff();
                       }
                     }

@@ -24,6 +24,11 @@ public record ComposeFile(Path directory, Map<String, Service> services) {
       return value == null ? List.of() : ((List<?>) value).stream().map(String::valueOf).toList();
     }
 
+    /** The profiles it is started in; none: it is always started. */
+    public List<String> profiles() {
+      return list("profiles");
+    }
+
     public boolean has(String key) {
       return yaml.containsKey(key);
     }
@@ -73,6 +78,13 @@ public record ComposeFile(Path directory, Map<String, Service> services) {
       throw new AssertionError("docker-compose.yml has no service " + name);
     }
     return service;
+  }
+
+  /** The services of a profile ({@code ""}: those that {@code docker compose up} starts). */
+  public List<Service> inProfile(String profile) {
+    return services.values().stream()
+        .filter(s -> profile.isEmpty() ? s.profiles().isEmpty() : s.profiles().contains(profile))
+        .toList();
   }
 
   /** The services built from a Dockerfile of this repository. */

@@ -31,9 +31,44 @@ class ComposeFileTest {
   @Test
   void theSystemIsABrokerAProducerAndWorkersBuiltFromThisRepository() {
     assertEquals(
-        List.of("rabbitmq", "producer", "worker"), List.copyOf(compose.services().keySet()));
+        List.of("rabbitmq", "producer", "worker"),
+        compose.inProfile("").stream().map(Service::name).toList());
     assertEquals(
-        List.of("producer", "worker"), compose.built().stream().map(Service::name).toList());
+        List.of("producer", "worker"),
+        compose.built().stream().filter(s -> s.profiles().isEmpty()).map(Service::name).toList());
+  }
+
+  @Test
+  void theClusterProfileIsThreeNodesOfOneClusterAndAppsGivenEveryNode() throws Exception {
+    List<Service> nodes =
+        compose.inProfile("cluster").stream().filter(s -> s.dockerfile().isEmpty()).toList();
+    assertEquals(
+        List.of("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"),
+        nodes.stream().map(Service::name).toList());
+    String clusterConf = Files.readString(repository.resolve("broker-config/cluster.conf"));
+    assertTrue(clusterConf.contains("peer_discovery_backend = classic_config"));
+    for (Service node : nodes) {
+      assertEquals(node.name(), node.yaml().get("hostname"), node.name() + ": its node name");
+      assertTrue(
+          clusterConf.contains("= rabbit@" + node.name() + "\n"),
+          "cluster.conf does not list rabbit@" + node.name());
+      assertEquals(
+          nodes.getFirst().environment().get("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"),
+          node.environment().get("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"),
+          node.name() + ": the nodes of one cluster share an Erlang cookie");
+      assertTrue(
+          node.list("volumes").stream().anyMatch(v -> v.contains("cluster.conf:")),
+          node.name() + " is not given cluster.conf");
+    }
+    List<Service> apps = compose.built().stream().filter(s -> !s.profiles().isEmpty()).toList();
+    assertEquals(
+        List.of("producer-cluster", "worker-cluster"), apps.stream().map(Service::name).toList());
+    for (Service app : apps) {
+      assertEquals(
+          "rabbitmq-1:5672,rabbitmq-2:5672,rabbitmq-3:5672",
+          app.environment().get("RABBITMQ_ADDRESSES"),
+          app.name() + " is not given every node");
+    }
   }
 
   @Test
@@ -115,10 +150,12 @@ class ComposeFileTest {
 
   @Test
   void everyFileMountedIntoTheBrokerIsInTheRepository() {
-    for (String volume : compose.service("rabbitmq").list("volumes")) {
-      String source = volume.split(":")[0];
-      if (source.startsWith(".")) {
-        assertTrue(Files.isRegularFile(repository.resolve(source)), "no " + source);
+    for (Service broker : compose.services().values()) {
+      for (String volume : broker.list("volumes")) {
+        String source = volume.split(":")[0];
+        if (source.startsWith(".")) {
+          assertTrue(Files.isRegularFile(repository.resolve(source)), "no " + source);
+        }
       }
     }
   }
