@@ -14,11 +14,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * stream gets: RabbitMQ stores what an AMQP 0.9.1 publisher sent as an AMQP 1.0 message, its
  * headers as application properties, content type, encoding, correlation id and reply-to as
  * properties, and priority and delivery mode in the header section (RabbitMQ 4.x) or as {@code
- * x-basic-*} message annotations (3.x). Like the AMQP 0.9.1 consumer, it adds the {@code
- * x-stream-offset} header (a Long), which readers rely on.
+ * x-basic-*} message annotations (3.x), and (4.x) a publisher's {@code x-} headers as message
+ * annotations too. Like the AMQP 0.9.1 consumer, it adds the {@code x-stream-offset} header (a
+ * Long), which readers rely on.
  */
 final class StreamMessages {
   private StreamMessages() {}
+
+  /** Annotations RabbitMQ adds itself, not headers an AMQP 0.9.1 consumer would see. */
+  private static final java.util.regex.Pattern RABBITMQ_ANNOTATIONS =
+      java.util.regex.Pattern.compile("x-(exchange|routing-key|cc|stream-offset|basic-.*|opt-.*)");
 
   /** An AMQP 1.0 {@code header} section's descriptor: {@code 0x00 0x53 0x70}. */
   private static final int HEADER_DESCRIPTOR = 0x70;
@@ -39,6 +44,13 @@ final class StreamMessages {
       persistent = h.durable();
     }
     if (annotations != null) {
+      // RabbitMQ 4.x keeps a publisher's x- headers as message annotations, beside its own.
+      annotations.forEach(
+          (name, value) -> {
+            if (name.startsWith("x-") && !RABBITMQ_ANNOTATIONS.matcher(name).matches()) {
+              headers.putIfAbsent(name, value(value));
+            }
+          });
       if (annotations.get("x-basic-priority") instanceof Number n) {
         priority = n.intValue();
       }

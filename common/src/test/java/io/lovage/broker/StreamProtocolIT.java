@@ -68,6 +68,8 @@ class StreamProtocolIT {
       headers.put("eager", i % 2 == 0);
       headers.put("none", null);
       headers.put("ratio", 0.5);
+      // A dead letter's reason: RabbitMQ 4.x stores x- headers as message annotations.
+      headers.put("x-lovage-reason", "reason " + i);
       // RabbitMQ keeps no list or table header in a stream, over either protocol.
       headers.put("timelimit", Arrays.asList(null, 5));
       Message message =
@@ -141,6 +143,7 @@ class StreamProtocolIT {
         IntStream.range(0, 100).boxed().toList(),
         first.stream().map(d -> (int) offsetOf(d)).toList());
     assertEquals("task-3", first.get(3).message().headers().get("id"));
+    assertEquals("reason 3", first.get(3).message().headers().get("x-lovage-reason"));
     assertEquals(3, first.get(3).message().headers().get("retries"));
     assertEquals(10_000_000_003L, first.get(3).message().headers().get("big"));
     assertEquals("reply-3", first.get(3).message().replyTo());
