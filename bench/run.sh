@@ -2,15 +2,15 @@
 # Lovage's benchmarks, side by side with raw RabbitMQ (PerfTest) and Python Celery 5.2, on this
 # machine, in one run (see the README's "Benchmarks"):
 #
-#   bench/run.sh           the full profile (about 10 minutes on 2 cores)
-#   bench/run.sh --quick   the quick profile (about 5-6 minutes; CI runs it)
+#   bench/run.sh           the full profile (about 10 minutes on 2 cores, plus the cluster workload)
+#   bench/run.sh --quick   the quick profile (about 8 minutes; CI runs it)
 #   bench/run.sh --quick --only noop,perftest   some workloads only (results go to history/ only)
 #
 # Starts what it needs: the local RabbitMQ if it is not running (and RABBITMQ_URI is not set),
-# Lovage workers and producer from their jars, Celery workers, Redis, PerfTest, wrk. Stops all it
-# started, also on Ctrl-C or failure, and deletes the queues it used. Prints a markdown table and
-# writes bench/results/latest.{md,json,png}. Exits non-zero if a row could not be measured; never
-# because of speed.
+# Lovage workers and producer from their jars, Celery workers, Redis, PerfTest, wrk, the cluster of
+# .ci/rabbitmq-cluster. Stops all it started, also on Ctrl-C or failure, and deletes the queues it
+# used. Prints a markdown table and writes bench/results/latest.{md,json,png}. Exits non-zero if a
+# row could not be measured; never because of speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -36,17 +36,42 @@ final class BenchContext implements AutoCloseable {
   private final Profile profile;
   private final Path repo;
   private final String rabbitUri;
+
+  /**
+   * More environment for the apps the bench starts on this broker: a cluster's {@code
+   * RABBITMQ_ADDRESSES} and {@code RABBITMQ_STREAM_ADDRESSES}.
+   */
+  private final Map<String, String> brokerEnv;
+
   private final Processes processes;
+
+  /** Whether closing stops the processes: not for a context on another broker ({@link #on}). */
+  private final boolean ownsProcesses;
+
+  private final java.util.List<Runnable> atClose =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final BrokerQueues queues;
   private RabbitBroker broker;
   private final Map<QueueType, TaskClient> clients = new EnumMap<>(QueueType.class);
   private final Set<String> schedules = ConcurrentHashMap.newKeySet();
 
   BenchContext(Profile profile, Path repo, String rabbitUri) {
+    this(profile, repo, rabbitUri, Map.of(), null);
+  }
+
+  private BenchContext(
+      Profile profile,
+      Path repo,
+      String rabbitUri,
+      Map<String, String> brokerEnv,
+      Processes processes) {
     this.profile = profile;
     this.repo = repo;
     this.rabbitUri = rabbitUri;
-    this.processes = new Processes(cleared(repo.resolve("bench/target/logs")));
+    this.brokerEnv = Map.copyOf(brokerEnv);
+    this.ownsProcesses = processes == null;
+    this.processes =
+        processes != null ? processes : new Processes(cleared(repo.resolve("bench/target/logs")));
     this.queues = new BrokerQueues(rabbitUri);
     for (Path jar : java.util.List.of(workerJar(), producerJar())) {
       if (!Files.isRegularFile(jar)) {
@@ -54,6 +79,29 @@ final class BenchContext implements AutoCloseable {
             "no " + jar + ": build the jars first (bench/run.sh does: ./mvnw -DskipTests package)");
       }
     }
+  }
+
+  /**
+   * The same bench on another broker, e.g. a cluster: {@code env} is what its apps need beside
+   * {@code RABBITMQ_URI} ({@code RABBITMQ_ADDRESSES}, {@code RABBITMQ_STREAM_ADDRESSES}), which the
+   * bench's own connections use too. It shares this context's processes (this one's close stops
+   * them); closing it deletes its queues and closes its connections.
+   */
+  BenchContext on(String uri, Map<String, String> env) {
+    return new BenchContext(profile, repo, uri, env, processes);
+  }
+
+  /** Environment for the apps started on this broker, beside {@code RABBITMQ_URI}. */
+  Map<String, String> brokerEnv() {
+    return brokerEnv;
+  }
+
+  /**
+   * Something to undo when the bench ends, also on Ctrl-C (e.g. stopping a cluster it started),
+   * after the processes stopped; it must be safe to run twice.
+   */
+  void atClose(Runnable undo) {
+    atClose.add(undo);
   }
 
   /** The logs of this run only: the previous run's would be mistaken for this one's. */
@@ -126,6 +174,8 @@ final class BenchContext implements AutoCloseable {
       broker =
           RabbitBroker.connect(
               BrokerSettings.of(rabbitUri, "lovage-bench")
+                  .withAddresses(brokerEnv.get("RABBITMQ_ADDRESSES"))
+                  .withStreams(null, brokerEnv.get("RABBITMQ_STREAM_ADDRESSES"))
                   .withPublishTimeout(Duration.ofSeconds(30)));
     }
     return broker;
@@ -161,7 +211,9 @@ final class BenchContext implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    processes.close();
+    if (ownsProcesses) {
+      processes.close();
+    }
     deleteSchedules();
     clients.values().forEach(TaskClient::close);
     clients.clear();
@@ -170,6 +222,13 @@ final class BenchContext implements AutoCloseable {
     if (broker != null) {
       broker.close();
       broker = null;
+    }
+    for (Runnable undo : atClose) {
+      try {
+        undo.run();
+      } catch (RuntimeException e) {
+        System.out.println("  at close: " + e);
+      }
     }
   }
 }

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup]
+ * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup,cluster]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
@@ -36,7 +36,8 @@ public final class BenchMain {
           "workflow",
           "schedule",
           "priority",
-          "catchup");
+          "catchup",
+          "cluster");
 
   private BenchMain() {}
 
@@ -88,7 +89,7 @@ public final class BenchMain {
               + "*");
     }
     Runtime.getRuntime().removeShutdownHook(cleanup);
-    long missing = rows.all().stream().filter(row -> !row.measured()).count();
+    long missing = rows.all().stream().filter(Row::failed).count();
     if (missing > 0) {
       System.out.println(missing + " row(s) could not be measured: see 'error' in the table above");
       System.exit(1);
@@ -178,6 +179,12 @@ public final class BenchMain {
           "Event catch-up: reading the event stream from its start, AMQP and stream protocol"
               + " (workload 10)");
       attempt(rows, "Event catch-up", () -> EventCatchUp.run(ctx, rows));
+    }
+    if (only.contains("cluster")) {
+      step(
+          "No-op throughput with 1, 2 and 4 worker JVMs, single node and three-node cluster"
+              + " (workload 11)");
+      attempt(rows, "Cluster throughput", () -> ClusterThroughput.run(ctx, rows));
     }
   }
 

@@ -69,6 +69,7 @@ final class LovageApp {
     int port = freePort();
     Map<String, String> env = new HashMap<>();
     env.put("RABBITMQ_URI", ctx.rabbitUri());
+    env.putAll(ctx.brokerEnv());
     env.put("MICRONAUT_SERVER_PORT", String.valueOf(port));
     // No log line per task on either side of a comparison (Celery runs at WARNING too).
     env.put("LOG_LEVEL", "WARN");

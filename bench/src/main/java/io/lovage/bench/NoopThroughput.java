@@ -44,39 +44,22 @@ final class NoopThroughput {
     Map<String, String> settings = Map.of("LOVAGE_PREFETCH", String.valueOf(BenchContext.PREFETCH));
     ctx.queues().usedTaskQueue(QUEUE);
     List<LovageApp> started = new ArrayList<>();
-    Lazy<LovageApp> first =
-        Lazy.of(
-            () -> {
-              LovageApp worker = startWorker(ctx, "worker-noop-1", settings, started);
-              warmUp(ctx, client, QUEUE, List.of(worker));
-              return worker;
-            });
-    Lazy<LovageApp> second =
-        Lazy.of(
-            () -> {
-              LovageApp worker = startWorker(ctx, "worker-noop-2", settings, started);
-              // Both consume the queue, so both share the warm-up.
-              warmUp(ctx, client, QUEUE, List.of(first.get(), worker));
-              return worker;
-            });
+    Workers workers = new Workers(ctx, client, "worker-noop", QUEUE, settings);
     try {
       Row with = null;
       Row without = null;
-      for (int workers : List.of(1, 2)) {
+      for (int count : List.of(1, 2)) {
         for (boolean results : List.of(true, false)) {
           Row row =
               rows.measure(
-                  name(workers, "quorum", results, tasks),
+                  name(count, "quorum", results, tasks),
                   "tasks/s",
                   Goal.NONE,
-                  () -> {
-                    List<LovageApp> consuming =
-                        workers == 1 ? List.of(first.get()) : List.of(first.get(), second.get());
-                    return measure(ctx, client, QUEUE, consuming, results, tasks, "quorum");
-                  });
-          if (workers == 1 && results) {
+                  () ->
+                      measure(ctx, client, QUEUE, workers.first(count), results, tasks, "quorum"));
+          if (count == 1 && results) {
             with = row;
-          } else if (workers == 1) {
+          } else if (count == 1) {
             without = row;
           }
         }
@@ -84,8 +67,7 @@ final class NoopThroughput {
       // The unlimited workers stop first. Then one fresh worker runs the blast twice, back to
       // back: without a limit, and with a global limit far above its rate set over the book of
       // limits, so that the two differ by the limit alone.
-      started.forEach(worker -> worker.stop(ctx));
-      started.clear();
+      workers.close();
       ctx.queues().usedTaskQueue(LIMITED_QUEUE);
       ctx.queues().usedQueue(LovageTopology.rateTokens("demo.noop"));
       Lazy<LovageApp> fresh =
@@ -124,7 +106,96 @@ final class NoopThroughput {
       }
       return new Result(with, without, unlimited, limited);
     } finally {
+      workers.close();
       started.forEach(worker -> worker.stop(ctx));
+    }
+  }
+
+  /**
+   * Worker JVMs consuming one queue, started as the measurements need more of them (those that join
+   * together start in parallel), then warmed up with those already running ({@link #warmUp}). If
+   * starting or warming up failed, every later call fails with the same reason, so each row that
+   * needs them is reported missing.
+   */
+  static final class Workers implements AutoCloseable {
+    private final BenchContext ctx;
+    private final TaskClient client;
+    private final String prefix;
+    private final String queue;
+    private final Map<String, String> settings;
+    private final List<LovageApp> running = new ArrayList<>();
+    private RuntimeException failure;
+
+    /**
+     * @param prefix their names: {@code prefix-1}, {@code prefix-2}, …
+     */
+    Workers(
+        BenchContext ctx,
+        TaskClient client,
+        String prefix,
+        String queue,
+        Map<String, String> settings) {
+      this.ctx = ctx;
+      this.client = client;
+      this.prefix = prefix;
+      this.queue = queue;
+      this.settings = Map.copyOf(settings);
+    }
+
+    /** The first {@code count} workers, warmed up, starting those not running yet. */
+    synchronized List<LovageApp> first(int count) {
+      if (failure != null) {
+        throw failure;
+      }
+      if (running.size() < count) {
+        try {
+          start(count - running.size());
+          warmUp(ctx, client, queue, List.copyOf(running));
+        } catch (RuntimeException e) {
+          failure = e;
+          throw e;
+        }
+      }
+      return List.copyOf(running.subList(0, count));
+    }
+
+    private void start(int more) {
+      List<java.util.concurrent.Future<LovageApp>> starting = new ArrayList<>();
+      try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int i = 0; i < more; i++) {
+          String name = prefix + "-" + (running.size() + i + 1);
+          System.out.println("  starting " + name);
+          starting.add(pool.submit(() -> LovageApp.worker(ctx, name, queue, settings)));
+        }
+      }
+      RuntimeException failed = null;
+      for (var future : starting) {
+        try {
+          running.add(future.get());
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failed == null) {
+            failed =
+                e.getCause() instanceof RuntimeException cause
+                    ? cause
+                    : new IllegalStateException(e.getCause());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while starting workers", e);
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+    }
+
+    /** Stops every worker, all at once. */
+    @Override
+    public synchronized void close() {
+      try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        running.forEach(worker -> pool.submit(() -> worker.stop(ctx)));
+      }
+      running.clear();
     }
   }
 
@@ -141,21 +212,21 @@ final class NoopThroughput {
   }
 
   static String name(int workers, String queueType, boolean results, int tasks) {
+    return name(workers, queueType, results, "", tasks);
+  }
+
+  /**
+   * @param where e.g. {@code ", three-node cluster"}, or empty
+   */
+  static String name(int workers, String queueType, boolean results, String where, int tasks) {
     return String.format(
-        "No-op: Lovage, %d worker JVM%s, %s queue, %s (%,d tasks)",
+        "No-op: Lovage, %d worker JVM%s, %s queue, %s%s (%,d tasks)",
         workers,
         workers == 1 ? "" : "s",
         queueType,
         results ? "results recorded" : "no results",
+        where,
         tasks);
-  }
-
-  private static LovageApp startWorker(
-      BenchContext ctx, String name, Map<String, String> settings, List<LovageApp> started) {
-    System.out.println("  starting " + name);
-    LovageApp worker = LovageApp.worker(ctx, name, QUEUE, settings);
-    started.add(worker);
-    return worker;
   }
 
   /** Untimed no-op tasks first: the workers' JIT, connections and pools warm up. */

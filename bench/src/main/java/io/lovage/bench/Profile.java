@@ -21,6 +21,8 @@ import java.time.Duration;
  *     runs every 10 s, 20 s is two rounds of 1,000 runs
  * @param urgentSamples priority-9 tasks sent behind the backlog of the priority pickup rows
  * @param catchUpEvents events in the stream the event catch-up rows read from its start
+ * @param clusterTasks timed no-op tasks per row of the cluster workload (1, 2 and 4 worker JVMs, on
+ *     one node and on a three-node cluster)
  */
 record Profile(
     String name,
@@ -35,7 +37,8 @@ record Profile(
     int workflowRuns,
     Duration scheduleWindow,
     int urgentSamples,
-    int catchUpEvents) {
+    int catchUpEvents,
+    int clusterTasks) {
 
   static final Profile FULL =
       new Profile(
@@ -51,7 +54,8 @@ record Profile(
           3,
           Duration.ofSeconds(120),
           50,
-          1_000_000);
+          1_000_000,
+          20_000);
 
   static final Profile QUICK =
       new Profile(
@@ -67,7 +71,8 @@ record Profile(
           1,
           Duration.ofSeconds(20),
           10,
-          1_000_000);
+          1_000_000,
+          4_000);
 
   static Profile named(String name) {
     return switch (name) {

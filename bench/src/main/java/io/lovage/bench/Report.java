@@ -40,7 +40,7 @@ record Report(String title, Map<String, Object> environment, List<Row> rows) {
   }
 
   boolean complete() {
-    return rows.stream().allMatch(Row::measured);
+    return rows.stream().noneMatch(Row::failed);
   }
 
   String markdown() {
@@ -57,13 +57,16 @@ record Report(String title, Map<String, Object> environment, List<Row> rows) {
       md.append("| ")
           .append(cell(row.name()))
           .append(" | ")
-          .append(row.measured() ? format(row.value(), row.unit()) : "**not measured**")
+          .append(
+              row.measured()
+                  ? format(row.value(), row.unit())
+                  : row.skipped() ? "not measured" : "**not measured**")
           .append(" | ")
           .append(cell(row.goal().text()))
           .append(" | ")
           .append(met == null ? "" : met ? "yes" : "no")
           .append(" | ")
-          .append(cell(row.measured() ? row.note() : "error: " + row.error()))
+          .append(cell(row.failed() ? "error: " + row.error() : row.note()))
           .append(" |\n");
     }
     return md.toString();
@@ -136,8 +139,11 @@ record Report(String title, Map<String, Object> environment, List<Row> rows) {
             12,
             y + barHeight / 2 + metrics.getAscent() / 2 - 2);
         if (!row.measured()) {
-          g.setColor(Color.RED);
-          g.drawString("not measured", labelWidth, y + barHeight / 2 + metrics.getAscent() / 2 - 2);
+          g.setColor(row.skipped() ? Color.GRAY : Color.RED);
+          g.drawString(
+              row.skipped() ? "not measured here" : "not measured",
+              labelWidth,
+              y + barHeight / 2 + metrics.getAscent() / 2 - 2);
           continue;
         }
         int length = (int) Math.max(1, Math.round(row.value() / max * barSpace));

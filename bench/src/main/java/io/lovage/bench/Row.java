@@ -12,7 +12,8 @@ import java.util.Map;
  * @param goal what it should reach (never fails the run)
  * @param note how it was measured, e.g. the best wrk settings
  * @param raw the numbers behind the value, written to the JSON report
- * @param error why the row could not be measured, or null
+ * @param error why the row could not be measured, or null; a row without a value and without an
+ *     error was not measured on purpose (the machine cannot run it) and says why in its note
  */
 record Row(
     String name,
@@ -37,6 +38,24 @@ record Row(
     return new Row(name, null, unit, goal, "", Map.of(), error);
   }
 
+  /**
+   * A row this machine cannot measure (e.g. no RabbitMQ server to run a cluster of), with the
+   * reason as its note: shown, but it does not fail the run as a {@link #missing} row does.
+   */
+  static Row notMeasuredHere(String name, String unit, Goal goal, String why) {
+    return new Row(name, null, unit, goal, "not measured here: " + why, Map.of(), null);
+  }
+
+  /** Not measured on purpose: see {@link #notMeasuredHere}. */
+  boolean skipped() {
+    return value == null && error == null;
+  }
+
+  /** Could not be measured though it should have been: the run exits non-zero. */
+  boolean failed() {
+    return !measured() && !skipped();
+  }
+
   boolean measured() {
     return value != null && !value.isNaN() && !value.isInfinite();
   }
@@ -55,6 +74,10 @@ record Row(
    * as both its sides.
    */
   static Row ratio(String name, Row numerator, Row denominator, Goal goal) {
+    if (numerator.skipped() || denominator.skipped()) {
+      Row skipped = numerator.skipped() ? numerator : denominator;
+      return new Row(name, null, "×", goal, skipped.note(), Map.of(), null);
+    }
     if (!numerator.measured() || !denominator.measured() || denominator.value() == 0) {
       return missing(
           name,

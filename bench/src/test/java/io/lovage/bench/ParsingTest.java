@@ -105,4 +105,25 @@ class ParsingTest {
     assertEquals(198, PickupLatency.at(values, 99));
     assertEquals(200, PickupLatency.at(values, 100));
   }
+
+  @Test
+  void theClusterScriptsEnvIsWhatItsAppsGet() {
+    String output =
+        """
+        export RABBITMQ_URI="amqp://guest:guest@localhost:5681/%2F"
+        export RABBITMQ_ADDRESSES="localhost:5681,localhost:5682,localhost:5683"
+        export RABBITMQ_STREAM_ADDRESSES="localhost:5561,localhost:5562,localhost:5563"
+        """;
+
+    var env = ClusterThroughput.env(output);
+
+    assertEquals("amqp://guest:guest@localhost:5681/%2F", env.get("RABBITMQ_URI"));
+    assertEquals("localhost:5681,localhost:5682,localhost:5683", env.get("RABBITMQ_ADDRESSES"));
+    assertEquals(
+        "localhost:5561,localhost:5562,localhost:5563", env.get("RABBITMQ_STREAM_ADDRESSES"));
+    // Without the stream addresses, the apps would read the default node's streams on 5552.
+    assertThrows(
+        IllegalStateException.class,
+        () -> ClusterThroughput.env("export RABBITMQ_URI=\"amqp://localhost:5681\"\n"));
+  }
 }

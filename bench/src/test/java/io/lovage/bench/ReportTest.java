@@ -47,6 +47,27 @@ class ReportTest {
   }
 
   @Test
+  void aRowNotMeasuredHereSaysWhyAndDoesNotFailTheRun() {
+    Row cluster =
+        Row.notMeasuredHere("Cluster", "tasks/s", Goal.NONE, "no /usr/sbin/rabbitmq-server");
+    Row ratio = Row.ratio("Cluster ÷ single node", cluster, lovage, Goal.NONE);
+    Report report = new Report("test", Map.of(), List.of(lovage, cluster, ratio));
+
+    assertTrue(cluster.skipped());
+    assertFalse(cluster.failed());
+    assertTrue(ratio.skipped());
+    assertEquals("not measured here: no /usr/sbin/rabbitmq-server", ratio.note());
+    assertTrue(report.complete());
+    assertTrue(
+        report
+            .markdown()
+            .contains(
+                "| Cluster | not measured |  |  | not measured here: no /usr/sbin/rabbitmq-server"),
+        report.markdown());
+    assertTrue(missing.failed());
+  }
+
+  @Test
   void formatsByUnit() {
     assertEquals("12,345 tasks/s", Report.format(12_345.4, "tasks/s"));
     assertEquals("0.79 ×", Report.format(0.7912, "×"));
