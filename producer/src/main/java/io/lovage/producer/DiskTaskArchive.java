@@ -102,16 +102,6 @@ final class DiskTaskArchive implements TaskArchive {
     return Optional.empty();
   }
 
-  /** How many records the archive holds, old copies in older segments included. */
-  synchronized long size() {
-    return segments.stream().mapToLong(s -> s.entries).sum();
-  }
-
-  /** How many segments (log and table) the archive has on disk. */
-  synchronized int segments() {
-    return segments.size();
-  }
-
   private void dropExpired() {
     Instant horizon = clock.instant().minus(expires);
     while (!segments.isEmpty() && segments.peekFirst().newest.isBefore(horizon)) {

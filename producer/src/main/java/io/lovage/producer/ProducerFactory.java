@@ -109,17 +109,15 @@ final class ProducerFactory {
       @Value("${lovage.result.expires:}") String expires,
       @Value("${lovage.results.archive:}") String archive) {
     broker.declare(LovageTopology.events());
+    Duration expiry = expires(expires);
     return new EventStreamResultStore(
-            maxTasks(maxTasks),
-            expires(expires),
-            Clock.systemUTC(),
-            archive(archive, expires(expires)))
+            maxTasks(maxTasks), expiry, Clock.systemUTC(), archive(archive, expiry))
         .follow(broker);
   }
 
   /**
-   * {@code LOVAGE_RESULTS_ARCHIVE}: the directory of the file that keeps the tasks memory evicted
-   * (the temporary directory by default), or {@code off} to forget them.
+   * {@code LOVAGE_RESULTS_ARCHIVE}: the directory in which the producer keeps the tasks memory
+   * evicted (the temporary directory by default), or {@code off} to forget them.
    */
   private static TaskArchive archive(String setting, Duration expires) {
     if ("off".equalsIgnoreCase(setting.strip())) {
