@@ -68,14 +68,24 @@ public final class RabbitBroker implements Broker {
     this.streams = new StreamProtocol(settings);
   }
 
-  /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
-  public static RabbitBroker connect(BrokerSettings settings) {
+  /**
+   * A connection factory with the URI's host, port, credentials, virtual host and TLS.
+   *
+   * @throws BrokerException when the URI is not valid (named without its password)
+   */
+  static ConnectionFactory factoryFor(BrokerSettings settings) {
     ConnectionFactory factory = new ConnectionFactory();
     try {
       factory.setUri(settings.uri());
     } catch (Exception e) {
       throw new BrokerException("invalid RABBITMQ_URI '" + redact(settings.uri()) + "'", e);
     }
+    return factory;
+  }
+
+  /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
+  public static RabbitBroker connect(BrokerSettings settings) {
+    ConnectionFactory factory = factoryFor(settings);
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
     Set<String> transientNames = ConcurrentHashMap.newKeySet();

@@ -224,7 +224,7 @@ final class StreamProtocol implements AutoCloseable {
 
   /** Where the stream protocol listens: the explicit list, else each AMQP host with the port. */
   static List<Address> nodes(BrokerSettings settings) {
-    ConnectionFactory factory = factory(settings);
+    ConnectionFactory factory = RabbitBroker.factoryFor(settings);
     int port =
         settings.streamPort() == BrokerSettings.STREAM_PORT_DEFAULT
             ? factory.isSSL()
@@ -252,17 +252,6 @@ final class StreamProtocol implements AutoCloseable {
     return nodes;
   }
 
-  private static ConnectionFactory factory(BrokerSettings settings) {
-    ConnectionFactory factory = new ConnectionFactory();
-    try {
-      factory.setUri(settings.uri());
-    } catch (Exception e) {
-      throw new BrokerException(
-          "invalid RABBITMQ_URI '" + RabbitBroker.redact(settings.uri()) + "'", e);
-    }
-    return factory;
-  }
-
   /** Empty when one of the nodes accepts a connection on its stream port, else why none did. */
   private static Optional<String> probe(List<Address> nodes) {
     String why = "";
@@ -279,7 +268,7 @@ final class StreamProtocol implements AutoCloseable {
   }
 
   private static EnvironmentBuilder builder(BrokerSettings settings, List<Address> nodes) {
-    ConnectionFactory factory = factory(settings);
+    ConnectionFactory factory = RabbitBroker.factoryFor(settings);
     List<String> uris = new ArrayList<>();
     for (Address node : nodes) {
       uris.add(
