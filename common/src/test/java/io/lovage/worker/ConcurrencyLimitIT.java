@@ -75,8 +75,10 @@ class ConcurrencyLimitIT {
   @Test
   void aLimitOfTwoPerCustomerIsNeverExceededAndItsPermitsComeBackWhenAWorkerDies()
       throws Exception {
-    Worker doomed = startWorker("doomed", this::blockUntilKilled);
-    startWorker("survivor", this::briefly);
+    // The doomed worker takes two at a time: were it to take every task or hold both permits of
+    // every customer before the survivor starts, the survivor would have nothing to run.
+    Worker doomed = startWorker("doomed", 2, this::blockUntilKilled);
+    startWorker("survivor", 8, this::briefly);
 
     List<String> ids = new ArrayList<>();
     List<CompletableFuture<TaskMessage>> sent = new ArrayList<>();
@@ -129,7 +131,7 @@ class ConcurrencyLimitIT {
     void run(String worker, String id, String customer) throws InterruptedException;
   }
 
-  private Worker startWorker(String name, Body body) {
+  private Worker startWorker(String name, int concurrency, Body body) {
     RabbitBroker broker = RabbitFixture.connect("concurrency-" + name);
     ownBrokers.add(broker);
     TaskRegistry tasks =
@@ -150,11 +152,11 @@ class ConcurrencyLimitIT {
             new WorkerSettings(
                 name + "-" + UUID.randomUUID() + "@test",
                 List.of(new WorkerSettings.WeightedQueue(queue.name, 1)),
-                8,
+                concurrency,
                 1,
                 Duration.ofSeconds(1),
                 QueueType.QUORUM,
-                TASKS,
+                concurrency,
                 WorkerSettings.DEFAULT_RESULT_MAX_BYTES,
                 ProcessPoolSettings.DEFAULT));
     worker.start();
