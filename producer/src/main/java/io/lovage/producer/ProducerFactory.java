@@ -101,7 +101,8 @@ final class ProducerFactory {
             WorkflowSubmission.celerySchema());
   }
 
-  @Singleton
+  // At start, not at the first request that needs it: the history is read while the server starts.
+  @io.micronaut.context.annotation.Context
   @Bean(preDestroy = "close")
   EventStreamResultStore results(
       Broker broker,

@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * One of Lovage's jars running as its own JVM process, as a user runs it: {@code java -jar}, the
- * broker and port from the environment, output to a log file under target/.
+ * broker and port from the environment, output to a log file under target/. The JVMs share their
+ * loaded classes ({@link ClassDataArchives}), which halves the time they take to start.
  */
 final class AppProcess implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(60);
@@ -112,12 +113,16 @@ final class AppProcess implements AutoCloseable {
       Path log = Files.createTempFile(Path.of("target"), kind + "-", ".log");
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      List<String> jars = new ArrayList<>(List.of(jar));
+      if (!classpath.isEmpty()) {
+        jars.addAll(classpath.subList(0, classpath.size() - 1));
+      }
+      ClassDataArchives.Use archive = ClassDataArchives.forClasspath(jars);
+      command.addAll(archive.options());
       if (classpath.isEmpty()) {
         command.add("-jar");
         command.add(jar);
       } else {
-        List<String> jars = new ArrayList<>(classpath.subList(0, classpath.size() - 1));
-        jars.add(0, jar);
         command.add("-cp");
         command.add(String.join(File.pathSeparator, jars));
         command.add(classpath.get(classpath.size() - 1));
@@ -131,11 +136,12 @@ final class AppProcess implements AutoCloseable {
       // A producer reads the task events of this long back at start: the tests' tasks are minutes
       // old at most, and a whole CI run's events (the fault suite's tens of thousands) would make
       // every later producer start read them all. A test may ask for more.
-      builder.environment().put("LOVAGE_RESULT_EXPIRES", "30m");
+      builder.environment().put("LOVAGE_RESULT_EXPIRES", "10m");
       builder.environment().putAll(env);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
-      AppProcess app = new AppProcess(builder.start(), port, log);
-      return app;
+      Process process = builder.start();
+      process.onExit().thenRun(archive.afterExit());
+      return new AppProcess(process, port, log);
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + kind, e);
     }

@@ -74,7 +74,8 @@ class TaskRecordIT {
   void aProducerThatHolds1000TasksInMemoryFindsEachOf10000AlsoAfterARestart() throws IOException {
     Map<String, String> small = Map.of("LOVAGE_RESULTS_MAX_TASKS", "1000");
     List<String> ids = new ArrayList<>();
-    try (AppProcess worker = AppProcess.worker(queue, 8);
+    // 64 at a time: each task waits for its outcome to be confirmed, 8 would take 20 s for these.
+    try (AppProcess worker = AppProcess.worker(queue, 64);
         AppProcess producer = AppProcess.producer(small)) {
       for (int batch = 0; batch < 10; batch++) {
         StringBuilder tasks = new StringBuilder("[");
