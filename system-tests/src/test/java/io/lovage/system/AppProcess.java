@@ -136,7 +136,7 @@ final class AppProcess implements AutoCloseable {
       // A producer reads the task events of this long back at start: the tests' tasks are minutes
       // old at most, and a whole CI run's events (the fault suite's tens of thousands) would make
       // every later producer start read them all. A test may ask for more.
-      builder.environment().put("LOVAGE_RESULT_EXPIRES", "10m");
+      builder.environment().put("LOVAGE_RESULT_EXPIRES", "5m");
       builder.environment().putAll(env);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       Process process = builder.start();

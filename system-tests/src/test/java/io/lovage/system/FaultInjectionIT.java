@@ -100,18 +100,18 @@ class FaultInjectionIT {
     report.preface(
         String.format(
             Locale.ROOT,
-            "The suite's producer read the last 15 minutes of the event stream in %.1f s before the"
+            "The suite's producer read the last 5 minutes of the event stream in %.1f s before the"
                 + " first scenario.",
             producer.historyReadSeconds()));
   }
 
   /**
    * Room in the producer's index for every task of the suite and of whoever else uses the broker,
-   * and only the last 15 minutes of the event stream to read at start: a task is counted within
+   * and only the last 5 minutes of the event stream to read at start: a task is counted within
    * minutes of its last event, and on a busy shared broker a day of events takes minutes to read.
    */
   private static Map<String, String> producerEnv() {
-    return Map.of("LOVAGE_RESULTS_MAX_TASKS", "2000000", "LOVAGE_RESULT_EXPIRES", "15m");
+    return Map.of("LOVAGE_RESULTS_MAX_TASKS", "2000000", "LOVAGE_RESULT_EXPIRES", "5m");
   }
 
   @AfterAll
