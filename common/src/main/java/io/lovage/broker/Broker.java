@@ -68,6 +68,13 @@ public interface Broker extends AutoCloseable {
   /** Whether the broker connection is up now (for health checks). */
   boolean isConnected();
 
+  /** While the connection is down, why, as far as known (for health checks). */
+  default java.util.Optional<String> connectionProblem() {
+    return isConnected()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of("the connection to the broker is down");
+  }
+
   @Override
   void close();
 }

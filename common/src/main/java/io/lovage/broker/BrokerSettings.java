@@ -18,6 +18,7 @@ import java.time.Duration;
  *     URI, when {@link #STREAM_PORT_DEFAULT}); {@link #STREAM_PROTOCOL_OFF} reads them over AMQP
  * @param streamAddresses the stream protocol's {@code host:port} of each node when they are not the
  *     AMQP hosts with {@code streamPort} (e.g. ports mapped by Docker); empty: those
+ * @param tls whom to trust and which certificate to show when the URI is {@code amqps://}
  */
 public record BrokerSettings(
     String uri,
@@ -27,7 +28,8 @@ public record BrokerSettings(
     Duration heartbeat,
     Duration connectTimeout,
     int streamPort,
-    java.util.List<String> streamAddresses) {
+    java.util.List<String> streamAddresses,
+    io.lovage.security.TlsSettings tls) {
 
   public static final String DEFAULT_URI = "amqp://guest:guest@localhost:5672/%2F";
   public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
@@ -43,6 +45,7 @@ public record BrokerSettings(
   public static final int STREAM_PROTOCOL_OFF = 0;
 
   public BrokerSettings {
+    tls = tls == null ? io.lovage.security.TlsSettings.DEFAULT : tls;
     addresses = java.util.List.copyOf(addresses);
     streamAddresses = java.util.List.copyOf(streamAddresses);
   }
@@ -56,7 +59,8 @@ public record BrokerSettings(
         DEFAULT_HEARTBEAT,
         DEFAULT_CONNECT_TIMEOUT,
         STREAM_PORT_DEFAULT,
-        java.util.List.of());
+        java.util.List.of(),
+        io.lovage.security.TlsSettings.DEFAULT);
   }
 
   /**
@@ -68,7 +72,22 @@ public record BrokerSettings(
     return of(System.getenv("RABBITMQ_URI"), clientName)
         .withAddresses(System.getenv("RABBITMQ_ADDRESSES"))
         .withStreams(
-            System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"));
+            System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"))
+        .withTls(io.lovage.security.TlsSettings.fromEnvironment());
+  }
+
+  /** These settings with TLS as {@code LOVAGE_TLS_*} say; they apply to {@code amqps://} URIs. */
+  public BrokerSettings withTls(io.lovage.security.TlsSettings tls) {
+    return new BrokerSettings(
+        uri,
+        addresses,
+        clientName,
+        publishTimeout,
+        heartbeat,
+        connectTimeout,
+        streamPort,
+        streamAddresses,
+        tls);
   }
 
   /**
@@ -87,7 +106,8 @@ public record BrokerSettings(
         heartbeat,
         connectTimeout,
         streamPort,
-        streamAddresses);
+        streamAddresses,
+        tls);
   }
 
   /**
@@ -119,7 +139,8 @@ public record BrokerSettings(
         heartbeat,
         connectTimeout,
         parsed,
-        nodes("RABBITMQ_STREAM_ADDRESSES", streamNodes, "rabbit1:5552,rabbit2:5552,rabbit3:5552"));
+        nodes("RABBITMQ_STREAM_ADDRESSES", streamNodes, "rabbit1:5552,rabbit2:5552,rabbit3:5552"),
+        tls);
   }
 
   private static java.util.List<String> nodes(String setting, String text, String example) {
@@ -149,7 +170,8 @@ public record BrokerSettings(
         heartbeat,
         connectTimeout,
         streamPort,
-        streamAddresses);
+        streamAddresses,
+        tls);
   }
 
   public BrokerSettings withHeartbeat(Duration heartbeat) {
@@ -161,7 +183,8 @@ public record BrokerSettings(
         heartbeat,
         connectTimeout,
         streamPort,
-        streamAddresses);
+        streamAddresses,
+        tls);
   }
 
   public BrokerSettings withConnectTimeout(Duration timeout) {
@@ -173,6 +196,7 @@ public record BrokerSettings(
         heartbeat,
         timeout,
         streamPort,
-        streamAddresses);
+        streamAddresses,
+        tls);
   }
 }

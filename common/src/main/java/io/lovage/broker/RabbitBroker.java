@@ -55,11 +55,15 @@ public final class RabbitBroker implements Broker {
 
   private Channel topologyChannel;
 
+  private final RecoveryProblems problems;
+
   private RabbitBroker(
       BrokerSettings settings,
       Connection publishing,
       Connection consuming,
-      Set<String> transientNames) {
+      Set<String> transientNames,
+      RecoveryProblems problems) {
+    this.problems = problems;
     this.settings = settings;
     this.publishing = publishing;
     this.consuming = consuming;
@@ -79,6 +83,13 @@ public final class RabbitBroker implements Broker {
       factory.setUri(settings.uri());
     } catch (Exception e) {
       throw new BrokerException("invalid RABBITMQ_URI '" + redact(settings.uri()) + "'", e);
+    }
+    if (factory.isSSL()) {
+      // setUri alone trusts any certificate: trust what the settings say, and check the host name.
+      factory.useSslProtocol(settings.tls().sslContext());
+      if (!settings.tls().insecure()) {
+        factory.enableHostnameVerification();
+      }
     }
     return factory;
   }
@@ -108,6 +119,19 @@ public final class RabbitBroker implements Broker {
     factory.setNetworkRecoveryInterval(1000);
     factory.setRequestedHeartbeat((int) settings.heartbeat().toSeconds());
     factory.setConnectionTimeout(10_000);
+    if (factory.isSSL()) {
+      if (settings.tls().insecure()) {
+        log.warn("TLS to RabbitMQ {}: never do this in production", settings.tls().describe());
+      } else {
+        log.info("TLS to RabbitMQ: {}", settings.tls().describe());
+      }
+    } else if (settings.tls().isSet()) {
+      log.warn(
+          "LOVAGE_TLS_* settings are set but RABBITMQ_URI is not amqps://: the connection to"
+              + " RabbitMQ is not encrypted");
+    }
+    RecoveryProblems problems = new RecoveryProblems(factory.getHost());
+    factory.setExceptionHandler(problems);
     long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
     while (true) {
       try {
@@ -118,8 +142,16 @@ public final class RabbitBroker implements Broker {
             redact(settings.uri()),
             settings.addresses().isEmpty() ? "the URI's" : settings.addresses(),
             settings.clientName());
-        return new RabbitBroker(settings, publishing, consuming, transientNames);
+        return new RabbitBroker(settings, publishing, consuming, transientNames, problems);
       } catch (IOException | TimeoutException e) {
+        // A certificate that is not trusted now will not be in a second: say why, at once.
+        java.util.Optional<String> tls =
+            io.lovage.security.TlsSettings.explain(e, factory.getHost())
+                .or(() -> java.util.Optional.ofNullable(problems.tls.get()));
+        if (tls.isPresent()) {
+          throw new BrokerException(
+              "cannot connect to RabbitMQ at " + redact(settings.uri()) + ": " + tls.get(), e);
+        }
         if (System.nanoTime() > deadline) {
           throw new BrokerException(
               "cannot connect to RabbitMQ at " + redact(settings.uri()) + ": " + e, e);
@@ -156,6 +188,40 @@ public final class RabbitBroker implements Broker {
     }
     java.util.Collections.shuffle(nodes);
     return factory.newConnection(nodes, settings.clientName() + role);
+  }
+
+  /**
+   * The client's default handling, which also keeps why the last recovery of a connection failed:
+   * {@link #connectionProblem} says it while the connection is down (e.g. the broker's certificate
+   * changed to one no longer trusted).
+   */
+  private static final class RecoveryProblems
+      extends com.rabbitmq.client.impl.DefaultExceptionHandler {
+    private final java.util.concurrent.atomic.AtomicReference<String> last =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    private final String host;
+
+    RecoveryProblems(String host) {
+      this.host = host;
+    }
+
+    /** Why TLS failed on a connection's own thread: TLS 1.3 refuses a client certificate there. */
+    private final java.util.concurrent.atomic.AtomicReference<String> tls =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    @Override
+    public void handleUnexpectedConnectionDriverException(Connection connection, Throwable e) {
+      io.lovage.security.TlsSettings.explain(e, host).ifPresent(tls::set);
+      super.handleUnexpectedConnectionDriverException(connection, e);
+    }
+
+    @Override
+    public void handleConnectionRecoveryException(Connection connection, Throwable exception) {
+      last.set(
+          io.lovage.security.TlsSettings.explain(exception, host)
+              .orElse("reconnecting failed: " + exception));
+      super.handleConnectionRecoveryException(connection, exception);
+    }
   }
 
   /**
@@ -387,6 +453,14 @@ public final class RabbitBroker implements Broker {
   @Override
   public String version() {
     return String.valueOf(publishing.getServerProperties().get("version"));
+  }
+
+  @Override
+  public java.util.Optional<String> connectionProblem() {
+    return isConnected()
+        ? java.util.Optional.empty()
+        : java.util.Optional.ofNullable(problems.last.get())
+            .or(() -> java.util.Optional.of("the connection to RabbitMQ is down, reconnecting"));
   }
 
   @Override

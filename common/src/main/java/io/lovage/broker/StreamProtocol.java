@@ -308,7 +308,21 @@ final class StreamProtocol implements AutoCloseable {
       withCodec.codec(new StreamMessages.HeaderKeepingCodec());
     }
     if (factory.isSSL()) {
-      builder.tls();
+      io.lovage.security.TlsSettings tls = settings.tls();
+      EnvironmentBuilder.TlsConfiguration configuration = builder.tls();
+      if (tls.insecure()) {
+        configuration.trustEverything();
+      } else {
+        // The client verifies host names by default; trust and show what the AMQP link does.
+        try {
+          io.netty.handler.ssl.SslContextBuilder context =
+              io.netty.handler.ssl.SslContextBuilder.forClient().trustManager(tls.trustManagers());
+          tls.keyManagers().ifPresent(context::keyManager);
+          configuration.sslContext(context.build());
+        } catch (javax.net.ssl.SSLException e) {
+          throw new IllegalStateException("cannot set up TLS for the stream protocol: " + e, e);
+        }
+      }
     }
     return builder;
   }

@@ -78,6 +78,27 @@ final class Pem {
   }
 
   /**
+   * An RSA key as {@link #rsaPrivateKey} reads it, or an EC key in PKCS#8 ({@code openssl genpkey
+   * -algorithm EC}): what a TLS client certificate may have.
+   */
+  static PrivateKey privateKey(Path file) {
+    Matcher block =
+        BLOCK.matcher(new String(read(file), java.nio.charset.StandardCharsets.US_ASCII));
+    if (block.find() && block.group(1).equals("PRIVATE KEY")) {
+      byte[] der = Base64.getMimeDecoder().decode(block.group(2));
+      for (String algorithm : List.of("RSA", "EC")) {
+        try {
+          return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+        } catch (GeneralSecurityException e) {
+          // not of this algorithm: try the next
+        }
+      }
+      throw new IllegalArgumentException("not an RSA or EC private key: " + file);
+    }
+    return rsaPrivateKey(file);
+  }
+
+  /**
    * Wraps a PKCS#1 RSAPrivateKey in PKCS#8's PrivateKeyInfo: {@code SEQUENCE { INTEGER 0, SEQUENCE
    * { OID rsaEncryption, NULL }, OCTET STRING { key } }}.
    */

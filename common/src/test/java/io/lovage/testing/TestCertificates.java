@@ -42,6 +42,53 @@ public final class TestCertificates {
     return new Signer(key, certificate);
   }
 
+  /**
+   * A key and a certificate for {@code name} signed by {@code ca} (one from {@link #make}), valid
+   * for two days, for the host names and addresses in {@code subjectAltName} (e.g. {@code
+   * DNS:localhost,IP:127.0.0.1}), usable by a TLS server and client.
+   */
+  public static Signer signed(Path dir, String name, Signer ca, String subjectAltName) {
+    Path key = dir.resolve(name + ".key");
+    Path request = dir.resolve(name + ".csr");
+    Path certificate = dir.resolve(name + ".pem");
+    Path extensions = dir.resolve(name + ".ext");
+    try {
+      java.nio.file.Files.writeString(
+          extensions,
+          "subjectAltName=" + subjectAltName + "\nextendedKeyUsage=serverAuth,clientAuth\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key.toString(),
+        "-out",
+        request.toString(),
+        "-subj",
+        "/C=DE/O=Lovage Test/CN=" + name);
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        request.toString(),
+        "-CA",
+        ca.certificate().toString(),
+        "-CAkey",
+        ca.key().toString(),
+        "-CAcreateserial",
+        "-out",
+        certificate.toString(),
+        "-days",
+        "2",
+        "-extfile",
+        extensions.toString());
+    return new Signer(key, certificate);
+  }
+
   /** Runs openssl; answers its standard output, or throws with its error output. */
   public static String openssl(String... arguments) {
     List<String> command = new ArrayList<>(List.of("openssl"));

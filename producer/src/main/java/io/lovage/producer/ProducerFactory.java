@@ -45,10 +45,12 @@ final class ProducerFactory {
       @Value("${lovage.publish.timeout:}") String publishTimeout,
       @Value("${lovage.heartbeat:}") String heartbeat,
       @Value("${lovage.stream.port:}") String streamPort,
-      @Value("${rabbitmq.stream.addresses:}") String streamAddresses) {
+      @Value("${rabbitmq.stream.addresses:}") String streamAddresses,
+      io.lovage.security.TlsSettings tls) {
     return RabbitBroker.connect(
         ServiceBroker.settings(uri, addresses, producerName(), publishTimeout, heartbeat)
-            .withStreams(streamPort, streamAddresses));
+            .withStreams(streamPort, streamAddresses)
+            .withTls(tls));
   }
 
   @Singleton

@@ -39,22 +39,27 @@ import tools.jackson.databind.node.ObjectNode;
 final class QueueController {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final HttpClient http;
   private final URI api;
   private final String authorization;
   private final String vhost;
 
   QueueController(
       @Value("${rabbitmq.uri:}") String brokerUri,
-      @Value("${lovage.management.uri:}") String managementUri) {
+      @Value("${lovage.management.uri:}") String managementUri,
+      io.lovage.security.TlsSettings tls) {
+    // Over https the management API is trusted as the broker is: LOVAGE_TLS_CA_FILE and the rest.
+    this.http =
+        HttpClient.newBuilder().connectTimeout(TIMEOUT).sslContext(tls.sslContext()).build();
     URI broker = URI.create(brokerUri.isBlank() ? BrokerSettings.DEFAULT_URI : brokerUri);
     URI management =
         URI.create(
             managementUri.isBlank()
-                ? "http://"
+                // With TLS to the broker, its management API's TLS port (RabbitMQ's 15671).
+                ? ("amqps".equalsIgnoreCase(broker.getScheme()) ? "https://" : "http://")
                     + (broker.getRawUserInfo() == null ? "" : broker.getRawUserInfo() + "@")
                     + broker.getHost()
-                    + ":15672"
+                    + ("amqps".equalsIgnoreCase(broker.getScheme()) ? ":15671" : ":15672")
                 : managementUri);
     String userInfo =
         management.getRawUserInfo() != null ? management.getRawUserInfo() : broker.getRawUserInfo();

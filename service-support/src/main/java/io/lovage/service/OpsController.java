@@ -42,7 +42,8 @@ final class OpsController {
         @ApiResponse(
             status = 503,
             description =
-                "DOWN, in the same shape: the broker connection is down, or the service is still"
+                "DOWN, in the same shape: the broker connection is down (its `error` says why,"
+                    + " e.g. a certificate no longer trusted), or the service is still"
                     + " starting (a worker not consuming yet: `\"worker\": {\"status\":"
                     + " \"STARTING\"}`)",
             problem = false)
@@ -54,7 +55,8 @@ final class OpsController {
     ObjectNode body = Json.MAPPER.createObjectNode();
     ObjectNode components = Json.MAPPER.createObjectNode();
     boolean up = broker.isConnected();
-    components.putObject("rabbitmq").put("status", up ? "UP" : "DOWN");
+    ObjectNode rabbitmq = components.putObject("rabbitmq").put("status", up ? "UP" : "DOWN");
+    broker.connectionProblem().ifPresent(problem -> rabbitmq.put("error", problem));
     for (Readiness r : readiness) {
       boolean ready = r.ready().getAsBoolean();
       ObjectNode component = components.putObject(r.name());

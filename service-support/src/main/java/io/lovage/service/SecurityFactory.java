@@ -1,6 +1,7 @@
 package io.lovage.service;
 
 import io.lovage.security.MessageSecurity;
+import io.lovage.security.TlsSettings;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
@@ -30,5 +31,19 @@ final class SecurityFactory {
         MessageSecurity.fromSettings(key, certificate, certStore, wire, digest);
     log.info("task messages: {}", security.describe());
     return security;
+  }
+
+  /**
+   * TLS to RabbitMQ for {@code amqps://} URIs (AMQP, streams, management API): {@code
+   * LOVAGE_TLS_CA_FILE}, {@code LOVAGE_TLS_CERT_FILE}, {@code LOVAGE_TLS_KEY_FILE}, {@code
+   * LOVAGE_TLS_INSECURE}.
+   */
+  @Singleton
+  TlsSettings tls(
+      @Value("${lovage.tls.ca.file:}") String caFile,
+      @Value("${lovage.tls.cert.file:}") String certFile,
+      @Value("${lovage.tls.key.file:}") String keyFile,
+      @Value("${lovage.tls.insecure:}") String insecure) {
+    return TlsSettings.of(caFile, certFile, keyFile, insecure);
   }
 }

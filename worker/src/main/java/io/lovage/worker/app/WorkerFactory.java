@@ -48,11 +48,13 @@ final class WorkerFactory {
       @Value("${lovage.publish.timeout:}") String publishTimeout,
       @Value("${lovage.heartbeat:}") String heartbeat,
       @Value("${lovage.stream.port:}") String streamPort,
-      @Value("${rabbitmq.stream.addresses:}") String streamAddresses) {
+      @Value("${rabbitmq.stream.addresses:}") String streamAddresses,
+      io.lovage.security.TlsSettings tls) {
     return RabbitBroker.connect(
         ServiceBroker.settings(
                 uri, addresses, WorkerSettings.defaultName(), publishTimeout, heartbeat)
-            .withStreams(streamPort, streamAddresses));
+            .withStreams(streamPort, streamAddresses)
+            .withTls(tls));
   }
 
   @Singleton
