@@ -1141,8 +1141,11 @@ class FaultInjectionIT {
                       ledger.spans().stream()
                               .anyMatch(span -> span.pid() == victim.pid() && span.end() < 0)
                           && ledger.runsBy(victim.pid()) >= 5);
-          victim.kill();
+          // The time before the signal: its permits come back only once it is dead, so no run
+          // elsewhere can start before this, while a time taken after kill() returns could fall
+          // after another worker's first run with the returned permits (counted as 3 at once).
           long killedAt = System.currentTimeMillis();
+          victim.kill();
           Counts counts = ledger.count(producer, SETTLE);
 
           List<Ledger.Span> spans = ledger.spans();
