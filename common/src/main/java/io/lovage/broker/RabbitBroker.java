@@ -73,7 +73,8 @@ public final class RabbitBroker implements Broker {
   }
 
   /**
-   * A connection factory with the URI's host, port, credentials, virtual host and TLS.
+   * A connection factory with the URI's host, port, credentials, virtual host and whether it uses
+   * TLS (the TLS context itself is set up by {@link #connect}).
    *
    * @throws BrokerException when the URI is not valid (named without its password)
    */
@@ -84,6 +85,12 @@ public final class RabbitBroker implements Broker {
     } catch (Exception e) {
       throw new BrokerException("invalid RABBITMQ_URI '" + redact(settings.uri()) + "'", e);
     }
+    return factory;
+  }
+
+  /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
+  public static RabbitBroker connect(BrokerSettings settings) {
+    ConnectionFactory factory = factoryFor(settings);
     if (factory.isSSL()) {
       // setUri alone trusts any certificate: trust what the settings say, and check the host name.
       factory.useSslProtocol(settings.tls().sslContext());
@@ -91,12 +98,6 @@ public final class RabbitBroker implements Broker {
         factory.enableHostnameVerification();
       }
     }
-    return factory;
-  }
-
-  /** Connects, retrying for {@link BrokerSettings#connectTimeout()} while the broker is not up. */
-  public static RabbitBroker connect(BrokerSettings settings) {
-    ConnectionFactory factory = factoryFor(settings);
     factory.setAutomaticRecoveryEnabled(true);
     factory.setTopologyRecoveryEnabled(true);
     Set<String> transientNames = ConcurrentHashMap.newKeySet();
@@ -199,15 +200,16 @@ public final class RabbitBroker implements Broker {
       extends com.rabbitmq.client.impl.DefaultExceptionHandler {
     private final java.util.concurrent.atomic.AtomicReference<String> last =
         new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** Why TLS failed on a connection's own thread: TLS 1.3 refuses a client certificate there. */
+    private final java.util.concurrent.atomic.AtomicReference<String> tls =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
     private final String host;
 
     RecoveryProblems(String host) {
       this.host = host;
     }
-
-    /** Why TLS failed on a connection's own thread: TLS 1.3 refuses a client certificate there. */
-    private final java.util.concurrent.atomic.AtomicReference<String> tls =
-        new java.util.concurrent.atomic.AtomicReference<>();
 
     @Override
     public void handleUnexpectedConnectionDriverException(Connection connection, Throwable e) {

@@ -48,6 +48,16 @@ final class Pem {
   }
 
   static PrivateKey rsaPrivateKey(Path file) {
+    try {
+      return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(pkcs8(file)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "not an RSA private key: " + file + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** The unencrypted key in the file as PKCS#8 DER, from either PEM form. */
+  private static byte[] pkcs8(Path file) {
     Matcher block =
         BLOCK.matcher(new String(read(file), java.nio.charset.StandardCharsets.US_ASCII));
     if (!block.find()) {
@@ -55,26 +65,19 @@ final class Pem {
     }
     String kind = block.group(1);
     byte[] der = Base64.getMimeDecoder().decode(block.group(2));
-    byte[] pkcs8 =
-        switch (kind) {
-          case "PRIVATE KEY" -> der;
-          case "RSA PRIVATE KEY" -> pkcs1ToPkcs8(der);
-          case "ENCRYPTED PRIVATE KEY" ->
-              throw new IllegalArgumentException(
-                  "the private key in "
-                      + file
-                      + " is encrypted: write it unencrypted (openssl pkcs8 -topk8 -nocrypt -in"
-                      + " key.pem -out key-plain.pem) and keep that file readable only by Lovage");
-          default ->
-              throw new IllegalArgumentException(
-                  "expected an RSA private key in " + file + ", found '" + kind + "'");
-        };
-    try {
-      return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException(
-          "not an RSA private key: " + file + " (" + e.getMessage() + ")", e);
-    }
+    return switch (kind) {
+      case "PRIVATE KEY" -> der;
+      case "RSA PRIVATE KEY" -> pkcs1ToPkcs8(der);
+      case "ENCRYPTED PRIVATE KEY" ->
+          throw new IllegalArgumentException(
+              "the private key in "
+                  + file
+                  + " is encrypted: write it unencrypted (openssl pkcs8 -topk8 -nocrypt -in"
+                  + " key.pem -out key-plain.pem) and keep that file readable only by Lovage");
+      default ->
+          throw new IllegalArgumentException(
+              "expected an RSA private key in " + file + ", found '" + kind + "'");
+    };
   }
 
   /**
@@ -82,20 +85,15 @@ final class Pem {
    * -algorithm EC}): what a TLS client certificate may have.
    */
   static PrivateKey privateKey(Path file) {
-    Matcher block =
-        BLOCK.matcher(new String(read(file), java.nio.charset.StandardCharsets.US_ASCII));
-    if (block.find() && block.group(1).equals("PRIVATE KEY")) {
-      byte[] der = Base64.getMimeDecoder().decode(block.group(2));
-      for (String algorithm : List.of("RSA", "EC")) {
-        try {
-          return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-        } catch (GeneralSecurityException e) {
-          // not of this algorithm: try the next
-        }
+    byte[] pkcs8 = pkcs8(file);
+    for (String algorithm : List.of("RSA", "EC")) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+      } catch (GeneralSecurityException e) {
+        // not of this algorithm: try the next
       }
-      throw new IllegalArgumentException("not an RSA or EC private key: " + file);
     }
-    return rsaPrivateKey(file);
+    throw new IllegalArgumentException("not an RSA or EC private key: " + file);
   }
 
   /**
