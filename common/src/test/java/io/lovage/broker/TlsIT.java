@@ -141,7 +141,7 @@ class TlsIT {
 
   @Test
   void streamsAreReadOverTheStreamProtocolWithTheSameTrust() {
-    int streamPort = proxy(localhost, false, "localhost", brokerStreamPort());
+    int streamPort = proxy(localhost, false, "localhost", RabbitFixture.streamPort());
     BrokerSettings settings =
         settings(amqpProxy(localhost, false), tls(ca.certificate()))
             .withStreams(String.valueOf(streamPort), "localhost:" + streamPort);
@@ -152,7 +152,7 @@ class TlsIT {
             List.of(),
             List.of(new Topology.Queue(stream, Map.of("x-queue-type", "stream"))),
             List.of()));
-    broker.publish("", stream, message("in the stream")).join();
+    broker.publish("", stream, Message.text("in the stream")).join();
 
     List<Delivery> read = new CopyOnWriteArrayList<>();
     open.add(
@@ -193,13 +193,6 @@ class TlsIT {
     return proxy.port();
   }
 
-  private static int brokerStreamPort() {
-    String port = System.getenv("LOVAGE_STREAM_PORT");
-    return port == null || port.isBlank()
-        ? BrokerSettings.DEFAULT_STREAM_PORT
-        : Integer.parseInt(port);
-  }
-
   private BrokerSettings settings(int port, TlsSettings tls) {
     URI broker = URI.create(RabbitFixture.uri());
     String amqps =
@@ -220,7 +213,7 @@ class TlsIT {
   private String roundTrip(RabbitBroker broker) {
     broker.declare(
         new Topology(List.of(), List.of(new Topology.Queue(queue, Map.of())), List.of()));
-    broker.publish("", queue, message("hello over TLS")).join();
+    broker.publish("", queue, Message.text("hello over TLS")).join();
     List<Delivery> received = new CopyOnWriteArrayList<>();
     open.add(
         broker.consume(
@@ -233,17 +226,5 @@ class TlsIT {
     Await.until(WAIT, "the message back from " + queue, () -> !received.isEmpty());
     assertFalse(received.isEmpty());
     return new String(received.getFirst().message().body(), StandardCharsets.UTF_8);
-  }
-
-  private static Message message(String body) {
-    return new Message(
-        body.getBytes(StandardCharsets.UTF_8),
-        Map.of(),
-        "text/plain",
-        "utf-8",
-        null,
-        null,
-        null,
-        true);
   }
 }

@@ -283,6 +283,14 @@ public final class RabbitFixture {
             System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"));
   }
 
+  /** The test broker's stream-protocol port, as the services read {@code LOVAGE_STREAM_PORT}. */
+  public static int streamPort() {
+    String port = System.getenv("LOVAGE_STREAM_PORT");
+    return port == null || port.isBlank()
+        ? BrokerSettings.DEFAULT_STREAM_PORT
+        : Integer.parseInt(port.strip());
+  }
+
   /** A queue name no other test uses. */
   public static String uniqueQueue(String prefix) {
     return "test." + prefix + "." + UUID.randomUUID().toString().substring(0, 8);

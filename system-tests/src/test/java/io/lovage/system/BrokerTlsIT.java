@@ -67,7 +67,7 @@ class BrokerTlsIT {
                 ? RabbitFixture.managementUri()
                 : "http://" + broker.getRawUserInfo() + "@" + broker.getHost() + ":15672");
     TlsProxy amqp = proxy(localhost, broker.getHost(), broker.getPort(), 0);
-    int streams = proxy(localhost, broker.getHost(), streamPort(), 0).port();
+    int streams = proxy(localhost, broker.getHost(), RabbitFixture.streamPort(), 0).port();
     int api = proxy(localhost, management.getHost(), management.getPort(), 0).port();
     Map<String, String> env = new HashMap<>();
     env.put(
@@ -126,10 +126,5 @@ class BrokerTlsIT {
     TlsProxy proxy = new TlsProxy(certificate, ca, false, host, port < 0 ? 5672 : port, listenOn);
     open.add(proxy);
     return proxy;
-  }
-
-  private static int streamPort() {
-    String port = System.getenv("LOVAGE_STREAM_PORT");
-    return port == null || port.isBlank() ? 5552 : Integer.parseInt(port);
   }
 }
