@@ -19,6 +19,9 @@ import java.time.Duration;
  * @param streamAddresses the stream protocol's {@code host:port} of each node when they are not the
  *     AMQP hosts with {@code streamPort} (e.g. ports mapped by Docker); empty: those
  * @param tls whom to trust and which certificate to show when the URI is {@code amqps://}
+ * @param topology whether the shared topology (task queues, exchanges, streams) is declared by this
+ *     client or only verified, because whoever manages the broker created it and this client's user
+ *     may not configure it (see {@link TopologyMode})
  */
 public record BrokerSettings(
     String uri,
@@ -29,7 +32,8 @@ public record BrokerSettings(
     Duration connectTimeout,
     int streamPort,
     java.util.List<String> streamAddresses,
-    io.lovage.security.TlsSettings tls) {
+    io.lovage.security.TlsSettings tls,
+    TopologyMode topology) {
 
   public static final String DEFAULT_URI = "amqp://guest:guest@localhost:5672/%2F";
   public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(5);
@@ -46,6 +50,7 @@ public record BrokerSettings(
 
   public BrokerSettings {
     tls = tls == null ? io.lovage.security.TlsSettings.DEFAULT : tls;
+    topology = topology == null ? TopologyMode.DECLARE : topology;
     addresses = java.util.List.copyOf(addresses);
     streamAddresses = java.util.List.copyOf(streamAddresses);
   }
@@ -60,7 +65,8 @@ public record BrokerSettings(
         DEFAULT_CONNECT_TIMEOUT,
         STREAM_PORT_DEFAULT,
         java.util.List.of(),
-        io.lovage.security.TlsSettings.DEFAULT);
+        io.lovage.security.TlsSettings.DEFAULT,
+        TopologyMode.DECLARE);
   }
 
   /**
@@ -73,21 +79,16 @@ public record BrokerSettings(
         .withAddresses(System.getenv("RABBITMQ_ADDRESSES"))
         .withStreams(
             System.getenv("LOVAGE_STREAM_PORT"), System.getenv("RABBITMQ_STREAM_ADDRESSES"))
-        .withTls(io.lovage.security.TlsSettings.fromEnvironment());
+        .withTls(io.lovage.security.TlsSettings.fromEnvironment())
+        .withPasswordFile(System.getenv("RABBITMQ_PASSWORD_FILE"))
+        .withTopology(System.getenv("LOVAGE_TOPOLOGY"));
   }
 
   /** These settings with TLS as {@code LOVAGE_TLS_*} say; they apply to {@code amqps://} URIs. */
   public BrokerSettings withTls(io.lovage.security.TlsSettings tls) {
-    return new BrokerSettings(
-        uri,
-        addresses,
-        clientName,
-        publishTimeout,
-        heartbeat,
-        connectTimeout,
-        streamPort,
-        streamAddresses,
-        tls);
+    Parts p = parts();
+    p.tls = tls;
+    return p.build();
   }
 
   /**
@@ -98,16 +99,9 @@ public record BrokerSettings(
    * @throws IllegalArgumentException naming the entry that is not {@code host[:port]}
    */
   public BrokerSettings withAddresses(String text) {
-    return new BrokerSettings(
-        uri,
-        nodes("RABBITMQ_ADDRESSES", text, "rabbit1:5672,rabbit2:5672,rabbit3:5672"),
-        clientName,
-        publishTimeout,
-        heartbeat,
-        connectTimeout,
-        streamPort,
-        streamAddresses,
-        tls);
+    Parts p = parts();
+    p.addresses = nodes("RABBITMQ_ADDRESSES", text, "rabbit1:5672,rabbit2:5672,rabbit3:5672");
+    return p.build();
   }
 
   /**
@@ -131,16 +125,11 @@ public record BrokerSettings(
             "LOVAGE_STREAM_PORT '" + p + "' is not a port (e.g. 5552) nor 0 or off");
       }
     }
-    return new BrokerSettings(
-        uri,
-        addresses,
-        clientName,
-        publishTimeout,
-        heartbeat,
-        connectTimeout,
-        parsed,
-        nodes("RABBITMQ_STREAM_ADDRESSES", streamNodes, "rabbit1:5552,rabbit2:5552,rabbit3:5552"),
-        tls);
+    Parts p = parts();
+    p.streamPort = parsed;
+    p.streamAddresses =
+        nodes("RABBITMQ_STREAM_ADDRESSES", streamNodes, "rabbit1:5552,rabbit2:5552,rabbit3:5552");
+    return p.build();
   }
 
   private static java.util.List<String> nodes(String setting, String text, String example) {
@@ -162,41 +151,144 @@ public record BrokerSettings(
   }
 
   public BrokerSettings withPublishTimeout(Duration timeout) {
-    return new BrokerSettings(
-        uri,
-        addresses,
-        clientName,
-        timeout,
-        heartbeat,
-        connectTimeout,
-        streamPort,
-        streamAddresses,
-        tls);
+    Parts p = parts();
+    p.publishTimeout = timeout;
+    return p.build();
   }
 
   public BrokerSettings withHeartbeat(Duration heartbeat) {
-    return new BrokerSettings(
-        uri,
-        addresses,
-        clientName,
-        publishTimeout,
-        heartbeat,
-        connectTimeout,
-        streamPort,
-        streamAddresses,
-        tls);
+    Parts p = parts();
+    p.heartbeat = heartbeat;
+    return p.build();
   }
 
   public BrokerSettings withConnectTimeout(Duration timeout) {
-    return new BrokerSettings(
-        uri,
-        addresses,
-        clientName,
-        publishTimeout,
-        heartbeat,
-        timeout,
-        streamPort,
-        streamAddresses,
-        tls);
+    Parts p = parts();
+    p.connectTimeout = timeout;
+    return p.build();
+  }
+
+  /**
+   * These settings with the shared topology declared ({@link TopologyMode#DECLARE}) or only
+   * verified ({@link TopologyMode#VERIFY}), as {@code LOVAGE_TOPOLOGY} writes it; null or blank:
+   * declare.
+   *
+   * @throws IllegalArgumentException when the text is neither
+   */
+  public BrokerSettings withTopology(String text) {
+    Parts p = parts();
+    p.topology = TopologyMode.parse(text);
+    return p.build();
+  }
+
+  /**
+   * These settings with the URI's password replaced by the content of a file (a Docker or
+   * Kubernetes secret, as {@code RABBITMQ_PASSWORD_FILE} names it; a final line break is not part
+   * of the password), so the password is in neither the environment nor the image; null or blank
+   * keeps the URI's.
+   *
+   * @throws IllegalArgumentException when the file cannot be read
+   */
+  public BrokerSettings withPasswordFile(String file) {
+    if (file == null || file.isBlank()) {
+      return this;
+    }
+    String password;
+    try {
+      password = java.nio.file.Files.readString(java.nio.file.Path.of(file.trim()));
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new IllegalArgumentException(
+          "RABBITMQ_PASSWORD_FILE '" + file + "' cannot be read: " + e, e);
+    }
+    password = password.replaceFirst("\\r?\\n$", "");
+    java.net.URI parsed = java.net.URI.create(uri);
+    String rawUser = parsed.getRawUserInfo();
+    String user = rawUser == null ? "guest" : rawUser.split(":", 2)[0];
+    String userInfo =
+        user + ":" + java.net.URLEncoder.encode(password, java.nio.charset.StandardCharsets.UTF_8);
+    String authority = parsed.getRawAuthority();
+    String hostPart =
+        authority.contains("@") ? authority.substring(authority.indexOf('@') + 1) : authority;
+    Parts p = parts();
+    p.uri =
+        parsed.getScheme()
+            + "://"
+            + userInfo.replace("+", "%20")
+            + "@"
+            + hostPart
+            + (parsed.getRawPath() == null ? "" : parsed.getRawPath())
+            + (parsed.getRawQuery() == null ? "" : "?" + parsed.getRawQuery());
+    return p.build();
+  }
+
+  /**
+   * Who creates the shared topology: the task queues with their dead-letter queues and exchanges,
+   * the delay ladder, the event, revocation, chord, schedule and limit streams.
+   */
+  public enum TopologyMode {
+    /** Each client declares what it uses (the default: a fresh broker works as it is). */
+    DECLARE,
+    /**
+     * Whoever manages the broker created it (from {@code broker-config/definitions.json}); clients
+     * only check, passively, that it is there, and declare nothing but their own queues (replies,
+     * remote control, locks, permits), so their users need no configure permission on shared names.
+     */
+    VERIFY;
+
+    static TopologyMode parse(String text) {
+      if (text == null || text.isBlank()) {
+        return DECLARE;
+      }
+      return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "declare" -> DECLARE;
+        case "verify" -> VERIFY;
+        default ->
+            throw new IllegalArgumentException(
+                "LOVAGE_TOPOLOGY '" + text.trim() + "' is neither declare nor verify");
+      };
+    }
+  }
+
+  private Parts parts() {
+    Parts p = new Parts();
+    p.uri = uri;
+    p.addresses = addresses;
+    p.clientName = clientName;
+    p.publishTimeout = publishTimeout;
+    p.heartbeat = heartbeat;
+    p.connectTimeout = connectTimeout;
+    p.streamPort = streamPort;
+    p.streamAddresses = streamAddresses;
+    p.tls = tls;
+    p.topology = topology;
+    return p;
+  }
+
+  /** The fields of a copy being made by a {@code with} method. */
+  private static final class Parts {
+    String uri;
+    java.util.List<String> addresses;
+    String clientName;
+    Duration publishTimeout;
+    Duration heartbeat;
+    Duration connectTimeout;
+    int streamPort;
+    java.util.List<String> streamAddresses;
+    io.lovage.security.TlsSettings tls;
+    TopologyMode topology;
+
+    BrokerSettings build() {
+      return new BrokerSettings(
+          uri,
+          addresses,
+          clientName,
+          publishTimeout,
+          heartbeat,
+          connectTimeout,
+          streamPort,
+          streamAddresses,
+          tls,
+          topology);
+    }
   }
 }

@@ -262,6 +262,9 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public synchronized List<String> declare(Topology topology) {
+    if (settings.topology() == BrokerSettings.TopologyMode.VERIFY) {
+      return verify(topology);
+    }
     List<String> mismatches = new ArrayList<>();
     Channel channel = null;
     try {
@@ -269,26 +272,11 @@ public final class RabbitBroker implements Broker {
       // transient queues after a reconnect on the channel they were declared on.
       channel = topologyChannel();
       for (Topology.Exchange exchange : topology.exchanges()) {
-        if (!exchange.durable()) {
-          transientNames.add(exchange.name());
-        }
-        channel.exchangeDeclare(exchange.name(), exchange.type(), exchange.durable());
+        declareExchange(channel, exchange);
       }
       for (Topology.Queue queue : topology.queues()) {
         try {
-          // A transient queue is exclusive to this connection (RabbitMQ 4.3 refuses transient
-          // queues that are not): it goes with the connection, and recovery declares it again.
-          if (queue.remembered()
-              && (!queue.durable() || queue.arguments().containsKey("x-expires"))) {
-            transientNames.add(queue.name());
-          }
-          channel.queueDeclare(
-              queue.name(), queue.durable(), !queue.durable(), false, queue.arguments());
-          if (!queue.remembered()
-              && consuming
-                  instanceof com.rabbitmq.client.impl.recovery.AutorecoveringConnection c) {
-            c.excludeQueueFromRecovery(queue.name(), false);
-          }
+          declareQueue(channel, queue);
         } catch (IOException e) {
           if (!isPreconditionFailed(e)) {
             throw e;
@@ -305,15 +293,92 @@ public final class RabbitBroker implements Broker {
         }
       }
       for (Topology.Binding binding : topology.bindings()) {
-        if (binding.toExchange()) {
-          channel.exchangeBind(binding.destination(), binding.source(), binding.routingKey());
-        } else {
-          channel.queueBind(binding.destination(), binding.source(), binding.routingKey());
-        }
+        bind(channel, binding);
       }
       return mismatches;
     } catch (IOException | ShutdownSignalException e) {
       throw new BrokerException("declaring topology failed: " + rootMessage(e), e);
+    }
+  }
+
+  /**
+   * {@link BrokerSettings.TopologyMode#VERIFY}: the shared topology (durable exchanges, durable
+   * queues without an expiry, the bindings between them) was created by whoever manages the broker,
+   * so it is only checked, passively, which needs no permission; what is this client's own
+   * (transient exchanges, transient or expiring queues, and bindings to those) is declared as
+   * usual, under the names its user may configure.
+   */
+  private List<String> verify(Topology topology) {
+    Set<String> own = new java.util.HashSet<>();
+    String checking = null;
+    try {
+      Channel channel = topologyChannel();
+      for (Topology.Exchange exchange : topology.exchanges()) {
+        if (exchange.durable()) {
+          checking = "exchange '" + exchange.name() + "'";
+          channel.exchangeDeclarePassive(exchange.name());
+        } else {
+          checking = null;
+          declareExchange(channel, exchange);
+          own.add(exchange.name());
+        }
+      }
+      for (Topology.Queue queue : topology.queues()) {
+        if (queue.durable() && !queue.arguments().containsKey("x-expires")) {
+          checking = "queue '" + queue.name() + "'";
+          channel.queueDeclarePassive(queue.name());
+        } else {
+          checking = null;
+          declareQueue(channel, queue);
+          own.add(queue.name());
+        }
+      }
+      checking = null;
+      for (Topology.Binding binding : topology.bindings()) {
+        if (own.contains(binding.destination())) {
+          bind(channel, binding);
+        }
+      }
+      return List.of();
+    } catch (IOException | ShutdownSignalException e) {
+      if (checking != null && isNotFound(e)) {
+        throw new BrokerException(
+            checking
+                + " does not exist, and LOVAGE_TOPOLOGY=verify leaves creating it to whoever"
+                + " manages the broker: add it to the definitions the broker imports"
+                + " (broker-config/definitions.json), or start once with LOVAGE_TOPOLOGY=declare"
+                + " as a user that may configure it (docs/security.md, \"Broker users per role\")",
+            e);
+      }
+      throw new BrokerException("declaring topology failed: " + rootMessage(e), e);
+    }
+  }
+
+  private void declareExchange(Channel channel, Topology.Exchange exchange) throws IOException {
+    if (!exchange.durable()) {
+      transientNames.add(exchange.name());
+    }
+    channel.exchangeDeclare(exchange.name(), exchange.type(), exchange.durable());
+  }
+
+  private void declareQueue(Channel channel, Topology.Queue queue) throws IOException {
+    // A transient queue is exclusive to this connection (RabbitMQ 4.3 refuses transient
+    // queues that are not): it goes with the connection, and recovery declares it again.
+    if (queue.remembered() && (!queue.durable() || queue.arguments().containsKey("x-expires"))) {
+      transientNames.add(queue.name());
+    }
+    channel.queueDeclare(queue.name(), queue.durable(), !queue.durable(), false, queue.arguments());
+    if (!queue.remembered()
+        && consuming instanceof com.rabbitmq.client.impl.recovery.AutorecoveringConnection c) {
+      c.excludeQueueFromRecovery(queue.name(), false);
+    }
+  }
+
+  private static void bind(Channel channel, Topology.Binding binding) throws IOException {
+    if (binding.toExchange()) {
+      channel.exchangeBind(binding.destination(), binding.source(), binding.routingKey());
+    } else {
+      channel.queueBind(binding.destination(), binding.source(), binding.routingKey());
     }
   }
 

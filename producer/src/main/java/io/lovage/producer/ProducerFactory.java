@@ -46,11 +46,15 @@ final class ProducerFactory {
       @Value("${lovage.heartbeat:}") String heartbeat,
       @Value("${lovage.stream.port:}") String streamPort,
       @Value("${rabbitmq.stream.addresses:}") String streamAddresses,
+      @Value("${rabbitmq.password.file:}") String passwordFile,
+      @Value("${lovage.topology:}") String topology,
       io.lovage.security.TlsSettings tls) {
     return RabbitBroker.connect(
         ServiceBroker.settings(uri, addresses, producerName(), publishTimeout, heartbeat)
             .withStreams(streamPort, streamAddresses)
-            .withTls(tls));
+            .withTls(tls)
+            .withPasswordFile(passwordFile)
+            .withTopology(topology));
   }
 
   @Singleton

@@ -47,11 +47,14 @@ final class QueueController {
   QueueController(
       @Value("${rabbitmq.uri:}") String brokerUri,
       @Value("${lovage.management.uri:}") String managementUri,
+      @Value("${rabbitmq.password.file:}") String passwordFile,
       io.lovage.security.TlsSettings tls) {
     // Over https the management API is trusted as the broker is: LOVAGE_TLS_CA_FILE and the rest.
     this.http =
         HttpClient.newBuilder().connectTimeout(TIMEOUT).sslContext(tls.sslContext()).build();
-    URI broker = URI.create(brokerUri.isBlank() ? BrokerSettings.DEFAULT_URI : brokerUri);
+    // The broker's user and password (RABBITMQ_PASSWORD_FILE's, if set) unless the management
+    // URI names its own.
+    URI broker = URI.create(BrokerSettings.of(brokerUri, "").withPasswordFile(passwordFile).uri());
     URI management =
         URI.create(
             managementUri.isBlank()

@@ -92,6 +92,67 @@ final class RabbitAdmin {
         .map(nodes -> nodes.get(0).get("mem_alarm").asBoolean());
   }
 
+  /**
+   * Imports broker-config/definitions.json's topology (exchanges, queues, bindings, policies; not
+   * its users) into a virtual host, as a broker managed elsewhere would have it.
+   */
+  static void importTopology(String vhost) {
+    try {
+      JsonNode file =
+          Json.MAPPER.readTree(Path.of("..", "broker-config", "definitions.json").toFile());
+      tools.jackson.databind.node.ObjectNode topology = Json.MAPPER.createObjectNode();
+      for (String part : java.util.List.of("exchanges", "queues", "bindings", "policies")) {
+        tools.jackson.databind.node.ArrayNode items = topology.putArray(part);
+        for (JsonNode item : file.get(part)) {
+          items.add(((tools.jackson.databind.node.ObjectNode) item.deepCopy()).without("vhost"));
+        }
+      }
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          managementBase()
+                              + "/api/definitions/"
+                              + java.net.URLEncoder.encode(vhost, StandardCharsets.UTF_8)))
+                  .header("Authorization", "Basic " + credentials())
+                  .header("Content-Type", "application/json")
+                  // Not an HTTP/2 upgrade: RabbitMQ's web server resets such a POST.
+                  .version(HttpClient.Version.HTTP_1_1)
+                  .timeout(Duration.ofSeconds(30))
+                  .POST(HttpRequest.BodyPublishers.ofString(topology.toString()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() / 100 != 2) {
+        throw new IllegalStateException(r.statusCode() + " " + r.body());
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("cannot import the topology into " + vhost + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A management API {@code GET} as some user: its status code and body. */
+  static HttpResponse<String> managementGet(String path, String user, String password)
+      throws IOException, InterruptedException {
+    String plain = user + ":" + password;
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(managementBase() + path))
+            .header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8)))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The management API's base URI, {@code http://host:port}, without credentials. */
+  static String managementApi() {
+    return managementBase();
+  }
+
   private static Optional<JsonNode> management(String path) {
     try {
       HttpResponse<String> r =

@@ -149,6 +149,41 @@ class ComposeFileTest {
   }
 
   @Test
+  void theAppsConnectAsTheirOwnUserWithThePasswordInAFileAndOnlyVerifyTheTopology()
+      throws Exception {
+    for (Service service : compose.built()) {
+      Map<String, String> env = service.environment();
+      URI uri = URI.create(env.get("RABBITMQ_URI"));
+      String role = service.name().startsWith("producer") ? "producer" : "worker";
+      assertEquals("lovage-" + role, uri.getUserInfo(), service.name() + ": no password in it");
+      assertEquals("/run/lovage-secrets/" + role, env.get("RABBITMQ_PASSWORD_FILE"));
+      assertEquals("verify", env.get("LOVAGE_TOPOLOGY"), service.name());
+      assertTrue(
+          service.list("volumes").stream().anyMatch(v -> v.endsWith(":/run/lovage-secrets:ro")),
+          service.name() + " does not mount the secrets read-only");
+    }
+    String definitions = Files.readString(repository.resolve("broker-config/definitions.json"));
+    assertTrue(definitions.contains("\"users\": []"), "definitions.json defines users");
+    assertFalse(definitions.contains("guest"), "definitions.json mentions guest");
+  }
+
+  @Test
+  void everyBrokerNodeMakesTheUsersBeforeItIsHealthy() {
+    for (Service node : compose.services().values()) {
+      if (node.dockerfile().isPresent()) {
+        continue;
+      }
+      assertTrue(
+          node.list("volumes")
+              .contains("./broker-config/lovage-users.sh:/etc/lovage/lovage-users.sh:ro"),
+          node.name());
+      assertTrue(
+          String.valueOf(node.list("entrypoint")).contains("/etc/lovage/broker-start.sh"),
+          node.name() + " does not start through broker-start.sh");
+    }
+  }
+
+  @Test
   void everyFileMountedIntoTheBrokerIsInTheRepository() {
     for (Service broker : compose.services().values()) {
       for (String volume : broker.list("volumes")) {

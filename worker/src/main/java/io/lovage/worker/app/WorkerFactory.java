@@ -49,12 +49,16 @@ final class WorkerFactory {
       @Value("${lovage.heartbeat:}") String heartbeat,
       @Value("${lovage.stream.port:}") String streamPort,
       @Value("${rabbitmq.stream.addresses:}") String streamAddresses,
+      @Value("${rabbitmq.password.file:}") String passwordFile,
+      @Value("${lovage.topology:}") String topology,
       io.lovage.security.TlsSettings tls) {
     return RabbitBroker.connect(
         ServiceBroker.settings(
                 uri, addresses, WorkerSettings.defaultName(), publishTimeout, heartbeat)
             .withStreams(streamPort, streamAddresses)
-            .withTls(tls));
+            .withTls(tls)
+            .withPasswordFile(passwordFile)
+            .withTopology(topology));
   }
 
   @Singleton
