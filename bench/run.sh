@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lovage's benchmarks, side by side with raw RabbitMQ (PerfTest) and Python Celery 5.2, on this
-# machine, in one run (see the README's "Benchmarks"):
+# machine, in one run (see docs/benchmarks.md):
 #
 #   bench/run.sh           the full profile (about 10 minutes on 2 cores, plus the cluster workload)
 #   bench/run.sh --quick   the quick profile (about 8 minutes; CI runs it)

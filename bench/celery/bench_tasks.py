@@ -1,4 +1,4 @@
-"""The Celery 5.2 side of Lovage's benchmarks (bench/run.sh starts it; see the README's "Benchmarks").
+"""The Celery 5.2 side of Lovage's benchmarks (bench/run.sh starts it; see docs/benchmarks.md).
 
 Tasks of the same names and semantics as Lovage's demo tasks (worker/.../demo/DemoTasks.java), on a
 classic queue declared exactly as Lovage declares it (a Celery 5.2 worker asks for global QoS, which

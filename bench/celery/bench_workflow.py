@@ -1,5 +1,5 @@
-"""The Celery 5.2 client of the bench's workflow rows (WorkflowComparison.java runs it; see the
-README's "Benchmarks").
+"""The Celery 5.2 client of the bench's workflow rows (WorkflowComparison.java runs it; see
+docs/benchmarks.md).
 
 Submits the same two workflows as the Java side to a Celery worker running bench_tasks.py with a
 result backend, and times each from apply_async() to its result in this client (AsyncResult.get):

@@ -1,4 +1,4 @@
-"""A Python Celery 5.2/5.5 app that shares queues with Lovage (the README's "Using Lovage with Celery").
+"""A Python Celery 5.2/5.5 app that shares queues with Lovage (docs/celery.md).
 
 Environment: RABBITMQ_URI (the broker), LOVAGE_QUEUE (the queue to send to and consume, default
 "celery"), LOVAGE_QUEUE_TYPE ("quorum", Lovage's default, or "classic": a Celery 5.2 worker
@@ -8,7 +8,7 @@ LOVAGE_EXCHANGE_TYPE ("direct", Celery's default exchange `celery`, or "topic": 
 and LOVAGE_TASK_EVENTS ("1", or "0" for a worker that sends no task events, as without -E).
 With LOVAGE_SECURITY_KEY, LOVAGE_SECURITY_CERTIFICATE and LOVAGE_SECURITY_CERT_STORE (the settings
 Lovage reads, PEM paths) the app signs its tasks and accepts only signed ones: Celery's auth
-serializer, with results in JSON (README "Signed messages").
+serializer, with results in JSON (docs/celery.md, "Signed messages").
 """
 import os
 

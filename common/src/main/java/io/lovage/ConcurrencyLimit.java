@@ -4,7 +4,8 @@ package io.lovage;
  * How many of a task's runs may be running at once across all workers: per task name, or per value
  * of one of its arguments (a customer id), declared when the task is registered. Unlike a {@link
  * RateLimit}, which each worker keeps by itself, this limit is kept by RabbitMQ: permits are
- * messages a worker holds unacknowledged while the task runs (see the README).
+ * messages a worker holds unacknowledged while the task runs (see docs/worker.md, "Concurrency
+ * limits").
  *
  * <pre>{@code
  * TaskOptions.DEFAULT.withConcurrency(ConcurrencyLimit.of(5))                  // 5 at once in all
@@ -51,7 +52,10 @@ public record ConcurrencyLimit(int permits, String key, int position) {
     return !key.isEmpty();
   }
 
-  /** As the README and the settings write it: {@code 2}, or {@code 2:customer_id}. */
+  /**
+   * As docs/worker.md and {@code LOVAGE_CONCURRENCY_LIMITS} write it: {@code 2}, or {@code
+   * 2:customer_id}.
+   */
   @Override
   public String toString() {
     return isPerKey() ? permits + ":" + key : String.valueOf(permits);

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * A Lovage worker or producer jar running as its own JVM, as a user runs it: {@code java -jar},
- * settings from the environment (the README's table), ready once {@code GET /health} answers 200.
+ * settings from the environment (the table in docs/operations.md), ready once {@code GET /health}
+ * answers 200.
  */
 final class LovageApp {
   private static final Duration STARTUP = Duration.ofSeconds(90);

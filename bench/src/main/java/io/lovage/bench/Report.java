@@ -18,8 +18,8 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The results of one run, three ways: a markdown table (printed, and for the README), JSON with the
- * raw numbers, and a PNG bar chart of the throughput rows.
+ * The results of one run, three ways: a markdown table (printed, and for docs/benchmarks.md), JSON
+ * with the raw numbers, and a PNG bar chart of the throughput rows.
  *
  * @param title e.g. {@code Lovage benchmarks, profile quick}
  * @param environment what the numbers depend on: cores, JVM, RabbitMQ and Celery versions, time

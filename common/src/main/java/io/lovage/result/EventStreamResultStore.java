@@ -38,7 +38,8 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * <p>Results expire as Celery's {@code result_expires} says: a task whose last event is older than
  * {@code expires} is no longer found, and a store that starts reads the stream only from that far
- * back. The stream's own retention (a policy, see the README) decides how long events stay on disk.
+ * back. The stream's own retention (a policy, see docs/worker.md, "How long states and results are
+ * kept") decides how long events stay on disk.
  */
 public final class EventStreamResultStore implements ResultStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventStreamResultStore.class);

@@ -110,7 +110,6 @@ final class AppProcess implements AutoCloseable {
     }
     int port = freePort();
     try {
-      Path log = Files.createTempFile(Path.of("target"), kind + "-", ".log");
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       List<String> jars = new ArrayList<>(List.of(jar));
@@ -128,23 +127,58 @@ final class AppProcess implements AutoCloseable {
         command.add(classpath.get(classpath.size() - 1));
       }
       ProcessBuilder builder = new ProcessBuilder(command);
-      builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
-      if (RabbitFixture.managementUri() != null) {
-        builder.environment().put("LOVAGE_MANAGEMENT_URI", RabbitFixture.managementUri());
-      }
-      builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));
-      // A producer reads the task events of this long back at start: the tests' tasks are minutes
-      // old at most, and a whole CI run's events (the fault suite's tens of thousands) would make
-      // every later producer start read them all. A test may ask for more.
-      builder.environment().put("LOVAGE_RESULT_EXPIRES", "5m");
-      builder.environment().putAll(env);
-      builder.redirectErrorStream(true).redirectOutput(log.toFile());
-      Process process = builder.start();
-      process.onExit().thenRun(archive.afterExit());
-      return new AppProcess(process, port, log);
+      return launch(builder, kind, port, env, archive);
     } catch (IOException e) {
       throw new IllegalStateException("cannot start " + kind, e);
     }
+  }
+
+  /**
+   * A jar started by a command line as a guide shows it, e.g. {@code "$JAVA_HOME/bin/java" -jar
+   * worker/target/lovage-worker.jar}: run verbatim by bash in {@code directory}, which execs the
+   * JVM (so this process is the JVM). The line is not ours to change, so the class-data archive
+   * comes through {@code JAVA_TOOL_OPTIONS}; {@code env} may set {@code JAVA_HOME} and {@code
+   * PATH}.
+   */
+  static AppProcess startCommandLine(
+      String kind, String jar, String commandLine, Path directory, Map<String, String> env) {
+    int port = freePort();
+    try {
+      ClassDataArchives.Use archive = ClassDataArchives.forClasspath(List.of(jar));
+      ProcessBuilder builder =
+          new ProcessBuilder("bash", "-c", "exec " + commandLine).directory(directory.toFile());
+      Map<String, String> withArchive = new java.util.HashMap<>(env);
+      if (!archive.options().isEmpty()) {
+        withArchive.put("JAVA_TOOL_OPTIONS", String.join(" ", archive.options()));
+      }
+      return launch(builder, kind, port, withArchive, archive);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start " + kind + " with: " + commandLine, e);
+    }
+  }
+
+  private static AppProcess launch(
+      ProcessBuilder builder,
+      String kind,
+      int port,
+      Map<String, String> env,
+      ClassDataArchives.Use archive)
+      throws IOException {
+    Path log = Files.createTempFile(Path.of("target"), kind + "-", ".log");
+    builder.environment().put("RABBITMQ_URI", RabbitFixture.uri());
+    if (RabbitFixture.managementUri() != null) {
+      builder.environment().put("LOVAGE_MANAGEMENT_URI", RabbitFixture.managementUri());
+    }
+    builder.environment().put("MICRONAUT_SERVER_PORT", String.valueOf(port));
+    // A producer reads the task events of this long back at start: the tests' tasks are minutes
+    // old at most, and a whole CI run's events (the fault suite's tens of thousands) would make
+    // every later producer start read them all. A test may ask for more.
+    builder.environment().put("LOVAGE_RESULT_EXPIRES", "5m");
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    Process process = builder.start();
+    process.onExit().thenRun(archive.afterExit());
+    return new AppProcess(process, port, log);
   }
 
   AppProcess awaitHealthy() {

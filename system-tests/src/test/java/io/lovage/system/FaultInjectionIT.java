@@ -46,8 +46,9 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Each scenario adds a row to the table in {@code target/faults.md}; a count that is wrong fails
  * it. The {@code ci} profile runs on every {@code ./mvnw verify}; {@code -Dfaults=full} runs every
- * scenario at full size (see the README, "Fault injection"). Scenarios that stop the broker or
- * raise its memory alarm disturb everything else using it: they are short and always restore it.
+ * scenario at full size (see docs/reliability.md, "Fault injection"). Scenarios that stop the
+ * broker or raise its memory alarm disturb everything else using it: they are short and always
+ * restore it.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultInjectionIT {

@@ -18,7 +18,7 @@ import java.util.BitSet;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
 
-/** Example tasks in the {@code demo} namespace, documented in the README. */
+/** Example tasks in the {@code demo} namespace, documented in docs/worker.md, "Demo tasks". */
 @Singleton
 public final class DemoTasks implements TaskModule {
   /** demo.primes refuses larger inputs: its sieve takes n/8 bytes of memory. */
