@@ -54,6 +54,9 @@ final class BadInputProbes {
     /** For a message without an id: what its dead letter's reason must say. */
     String reasonContains;
 
+    /** For a message with an id, if set: what its dead letter's reason must say. */
+    String expectReason;
+
     String outcome = "no answer";
     boolean ok;
 
@@ -357,6 +360,58 @@ final class BadInputProbes {
   }
 
   /**
+   * Messages to a worker that runs signed messages only ({@code LOVAGE_SECURITY_CERT_STORE}): an
+   * unsigned one, one from a signer it does not know, and one of a signer it trusts whose arguments
+   * were changed after signing. Each must be dead-lettered with its reason, never run.
+   */
+  void sendSignatureProbes(io.lovage.security.MessageSigner trusted) {
+    raw(
+                "unsigned Celery message to a worker that requires signatures",
+                "demo.echo",
+                null,
+                "application/json",
+                Map.of(),
+                echoArguments("unsigned"))
+            .expectReason =
+        "unsigned message";
+    raw(
+                "forged auth-signed message from an unknown signer to a worker that requires"
+                    + " signatures",
+                "demo.echo",
+                null,
+                "application/data",
+                Map.of(),
+                forgedSignedBody())
+            .expectReason =
+        "unknown signer";
+    io.lovage.broker.Message signed =
+        trusted.sign(io.lovage.broker.Message.json(echoArguments("tampered-probe"), Map.of()));
+    String wrapped =
+        new String(
+            java.util.Base64.getDecoder().decode(signed.body()), StandardCharsets.ISO_8859_1);
+    byte[] tampered =
+        java.util.Base64.getEncoder()
+            .encode(
+                wrapped
+                    .replace("tampered-probe", "tampered-PROBE")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+    raw(
+                "a trusted signer's message with its arguments changed after signing",
+                "demo.echo",
+                null,
+                signed.contentType(),
+                Map.of(),
+                tampered)
+            .expectReason =
+        "bad signature";
+  }
+
+  private static byte[] echoArguments(String value) {
+    return ("[[" + Json.MAPPER.writeValueAsString(value) + "], {}, {}]")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
    * Celery's auth layout (5.2) naming a signer nobody trusts, with 256 random bytes as signature: a
    * worker must refuse it whether or not it has a certificate store.
    */
@@ -489,7 +544,8 @@ final class BadInputProbes {
                     ? ", result equals the input"
                     : ", result " + shorten(String.valueOf(result)));
       } else {
-        p.ok = dead.isPresent() && !dead.get().get("reason").asString("").isBlank();
+        String reason = dead.map(d -> d.get("reason").asString("")).orElse("");
+        p.ok = !reason.isBlank() && (p.expectReason == null || reason.contains(p.expectReason));
         p.outcome =
             dead.map(d -> "dead letter: " + shorten(d.get("reason").asString()))
                 .orElse("no dead letter (state " + state + ")");

@@ -4,6 +4,7 @@ import io.lovage.broker.LovageTopology;
 import io.lovage.protocol.Json;
 import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
+import io.lovage.testing.TestCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -705,26 +706,47 @@ class FaultInjectionIT {
           Path canary = Path.of("target", "faults", "canary-" + UUID.randomUUID()).toAbsolutePath();
           Files.createDirectories(canary.getParent());
           BadInputProbes probes = new BadInputProbes(producer, worker, queue, canary);
+          // A second worker runs signed messages only, trusting one certificate made here.
+          String signedQueue = RabbitFixture.uniqueQueue("faults.signed");
+          queues.add(signedQueue);
+          Path keys = Files.createDirectories(canary.resolveSibling("keys-" + UUID.randomUUID()));
+          TestCertificates.Signer signer = TestCertificates.make(keys, "faults-signer");
+          Path store = Files.createDirectories(keys.resolve("trusted"));
+          Files.copy(signer.certificate(), store.resolve("faults-signer.pem"));
+          AppProcess signedWorker =
+              AppProcess.worker(
+                  signedQueue, Map.of("LOVAGE_SECURITY_CERT_STORE", store.toString()));
+          processes.add(signedWorker);
+          BadInputProbes signatures =
+              new BadInputProbes(producer, signedWorker, signedQueue, canary);
 
           probes.sendAll();
+          signatures.sendSignatureProbes(
+              io.lovage.security.MessageSigner.fromPem(
+                  signer.key(), signer.certificate(), io.lovage.security.WireFormat.CELERY_5_2));
           probes.settle(Duration.ofSeconds(90));
-          Counts counts = probes.counts();
+          signatures.settle(Duration.ofSeconds(30));
+          Counts counts = probes.counts().plus(signatures.counts());
+          List<BadInputProbes.Probe> all = new ArrayList<>(probes.probes());
+          all.addAll(signatures.probes());
 
           o.counts(counts);
-          for (BadInputProbes.Probe p : probes.probes()) {
+          for (BadInputProbes.Probe p : all) {
             o.check(p.door + ": " + p.input, p.ok);
           }
           o.check("nothing ran a command (no canary file)", !probes.canaryExists());
           o.check(
-              "producer and worker alive and healthy",
+              "producer and workers alive and healthy",
               producer.isAlive()
                   && worker.isAlive()
+                  && signedWorker.isAlive()
                   && health(producer) == 200
-                  && health(worker) == 200);
+                  && health(worker) == 200
+                  && health(signedWorker) == 200);
           o.note(
               "%d probes: %s",
-              probes.probes().size(),
-              probes.probes().stream()
+              all.size(),
+              all.stream()
                   .map(p -> p.door + " " + p.input + " → " + p.outcome)
                   .collect(Collectors.joining("; ")));
         });
