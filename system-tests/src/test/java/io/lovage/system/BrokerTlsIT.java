@@ -122,6 +122,69 @@ class BrokerTlsIT {
     assertTrue(error.contains("not signed by a trusted CA"), error);
   }
 
+  @Test
+  void theProducerServesHttpsOnlyWithTheKeyStoreMicronautIsGiven() throws Exception {
+    Path store = dir.resolve("producer.p12");
+    TestCertificates.openssl(
+        "pkcs12",
+        "-export",
+        "-in",
+        localhost.certificate().toString(),
+        "-inkey",
+        localhost.key().toString(),
+        "-out",
+        store.toString(),
+        "-passout",
+        "pass:changeit");
+    int https = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("MICRONAUT_SERVER_SSL_ENABLED", "true");
+    env.put("MICRONAUT_SERVER_SSL_PORT", String.valueOf(https));
+    env.put("MICRONAUT_SERVER_SSL_KEY_STORE_PATH", "file:" + store);
+    env.put("MICRONAUT_SERVER_SSL_KEY_STORE_TYPE", "PKCS12");
+    env.put("MICRONAUT_SERVER_SSL_KEY_STORE_PASSWORD", "changeit");
+    AppProcess producer = AppProcess.startProducer(env);
+    open.add(producer);
+    java.net.http.HttpClient client =
+        java.net.http.HttpClient.newBuilder()
+            .sslContext(
+                io.lovage.security.TlsSettings.of(ca.certificate().toString(), null, null, null)
+                    .sslContext())
+            .build();
+    java.net.http.HttpRequest health =
+        java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + https + "/health"))
+            .build();
+    int status =
+        Await.until(
+            Duration.ofSeconds(60),
+            "the producer to answer /health over https",
+            () -> {
+              try {
+                return Optional.of(
+                    client.send(health, HttpResponse.BodyHandlers.ofString()).statusCode());
+              } catch (java.io.IOException e) {
+                return Optional.empty();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+              }
+            });
+    assertEquals(200, status);
+    // With TLS on, Micronaut serves https only: the plain port does not answer.
+    try {
+      producer.get("/health");
+      org.junit.jupiter.api.Assertions.fail("plain http answered beside https");
+    } catch (java.io.IOException expected) {
+      // refused
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   private TlsProxy proxy(Signer certificate, String host, int port, int listenOn) {
     TlsProxy proxy = new TlsProxy(certificate, ca, false, host, port < 0 ? 5672 : port, listenOn);
     open.add(proxy);
