@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * }</pre>
  */
 public final class TaskQueues {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TaskQueues.class);
+
   private final Broker broker;
   private final QueueType type;
   private final boolean lanes;
@@ -73,8 +75,25 @@ public final class TaskQueues {
           if (!lanes || !asDeclared) {
             return q;
           }
-          broker.declare(LovageTopology.urgentLaneOf(q));
-          return LovageTopology.urgentLane(q);
+          String lane = LovageTopology.urgentLane(q);
+          try {
+            broker.declare(LovageTopology.urgentLaneOf(q));
+          } catch (BrokerException e) {
+            if (broker.inspect(lane).isPresent()) {
+              throw e;
+            }
+            // LOVAGE_TOPOLOGY=verify with a queue whoever manages the broker made without a lane
+            // (e.g. Celery's): the producer and the workers all find none and use the queue.
+            log.warn(
+                "queue has no urgent lane, tasks of priority >= {} wait in line queue={} lane={}"
+                    + " reason=\"{}\"",
+                LovageTopology.URGENT_PRIORITY,
+                q,
+                lane,
+                e.getMessage());
+            return q;
+          }
+          return lane;
         });
   }
 }

@@ -69,6 +69,25 @@ class TaskQueuesTest {
   }
 
   @Test
+  void aLaneTheBrokerDoesNotHaveAndMayNotBeDeclaredLeavesUrgentTasksInTheQueue() {
+    Broker verifying =
+        new ForwardingBroker(new InMemoryBroker("3.10.8")) {
+          @Override
+          public List<String> declare(Topology topology) {
+            if (topology.queues().stream().anyMatch(q -> q.name().startsWith("lovage.urgent."))) {
+              throw new BrokerException("queue 'lovage.urgent.celery' does not exist", null);
+            }
+            return inner.declare(topology);
+          }
+        };
+
+    TaskQueues queues = new TaskQueues(verifying, QueueType.QUORUM);
+
+    assertEquals("celery", queues.route("celery", 9));
+    assertEquals(Optional.empty(), queues.declare("celery"));
+  }
+
+  @Test
   void aVersionThatIsNotRabbitMqsCountsAsANewOne() {
     assertEquals(false, TaskQueues.needsLanes("unknown"));
     assertEquals(true, TaskQueues.needsLanes("3.13.7"));
