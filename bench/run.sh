@@ -4,7 +4,7 @@
 #
 #   bench/run.sh           the full profile (about 10 minutes on 2 cores, plus the cluster workload)
 #   bench/run.sh --quick   the quick profile (about 8 minutes)
-#   bench/run.sh --ci      every row at the smallest sizes (about 4 minutes; CI runs it)
+#   bench/run.sh --ci      every row at smaller sizes (about 2 minutes less; CI runs it)
 #   bench/run.sh --quick --only noop,perftest   some workloads only (results go to history/ only)
 #
 # Starts what it needs: the local RabbitMQ if it is not running (and RABBITMQ_URI is not set),

@@ -5,9 +5,9 @@ import java.time.Duration;
 /**
  * How much work each workload does: {@code full} as the issue asks (about ten minutes on 2 cores),
  * {@code quick} with fewer tasks (about seven, numbers a human can compare), {@code ci} with fewer
- * still (about four): CI measures every row on each run, to prove each still can be measured, and
- * its 2 cores are shared with nothing but the numbers there are read as orders of magnitude at
- * most. Each profile says its sizes in its row names.
+ * still (about two minutes less than quick): CI runs it to prove that every row can still be
+ * measured, and reads its numbers as orders of magnitude at most. Each profile says its sizes in
+ * its row names.
  *
  * @param noopTasks timed no-op tasks per throughput row
  * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools)
