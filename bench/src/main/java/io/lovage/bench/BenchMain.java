@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup,cluster]
+ * java -jar bench/target/lovage-bench.jar --profile ci|quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup,cluster]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
@@ -186,6 +186,7 @@ public final class BenchMain {
               + " (workload 11)");
       attempt(rows, "Cluster throughput", () -> ClusterThroughput.run(ctx, rows));
     }
+    finishStep();
   }
 
   /**
@@ -212,8 +213,20 @@ public final class BenchMain {
     }
   }
 
+  private static long stepStarted;
+
+  /** Starts a workload, saying how long the one before took: where a run's minutes go. */
   private static void step(String title) {
+    finishStep();
     System.out.printf("%n==> %s%n", title);
+    stepStarted = System.nanoTime();
+  }
+
+  private static void finishStep() {
+    if (stepStarted != 0) {
+      System.out.printf("  (took %.0f s)%n", (System.nanoTime() - stepStarted) / 1e9);
+      stepStarted = 0;
+    }
   }
 
   private static Map<String, Object> environment(
@@ -268,6 +281,8 @@ public final class BenchMain {
       }
       if (arg.equals("--quick")) {
         options.put("profile", "quick");
+      } else if (arg.equals("--ci")) {
+        options.put("profile", "ci");
       } else if (arg.equals("--full")) {
         options.put("profile", "full");
       } else if (i + 1 < list.size()) {

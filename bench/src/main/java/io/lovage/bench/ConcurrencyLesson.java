@@ -31,11 +31,11 @@ final class ConcurrencyLesson {
     String ioName =
         String.format(
             "IO lesson: %d × demo.sleep(%.1f)%s, wall time, ",
-            io, SLEEP_SECONDS, io < 400 ? " (quick: 400 in full)" : "");
+            io, SLEEP_SECONDS, io < 400 ? " (" + ctx.profile().name() + ": 400 in full)" : "");
     String cpuName =
         String.format(
             "CPU lesson: %d × demo.primes(n ≈ %.1f s on Lovage)%s, wall time, ",
-            cpu, target, cpu < 8 ? " (quick: 8 × 1 s in full)" : "");
+            cpu, target, cpu < 8 ? " (" + ctx.profile().name() + ": 8 × 1 s in full)" : "");
 
     Names names = new Names(ioName, cpuName, io, cpu);
 

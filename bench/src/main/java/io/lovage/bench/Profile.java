@@ -4,7 +4,10 @@ import java.time.Duration;
 
 /**
  * How much work each workload does: {@code full} as the issue asks (about ten minutes on 2 cores),
- * {@code quick} (about five, for CI) with fewer tasks, and says so in its row names.
+ * {@code quick} with fewer tasks (about seven, numbers a human can compare), {@code ci} with fewer
+ * still (about two minutes less than quick): CI runs it to prove that every row can still be
+ * measured, and reads its numbers as orders of magnitude at most. Each profile says its sizes in
+ * its row names.
  *
  * @param noopTasks timed no-op tasks per throughput row
  * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools)
@@ -74,11 +77,33 @@ record Profile(
           1_000_000,
           4_000);
 
+  /**
+   * Every row, at the smallest sizes that still give it something to measure: one round of the
+   * schedules, a tenth of the stream to catch up on, half the tasks elsewhere.
+   */
+  static final Profile CI =
+      new Profile(
+          "ci",
+          5_000,
+          2_000,
+          10_000,
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(5),
+          40,
+          2,
+          0.5,
+          1,
+          Duration.ofSeconds(10),
+          5,
+          200_000,
+          2_000);
+
   static Profile named(String name) {
     return switch (name) {
       case "full" -> FULL;
       case "quick" -> QUICK;
-      default -> throw new IllegalArgumentException("--profile is quick or full, not " + name);
+      case "ci" -> CI;
+      default -> throw new IllegalArgumentException("--profile is ci, quick or full, not " + name);
     };
   }
 }
