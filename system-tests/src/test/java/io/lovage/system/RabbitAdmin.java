@@ -143,6 +143,7 @@ final class RabbitAdmin {
                 "Authorization",
                 "Basic "
                     + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8)))
+            .version(HttpClient.Version.HTTP_1_1)
             .timeout(Duration.ofSeconds(5))
             .build(),
         HttpResponse.BodyHandlers.ofString());
