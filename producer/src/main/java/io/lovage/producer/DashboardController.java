@@ -10,6 +10,7 @@ import io.lovage.result.TaskRecord;
 import io.lovage.result.WorkerDirectory;
 import io.lovage.service.WithoutApiKey;
 import io.lovage.service.openapi.Undocumented;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -20,6 +21,7 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.server.types.files.StreamedFile;
 import io.micronaut.scheduling.TaskExecutors;
@@ -38,6 +40,7 @@ import java.util.Set;
  * and same API keys as the API (see {@link ApiKeyFilter} and {@link DashboardLogin}).
  */
 @Controller("/ui")
+@Produces(MediaType.TEXT_HTML)
 @Undocumented
 @ExecuteOn(TaskExecutors.BLOCKING)
 final class DashboardController {
@@ -64,7 +67,7 @@ final class DashboardController {
       RabbitManagement management,
       TaskController tasks,
       DeadLetterController deadLetterActions,
-      @io.micronaut.core.annotation.Nullable ApiKeyFilter keys) {
+      @Nullable ApiKeyFilter keys) {
     this.results = results;
     this.deadLetters = deadLetters;
     this.workers = workers;
@@ -152,7 +155,7 @@ final class DashboardController {
 
   @Post(value = "/tasks/{id}/revoke", consumes = MediaType.APPLICATION_FORM_URLENCODED)
   MutableHttpResponse<String> revoke(
-      HttpRequest<?> request, @PathVariable String id, @Body byte[] body) {
+      HttpRequest<?> request, @PathVariable String id, @Nullable @Body byte[] body) {
     if (!sameOrigin(request)) {
       return refused();
     }
@@ -205,7 +208,7 @@ final class DashboardController {
       HttpRequest<?> request,
       @PathVariable String id,
       @PathVariable String action,
-      @Body byte[] body) {
+      @Nullable @Body byte[] body) {
     if (!sameOrigin(request)) {
       return refused();
     }
@@ -236,6 +239,7 @@ final class DashboardController {
   }
 
   @Get("/assets/{file}")
+  @Produces(MediaType.ALL)
   @WithoutApiKey
   HttpResponse<?> asset(@PathVariable String file) {
     URL url = ASSETS.contains(file) ? getClass().getResource("/dashboard/" + file) : null;

@@ -15,6 +15,7 @@ import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.cookie.Cookie;
 import io.micronaut.http.cookie.SameSite;
@@ -30,6 +31,7 @@ import java.util.Map;
  * URL. Without API keys set, the dashboard is open and the form only says so.
  */
 @Controller("/ui")
+@Produces(MediaType.TEXT_HTML)
 @Undocumented
 @WithoutApiKey
 final class DashboardLogin {
@@ -56,7 +58,7 @@ final class DashboardLogin {
   }
 
   @Post(value = "/login", consumes = MediaType.APPLICATION_FORM_URLENCODED)
-  MutableHttpResponse<String> login(HttpRequest<?> request, @Body byte[] body) {
+  MutableHttpResponse<String> login(HttpRequest<?> request, @Nullable @Body byte[] body) {
     Map<String, String> form = form(body);
     String next = safeNext(form.getOrDefault("next", "/ui"));
     if (!DashboardController.sameOrigin(request)) {
@@ -112,8 +114,11 @@ final class DashboardLogin {
         : "/ui";
   }
 
-  static Map<String, String> form(byte[] body) {
+  static Map<String, String> form(@Nullable byte[] body) {
     Map<String, String> form = new HashMap<>();
+    if (body == null) {
+      return form;
+    }
     for (String pair : new String(body, StandardCharsets.UTF_8).split("&")) {
       int eq = pair.indexOf('=');
       if (eq > 0) {

@@ -102,6 +102,11 @@ class DashboardTest {
     assertTrue(
         overview.headers().firstValue("Content-Security-Policy").orElse("").contains("'self'"));
     assertTrue(overview.body().contains("Tasks by state"), overview.body());
+    HttpResponse<String> asBrowserAsks =
+        http.send(
+            HttpRequest.newBuilder(uri("/ui/tasks")).header("Accept", "text/html").build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, asBrowserAsks.statusCode(), "the live refresh asks for text/html");
     assertEquals(200, get("/ui/assets/dashboard.js").statusCode());
     assertEquals(200, get("/ui/assets/dashboard.css").statusCode());
     assertEquals(404, get("/ui/assets/other.js").statusCode());
@@ -119,6 +124,26 @@ class DashboardTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertEquals(403, forged.statusCode(), forged.body());
+  }
+
+  @Test
+  void revokingFromTheTaskPageWithoutTheTerminateBoxSendsTheRevocation() throws Exception {
+    long now = System.currentTimeMillis() / 1000;
+    event(
+        "{\"type\": \"task-sent\", \"uuid\": \"rv-1\", \"name\": \"demo.noop\","
+            + " \"queue\": \"celery\", \"timestamp\": "
+            + now
+            + "}");
+    HttpResponse<String> revoked =
+        http.send(
+            HttpRequest.newBuilder(uri("/ui/tasks/rv-1/revoke"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(303, revoked.statusCode(), revoked.body());
+    assertEquals(
+        "/ui/tasks/rv-1?notice=revoked", revoked.headers().firstValue("Location").orElseThrow());
   }
 
   static URI uri(String path) {
