@@ -85,9 +85,20 @@ final class DashboardPage {
     };
   }
 
+  private static final java.time.format.DateTimeFormatter CLOCK =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
+          .withZone(java.time.ZoneOffset.UTC);
+
   /** An instant as ISO-8601 in a {@code <time>}, or a dash. */
   static String time(Instant at) {
     return at == null ? "–" : "<time datetime=\"" + at + "\">" + at + "</time>";
+  }
+
+  /** An instant as its UTC time of day (the whole instant in its title), or a dash. */
+  static String clock(Instant at) {
+    return at == null
+        ? "–"
+        : "<time datetime=\"" + at + "\" title=\"" + at + "\">" + CLOCK.format(at) + "</time>";
   }
 
   /** How long from one instant to the next, e.g. {@code 1.204 s}; empty when one is missing. */

@@ -42,46 +42,17 @@ final class OverviewPage {
     if (queues == null) {
       html.append(DashboardPage.notice("Queues unknown: " + queuesTrouble, true));
     } else {
-      html.append(
-          "<div class=\"scroll\"><table class=\"queues\"><thead><tr><th>Queue</th><th>Type</th>"
-              + "<th>Ready</th><th>Unacked</th><th>Consumers</th><th>Publish/s</th>"
-              + "<th>Deliver/s</th><th>Ack/s</th><th></th></tr></thead><tbody>\n");
-      for (RabbitManagement.QueueStats q : queues) {
-        html.append("<tr><td>");
-        if (q.name().endsWith(DeadLetterPage.SUFFIX)) {
-          String taskQueue =
-              q.name().substring(0, q.name().length() - DeadLetterPage.SUFFIX.length());
-          html.append("<a href=\"/ui/dead-letters?queue=")
-              .append(esc(query(taskQueue)))
-              .append("\">")
-              .append(esc(q.name()))
-              .append("</a>");
-        } else {
-          html.append("<a href=\"/ui/tasks?queue=")
-              .append(esc(query(q.name())))
-              .append("\">")
-              .append(esc(q.name()))
-              .append("</a>");
-        }
-        html.append("</td><td>")
-            .append(esc(q.type()))
-            .append("</td><td>")
-            .append(q.ready())
-            .append("</td><td>")
-            .append(q.unacknowledged())
-            .append("</td><td>")
-            .append(q.consumers())
-            .append("</td><td>")
-            .append(rate(q.publishRate()))
-            .append("</td><td>")
-            .append(rate(q.deliverRate()))
-            .append("</td><td>")
-            .append(rate(q.ackRate()))
-            .append("</td><td><a href=\"")
-            .append(esc(managementPage.apply(q.name())))
-            .append("\" rel=\"noopener\" target=\"_blank\">RabbitMQ ↗</a></td></tr>\n");
+      var split =
+          queues.stream()
+              .collect(java.util.stream.Collectors.partitioningBy(OverviewPage::internal));
+      queueTable(html, split.get(false), managementPage);
+      if (!split.get(true).isEmpty()) {
+        html.append("<details><summary>Lovage's and the workers' own queues (")
+            .append(split.get(true).size())
+            .append(")</summary>\n");
+        queueTable(html, split.get(true), managementPage);
+        html.append("</details>\n");
       }
-      html.append("</tbody></table></div>\n");
     }
     html.append("<h2>Workers alive</h2>\n");
     if (workers.isEmpty()) {
@@ -112,6 +83,57 @@ final class OverviewPage {
       html.append("</tbody></table></div>\n");
     }
     return html.append("</section>\n").toString();
+  }
+
+  /** Lovage's own streams and queues, and each worker's remote-control and reply queues. */
+  private static boolean internal(RabbitManagement.QueueStats q) {
+    return q.name().startsWith("lovage.") || q.name().endsWith(".pidbox");
+  }
+
+  private static void queueTable(
+      StringBuilder html,
+      List<RabbitManagement.QueueStats> queues,
+      Function<String, String> managementPage) {
+    html.append(
+        "<div class=\"scroll\"><table class=\"queues\"><thead><tr><th>Queue</th><th>Type</th>"
+            + "<th>Ready</th><th>Unacked</th><th>Consumers</th><th>Publish/s</th>"
+            + "<th>Deliver/s</th><th>Ack/s</th><th></th></tr></thead><tbody>\n");
+    for (RabbitManagement.QueueStats q : queues) {
+      html.append("<tr><td>");
+      if (q.name().endsWith(DeadLetterPage.SUFFIX)) {
+        String taskQueue =
+            q.name().substring(0, q.name().length() - DeadLetterPage.SUFFIX.length());
+        html.append("<a href=\"/ui/dead-letters?queue=")
+            .append(esc(query(taskQueue)))
+            .append("\">")
+            .append(esc(q.name()))
+            .append("</a>");
+      } else {
+        html.append("<a href=\"/ui/tasks?queue=")
+            .append(esc(query(q.name())))
+            .append("\">")
+            .append(esc(q.name()))
+            .append("</a>");
+      }
+      html.append("</td><td>")
+          .append(esc(q.type()))
+          .append("</td><td>")
+          .append(q.ready())
+          .append("</td><td>")
+          .append(q.unacknowledged())
+          .append("</td><td>")
+          .append(q.consumers())
+          .append("</td><td>")
+          .append(rate(q.publishRate()))
+          .append("</td><td>")
+          .append(rate(q.deliverRate()))
+          .append("</td><td>")
+          .append(rate(q.ackRate()))
+          .append("</td><td><a href=\"")
+          .append(esc(managementPage.apply(q.name())))
+          .append("\" rel=\"noopener\" target=\"_blank\">RabbitMQ ↗</a></td></tr>\n");
+    }
+    html.append("</tbody></table></div>\n");
   }
 
   private static String rate(double perSecond) {

@@ -76,7 +76,7 @@ final class TaskPages {
     } else {
       html.append(
           "<div class=\"scroll\"><table class=\"tasks\"><thead><tr><th>State</th><th>Task</th>"
-              + "<th>Id</th><th>Queue</th><th>Worker</th><th>Retries</th><th>Sent</th>"
+              + "<th>Id</th><th>Queue</th><th>Worker</th><th>Retries</th><th>Sent (UTC)</th>"
               + "<th>Ran</th></tr></thead><tbody>\n");
       for (TaskRecord r : rows) {
         html.append("<tr data-task-id=\"")
@@ -96,7 +96,7 @@ final class TaskPages {
             .append("</td><td>")
             .append(r.retries())
             .append("</td><td>")
-            .append(time(r.sent()))
+            .append(DashboardPage.clock(r.sent()))
             .append("</td><td>")
             .append(between(r.started(), r.finished()))
             .append("</td></tr>\n");
