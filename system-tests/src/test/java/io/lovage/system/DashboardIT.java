@@ -120,6 +120,21 @@ class DashboardIT {
   }
 
   @Test
+  void aFlakyTaskRetriesThenSucceedsAndItsPageCountsTheRetries() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.flaky\", \"args\": [1], \"queue\": \"" + queue + "\"}");
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".state"), "SUCCESS"));
+    String fields = browser.findElement(By.cssSelector(".fields")).getText();
+    assertTrue(fields.contains("Retries\n1"), fields);
+  }
+
+  @Test
   void aFailedTasksPageShowsItsErrorAndTraceback() throws IOException {
     String id =
         producer.submitTask(
