@@ -93,7 +93,11 @@ final class ApiKeyFilter implements ApiKeyCheck {
       return null;
     }
     String header = request.getHeaders().get("Authorization");
-    boolean dashboard = DashboardController.isDashboard(request.getPath());
+    // Decided by the route matched, not by the path's text: a session opens dashboard routes only.
+    boolean dashboard =
+        RouteAttributes.getRouteInfo(request)
+            .map(r -> r.getDeclaringType() == DashboardController.class)
+            .orElse(false);
     Optional<ApiKeys.Key> key =
         header != null && header.startsWith(BEARER)
             ? current().match(header.substring(BEARER.length()))

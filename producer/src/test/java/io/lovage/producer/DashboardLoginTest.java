@@ -78,6 +78,12 @@ class DashboardLoginTest {
         401,
         send(HttpRequest.newBuilder(uri("/tasks")).header("Cookie", session).build()).statusCode(),
         "the session opens the dashboard only, not the REST API");
+    for (String around :
+        new String[] {"/ui/../tasks", "/ui/%2e%2e/tasks", "/ui/tasks/../../tasks"}) {
+      int status =
+          send(HttpRequest.newBuilder(uri(around)).header("Cookie", session).build()).statusCode();
+      assertTrue(status == 401 || status == 404, around + " answered " + status);
+    }
   }
 
   @Test
