@@ -51,5 +51,13 @@
     }
   });
 
-  setInterval(refresh, PERIOD_MS);
+  // A region may ask to be read less often (data-period, in ms): the workers page asks each worker.
+  function period() {
+    var asked = live().map(function (r) { return Number(r.getAttribute("data-period")) || 0; });
+    return Math.max.apply(null, [PERIOD_MS].concat(asked));
+  }
+
+  (function tick() {
+    setTimeout(function () { refresh(); tick(); }, period());
+  })();
 })();

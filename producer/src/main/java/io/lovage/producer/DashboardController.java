@@ -57,6 +57,7 @@ final class DashboardController {
   private final RabbitManagement management;
   private final TaskController tasks;
   private final DeadLetterController deadLetterActions;
+  private final WorkerController workerList;
   private final boolean keysRequired;
   private final Clock clock = Clock.systemUTC();
 
@@ -67,7 +68,9 @@ final class DashboardController {
       RabbitManagement management,
       TaskController tasks,
       DeadLetterController deadLetterActions,
+      WorkerController workerList,
       @Nullable ApiKeyFilter keys) {
+    this.workerList = workerList;
     this.results = results;
     this.deadLetters = deadLetters;
     this.workers = workers;
@@ -99,6 +102,38 @@ final class DashboardController {
             workers.alive(),
             clock.instant());
     return page("Overview", "/ui", body);
+  }
+
+  @Get("/queues")
+  MutableHttpResponse<String> queues() {
+    StringBuilder body = new StringBuilder("<section id=\"queues-live\" data-live>\n");
+    try {
+      OverviewPage.queues(body, management.queues(), null, management::queuePage);
+    } catch (RabbitManagement.Unavailable e) {
+      OverviewPage.queues(body, null, e.getMessage(), management::queuePage);
+    }
+    return page("Queues", "/ui/queues", body.append("</section>\n").toString());
+  }
+
+  @Get("/workers")
+  MutableHttpResponse<String> workers(@QueryValue(defaultValue = "") String notice) {
+    String body =
+        DashboardPage.notice(notice.equals("shutdown") ? "Shutdown sent." : null, false)
+            + WorkersPage.render(Json.MAPPER.readTree(workerList.list()), clock.instant());
+    return page("Workers", "/ui/workers", body);
+  }
+
+  @Post(value = "/workers/{hostname}/shutdown", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> shutdown(
+      HttpRequest<?> request, @PathVariable String hostname, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var answer = workerList.shutdown(hostname);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Shutdown failed", answer);
+    }
+    return seeOther("/ui/workers?notice=shutdown");
   }
 
   @Get("/tasks")

@@ -15,7 +15,11 @@ final class DashboardPage {
 
   /** The navigation's entries: path and label. */
   private static final String[][] NAV = {
-    {"/ui", "Overview"}, {"/ui/tasks", "Tasks"}, {"/ui/dead-letters", "Dead letters"}
+    {"/ui", "Overview"},
+    {"/ui/tasks", "Tasks"},
+    {"/ui/workers", "Workers"},
+    {"/ui/queues", "Queues"},
+    {"/ui/dead-letters", "Dead letters"}
   };
 
   /**

@@ -39,21 +39,7 @@ final class OverviewPage {
           .append("</strong></a></li>");
     }
     html.append("</ul>\n<h2>Queues</h2>\n");
-    if (queues == null) {
-      html.append(DashboardPage.notice("Queues unknown: " + queuesTrouble, true));
-    } else {
-      var split =
-          queues.stream()
-              .collect(java.util.stream.Collectors.partitioningBy(OverviewPage::internal));
-      queueTable(html, split.get(false), managementPage);
-      if (!split.get(true).isEmpty()) {
-        html.append("<details><summary>Lovage's and the workers' own queues (")
-            .append(split.get(true).size())
-            .append(")</summary>\n");
-        queueTable(html, split.get(true), managementPage);
-        html.append("</details>\n");
-      }
-    }
+    queues(html, queues, queuesTrouble, managementPage);
     html.append("<h2>Workers alive</h2>\n");
     if (workers.isEmpty()) {
       html.append("<p class=\"empty\">No worker has sent a heartbeat lately.</p>\n");
@@ -83,6 +69,32 @@ final class OverviewPage {
       html.append("</tbody></table></div>\n");
     }
     return html.append("</section>\n").toString();
+  }
+
+  /**
+   * The task queues' table, then Lovage's own queues folded below it; or why there are none. Also
+   * the body of {@code /ui/queues}.
+   */
+  static void queues(
+      StringBuilder html,
+      List<RabbitManagement.QueueStats> queues,
+      String queuesTrouble,
+      Function<String, String> managementPage) {
+    if (queues == null) {
+      html.append(DashboardPage.notice("Queues unknown: " + queuesTrouble, true));
+    } else {
+      var split =
+          queues.stream()
+              .collect(java.util.stream.Collectors.partitioningBy(OverviewPage::internal));
+      queueTable(html, split.get(false), managementPage);
+      if (!split.get(true).isEmpty()) {
+        html.append("<details><summary>Lovage's and the workers' own queues (")
+            .append(split.get(true).size())
+            .append(")</summary>\n");
+        queueTable(html, split.get(true), managementPage);
+        html.append("</details>\n");
+      }
+    }
   }
 
   /** Lovage's own streams and queues, and each worker's remote-control and reply queues. */

@@ -113,6 +113,17 @@ class DashboardTest {
   }
 
   @Test
+  void theWorkersAndQueuesPagesAnswerWithoutWorkersOrAManagementApi() throws Exception {
+    HttpResponse<String> workers = get("/ui/workers");
+    assertEquals(200, workers.statusCode(), workers.body());
+    assertTrue(workers.body().contains("No worker has sent a heartbeat lately"), workers.body());
+    assertTrue(workers.body().contains("data-period=\"5000\""), "refreshed less often");
+    HttpResponse<String> queues = get("/ui/queues");
+    assertEquals(200, queues.statusCode(), queues.body());
+    assertTrue(queues.body().contains("<h1>Queues</h1>"), queues.body());
+  }
+
+  @Test
   void anUnknownTaskIsA404PageAndAFormPostedFromAnotherSiteIsRefused() throws Exception {
     assertEquals(404, get("/ui/tasks/no-such-task").statusCode());
     HttpResponse<String> forged =
