@@ -135,6 +135,16 @@ class DashboardIT {
   }
 
   @Test
+  void theWorkersPageShowsTheWorkerWithTheQueueItConsumes() {
+    browser.get(producer.uri("/ui/workers").toString());
+
+    wait(browser)
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("table.workers a[href='/ui/tasks?queue=" + queue + "']")));
+  }
+
+  @Test
   void aFailedTasksPageShowsItsErrorAndTraceback() throws IOException {
     String id =
         producer.submitTask(
