@@ -1,6 +1,7 @@
 package io.lovage.producer;
 
 import static io.lovage.producer.Html.esc;
+import static io.lovage.producer.Html.link;
 import static io.lovage.producer.Html.query;
 
 import io.lovage.deadletter.DeadLetter;
@@ -65,11 +66,7 @@ final class DeadLetterPage {
           .append(esc(d.reason()))
           .append("</dd><dt>Task</dt><dd>");
       if (d.taskId() != null) {
-        html.append("<a href=\"/ui/tasks/")
-            .append(esc(query(d.taskId())))
-            .append("\">")
-            .append(esc(d.taskId()))
-            .append("</a>");
+        html.append(link("/ui/tasks/" + query(d.taskId()), d.taskId()));
       }
       html.append("</dd><dt>Attempts</dt><dd>")
           .append(d.attempts())

@@ -31,6 +31,11 @@ final class Html {
     return out.toString();
   }
 
+  /** A link: {@code href} and {@code text} both escaped. */
+  static String link(String href, Object text) {
+    return "<a href=\"" + esc(href) + "\">" + esc(text) + "</a>";
+  }
+
   /** A query parameter's or path segment's value, percent-encoded. */
   static String query(String value) {
     return URLEncoder.encode(value == null ? "" : value, StandardCharsets.UTF_8)

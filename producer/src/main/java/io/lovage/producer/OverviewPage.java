@@ -2,6 +2,7 @@ package io.lovage.producer;
 
 import static io.lovage.producer.DashboardPage.state;
 import static io.lovage.producer.Html.esc;
+import static io.lovage.producer.Html.link;
 import static io.lovage.producer.Html.query;
 
 import io.lovage.TaskState;
@@ -115,17 +116,9 @@ final class OverviewPage {
       if (q.name().endsWith(DeadLetterPage.SUFFIX)) {
         String taskQueue =
             q.name().substring(0, q.name().length() - DeadLetterPage.SUFFIX.length());
-        html.append("<a href=\"/ui/dead-letters?queue=")
-            .append(esc(query(taskQueue)))
-            .append("\">")
-            .append(esc(q.name()))
-            .append("</a>");
+        html.append(link("/ui/dead-letters?queue=" + query(taskQueue), q.name()));
       } else {
-        html.append("<a href=\"/ui/tasks?queue=")
-            .append(esc(query(q.name())))
-            .append("\">")
-            .append(esc(q.name()))
-            .append("</a>");
+        html.append(link("/ui/tasks?queue=" + query(q.name()), q.name()));
       }
       html.append("</td><td>")
           .append(esc(q.type()))

@@ -1,6 +1,7 @@
 package io.lovage.producer;
 
 import static io.lovage.producer.Html.esc;
+import static io.lovage.producer.Html.link;
 import static io.lovage.producer.Html.query;
 
 import java.time.Duration;
@@ -46,11 +47,8 @@ final class WorkersPage {
       w.path("queues")
           .forEach(
               q ->
-                  html.append("<a href=\"/ui/tasks?queue=")
-                      .append(esc(query(q.asString(""))))
-                      .append("\">")
-                      .append(esc(q.asString("")))
-                      .append("</a> "));
+                  html.append(link("/ui/tasks?queue=" + query(q.asString("")), q.asString("")))
+                      .append(" "));
       html.append("</td><td>");
       JsonNode pool = w.path("pool");
       if (pool.isObject()) {
