@@ -299,7 +299,11 @@ final class DashboardController {
       return origin == null;
     }
     String host = request.getHeaders().get("Host");
-    return host != null && URI.create(origin).getRawAuthority().equalsIgnoreCase(host);
+    try {
+      return host != null && host.equalsIgnoreCase(new URI(origin).getRawAuthority());
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
   }
 
   private MutableHttpResponse<String> page(String title, String current, String body) {

@@ -135,6 +135,15 @@ class DashboardTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertEquals(403, forged.statusCode(), forged.body());
+    HttpResponse<String> garbled =
+        http.send(
+            HttpRequest.newBuilder(uri("/ui/dead-letters/celery:0/delete"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Origin", "http://bad host^")
+                .POST(HttpRequest.BodyPublishers.ofString("queue=celery"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(403, garbled.statusCode(), "an Origin that is no URI is refused, not a 500");
   }
 
   @Test
