@@ -230,15 +230,33 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
    * The most recent tasks first, optionally only those in {@code state} and named {@code task}
    * (null for any), skipping {@code offset} matches.
    */
+  public java.util.List<TaskRecord> recent(TaskState state, String task, int offset, int limit) {
+    return recent(
+        r -> (state == null || r.state() == state) && (task == null || task.equals(r.task())),
+        offset,
+        limit);
+  }
+
+  /** The most recent tasks first that {@code filter} accepts, skipping {@code offset} of them. */
   public synchronized java.util.List<TaskRecord> recent(
-      TaskState state, String task, int offset, int limit) {
+      java.util.function.Predicate<TaskRecord> filter, int offset, int limit) {
     return index.sequencedValues().reversed().stream()
         .filter(this::current)
-        .filter(r -> state == null || r.state() == state)
-        .filter(r -> task == null || task.equals(r.task()))
+        .filter(filter)
         .skip(offset)
         .limit(limit)
         .toList();
+  }
+
+  /** How many tasks the index knows in each state (a state with none is left out). */
+  public synchronized java.util.Map<TaskState, Long> countByState() {
+    java.util.Map<TaskState, Long> counts = new java.util.EnumMap<>(TaskState.class);
+    for (TaskRecord r : index.values()) {
+      if (current(r)) {
+        counts.merge(r.state(), 1L, Long::sum);
+      }
+    }
+    return counts;
   }
 
   /** Applies one event in Celery's shape; events of unknown types or without a uuid are ignored. */

@@ -28,10 +28,12 @@ import org.slf4j.LoggerFactory;
  * When {@code LOVAGE_API_KEY} or {@code LOVAGE_API_KEYS_FILE} is set, every endpoint but those
  * marked {@link WithoutApiKey} ({@code /health}, the OpenAPI document and its UI) needs {@code
  * Authorization: Bearer <key>}: no key or an unknown one is a 401 problem, a key without the
- * route's {@link ApiScope} a 403. Keys are compared as SHA-256 hashes in constant time; admin
- * requests are logged with the key's name, never the key. The key file is read again when it
- * changes, so a key is added or removed without a restart. Serve the producer with TLS (its own or
- * a reverse proxy's) so keys are not sent in clear.
+ * route's {@link ApiScope} a 403. The dashboard ({@code /ui}) takes the key from its sign-in
+ * session instead ({@link DashboardSessions}) and sends a browser without one to its login form.
+ * Keys are compared as SHA-256 hashes in constant time; admin requests are logged with the key's
+ * name, never the key. The key file is read again when it changes, so a key is added or removed
+ * without a restart. Serve the producer with TLS (its own or a reverse proxy's) so keys are not
+ * sent in clear.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 @Requires(condition = ApiKeyFilter.Configured.class)
@@ -42,6 +44,7 @@ final class ApiKeyFilter implements ApiKeyCheck {
   /** How often, at most, the key file's modification time is checked. */
   private static final long RECHECK_NANOS = 1_000_000_000L;
 
+  private final DashboardSessions sessions;
   private final @Nullable String single;
   private final @Nullable Path file;
   private volatile ApiKeys keys;
@@ -49,7 +52,10 @@ final class ApiKeyFilter implements ApiKeyCheck {
   private volatile long checkedAt;
 
   ApiKeyFilter(
-      @Value("${lovage.api.key:}") String single, @Value("${lovage.api.keys.file:}") String file) {
+      @Value("${lovage.api.key:}") String single,
+      @Value("${lovage.api.keys.file:}") String file,
+      DashboardSessions sessions) {
+    this.sessions = sessions;
     this.single = single.isBlank() ? null : single;
     this.file = file.isBlank() ? null : Path.of(file.strip());
     this.keys = read();
@@ -87,10 +93,24 @@ final class ApiKeyFilter implements ApiKeyCheck {
       return null;
     }
     String header = request.getHeaders().get("Authorization");
+    // Decided by the route matched, not by the path's text: a session opens dashboard routes only.
+    boolean dashboard =
+        RouteAttributes.getRouteInfo(request)
+            .map(r -> r.getDeclaringType() == DashboardController.class)
+            .orElse(false);
     Optional<ApiKeys.Key> key =
         header != null && header.startsWith(BEARER)
             ? current().match(header.substring(BEARER.length()))
-            : Optional.empty();
+            : dashboard
+                ? request
+                    .getCookies()
+                    .findCookie(DashboardSessions.COOKIE)
+                    .flatMap(c -> sessions.key(c.getValue()))
+                    .flatMap(this::match)
+                : Optional.empty();
+    if (key.isEmpty() && dashboard) {
+      return DashboardLogin.redirectToLogin(request);
+    }
     if (key.isEmpty()) {
       return new Problem(
               HttpStatus.UNAUTHORIZED,
@@ -120,6 +140,11 @@ final class ApiKeyFilter implements ApiKeyCheck {
       log.info("admin request {} by key '{}'", what, key.get().name());
     }
     return null;
+  }
+
+  /** The key of this text, if it is one of the keys accepted now. */
+  Optional<ApiKeys.Key> match(String presented) {
+    return current().match(presented);
   }
 
   /** The keys, read again from the file when it changed since the last read. */

@@ -24,6 +24,9 @@ public final class DemoTasks implements TaskModule {
   /** demo.primes refuses larger inputs: its sieve takes n/8 bytes of memory. */
   public static final long MAX_PRIMES_INPUT = 500_000_000L;
 
+  /** demo.flaky's retry policy: at most this many retries, one second apart. */
+  public static final int MAX_FLAKY_RETRIES = 5;
+
   /** A demo.mark key: one word, so that each run stays one line of the mark file. */
   private static final Pattern MARK_KEY = Pattern.compile("[\\w.:\\-]{1,200}");
 
@@ -66,10 +69,32 @@ public final class DemoTasks implements TaskModule {
               return null;
             })
         .register(
+            "demo.flaky",
+            DemoTasks::flaky,
+            TaskOptions.DEFAULT.withRetry(
+                io.lovage.RetryPolicy.on(DemoFailure.class)
+                    .withMaxRetries(MAX_FLAKY_RETRIES)
+                    .withBackoff(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1))
+                    .withoutJitter()))
+        .register(
             "demo.fail",
             call -> {
               throw new DemoFailure(call.arg(0, "message", String.class, "demo.fail was called"));
             });
+  }
+
+  /**
+   * Fails its first {@code failures} runs, then succeeds with the number of the run: a task that
+   * shows RETRY (one second apart), then SUCCESS; with more failures than {@value
+   * #MAX_FLAKY_RETRIES}, FAILURE.
+   */
+  static int flaky(TaskCall call) {
+    int failures = call.arg(0, "failures", int.class, 1);
+    if (call.retries() < failures) {
+      throw new DemoFailure(
+          "demo.flaky failure " + (call.retries() + 1) + " of " + failures + ", retrying");
+    }
+    return call.retries() + 1;
   }
 
   /** x + y: exact for integers of any size, floating point when either is a float. */

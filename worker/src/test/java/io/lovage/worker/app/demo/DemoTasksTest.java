@@ -68,4 +68,14 @@ class DemoTasksTest {
             () -> tasks.mark(new TaskCall(TaskMessage.builder("demo.mark").args("k").build())));
     assertEquals("demo.mark needs LOVAGE_DEMO_MARK_FILE on the worker", e.getMessage());
   }
+
+  @Test
+  void flakyFailsItsFirstRunsThenSucceedsWithTheNumberOfItsRun() {
+    TaskMessage first = TaskMessage.builder("demo.flaky").args(2).build();
+    assertThrows(DemoTasks.DemoFailure.class, () -> DemoTasks.flaky(new TaskCall(first)));
+    TaskMessage second = first.toBuilder().retries(1).build();
+    assertThrows(DemoTasks.DemoFailure.class, () -> DemoTasks.flaky(new TaskCall(second)));
+    TaskMessage third = first.toBuilder().retries(2).build();
+    assertEquals(3, DemoTasks.flaky(new TaskCall(third)));
+  }
 }

@@ -1,0 +1,354 @@
+package io.lovage.producer;
+
+import io.lovage.TaskState;
+import io.lovage.broker.BrokerException;
+import io.lovage.broker.LovageTopology;
+import io.lovage.deadletter.DeadLetterStore;
+import io.lovage.protocol.Json;
+import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskRecord;
+import io.lovage.result.WorkerDirectory;
+import io.lovage.service.WithoutApiKey;
+import io.lovage.service.openapi.Undocumented;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.http.server.types.files.StreamedFile;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.net.URI;
+import java.net.URL;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The web dashboard at {@code /ui}: pages rendered here from the same stores the REST API reads (so
+ * a shared link opened cold shows the data), refreshed in place by {@code dashboard.js}; its
+ * actions call the REST controllers in-process, so they check and answer as the API does. Same port
+ * and same API keys as the API (see {@link ApiKeyFilter} and {@link DashboardLogin}).
+ */
+@Controller("/ui")
+@Produces(MediaType.TEXT_HTML)
+@Undocumented
+@ExecuteOn(TaskExecutors.BLOCKING)
+final class DashboardController {
+  /** Everything the pages load, served from the jar: no CDN, it works offline. */
+  static final Set<String> ASSETS = Set.of("dashboard.css", "dashboard.js");
+
+  /** Scripts and styles from this origin only; no inline script can run. */
+  static final String CSP =
+      "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
+
+  private final EventStreamResultStore results;
+  private final DeadLetterStore deadLetters;
+  private final WorkerDirectory workers;
+  private final RabbitManagement management;
+  private final TaskController tasks;
+  private final DeadLetterController deadLetterActions;
+  private final WorkerController workerList;
+  private final boolean keysRequired;
+  private final Clock clock = Clock.systemUTC();
+
+  DashboardController(
+      EventStreamResultStore results,
+      DeadLetterStore deadLetters,
+      WorkerDirectory workers,
+      RabbitManagement management,
+      TaskController tasks,
+      DeadLetterController deadLetterActions,
+      WorkerController workerList,
+      @Nullable ApiKeyFilter keys) {
+    this.workerList = workerList;
+    this.results = results;
+    this.deadLetters = deadLetters;
+    this.workers = workers;
+    this.management = management;
+    this.tasks = tasks;
+    this.deadLetterActions = deadLetterActions;
+    this.keysRequired = keys != null;
+  }
+
+  static boolean isDashboard(String path) {
+    return path.equals("/ui") || path.startsWith("/ui/") || path.startsWith("/ui?");
+  }
+
+  @Get
+  MutableHttpResponse<String> overview() {
+    List<RabbitManagement.QueueStats> queues = null;
+    String trouble = null;
+    try {
+      queues = management.queues();
+    } catch (RabbitManagement.Unavailable e) {
+      trouble = e.getMessage();
+    }
+    String body =
+        OverviewPage.render(
+            results.countByState(),
+            queues,
+            trouble,
+            management::queuePage,
+            workers.alive(),
+            clock.instant());
+    return page("Overview", "/ui", body);
+  }
+
+  @Get("/queues")
+  MutableHttpResponse<String> queues() {
+    StringBuilder body = new StringBuilder("<section id=\"queues-live\" data-live>\n");
+    try {
+      OverviewPage.queues(body, management.queues(), null, management::queuePage);
+    } catch (RabbitManagement.Unavailable e) {
+      OverviewPage.queues(body, null, e.getMessage(), management::queuePage);
+    }
+    return page("Queues", "/ui/queues", body.append("</section>\n").toString());
+  }
+
+  @Get("/workers")
+  MutableHttpResponse<String> workers(@QueryValue(defaultValue = "") String notice) {
+    String body =
+        DashboardPage.notice(notice.equals("shutdown") ? "Shutdown sent." : null, false)
+            + WorkersPage.render(Json.MAPPER.readTree(workerList.list()), clock.instant());
+    return page("Workers", "/ui/workers", body);
+  }
+
+  @Post(value = "/workers/{hostname}/shutdown", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> shutdown(
+      HttpRequest<?> request, @PathVariable String hostname, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var answer = workerList.shutdown(hostname);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Shutdown failed", answer);
+    }
+    return seeOther("/ui/workers?notice=shutdown");
+  }
+
+  @Get("/tasks")
+  MutableHttpResponse<String> taskList(
+      @QueryValue(defaultValue = "") String state,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "") String queue,
+      @QueryValue(defaultValue = "") String worker,
+      @QueryValue(defaultValue = "") String id,
+      @QueryValue(defaultValue = "0") int offset) {
+    TaskState wanted = null;
+    String problem = null;
+    if (!state.isBlank()) {
+      try {
+        wanted = TaskState.valueOf(state.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        problem = "Unknown state '" + state + "': showing every state.";
+      }
+    }
+    var filters =
+        new TaskPages.Filters(
+            wanted, task.strip(), queue.strip(), worker.strip(), id.strip(), Math.max(0, offset));
+    // One more than a page tells whether there is a next page.
+    List<TaskRecord> rows =
+        results.recent(filters.predicate(), filters.offset(), TaskPages.PAGE + 1);
+    boolean more = rows.size() > TaskPages.PAGE;
+    String body =
+        DashboardPage.notice(problem, true)
+            + TaskPages.list(filters, more ? rows.subList(0, TaskPages.PAGE) : rows, more);
+    return page("Tasks", "/ui/tasks", body);
+  }
+
+  @Get("/tasks/{id}")
+  MutableHttpResponse<String> task(
+      HttpRequest<?> request,
+      @PathVariable String id,
+      @QueryValue(defaultValue = "") String notice) {
+    var record = results.find(id);
+    if (record.isEmpty()) {
+      String why =
+          results.caughtUp()
+              ? "No task with id '" + id + "' is known (or it has expired)."
+              : "Task '" + id + "' is not known yet: the producer is still reading the history.";
+      return html(
+          results.caughtUp() ? HttpStatus.NOT_FOUND : HttpStatus.SERVICE_UNAVAILABLE,
+          DashboardPage.render(
+              "Task not found", "/ui/tasks", DashboardPage.notice(why, true), keysRequired));
+    }
+    String body =
+        DashboardPage.notice(notice.equals("revoked") ? "Revocation sent." : null, false)
+            + TaskPages.detail(record.get(), baseUrl(request));
+    return page("Task " + record.get().task(), "/ui/tasks", body);
+  }
+
+  @Post(value = "/tasks/{id}/revoke", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> revoke(
+      HttpRequest<?> request, @PathVariable String id, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    boolean terminate = "true".equals(DashboardLogin.form(body).get("terminate"));
+    var answer = tasks.revoke(id, terminate);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Revoke failed", answer);
+    }
+    return seeOther("/ui/tasks/" + Html.query(id) + "?notice=revoked");
+  }
+
+  @Get("/dead-letters")
+  MutableHttpResponse<String> deadLetterList(
+      @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
+      @QueryValue(defaultValue = "0") long offset,
+      @QueryValue(defaultValue = "") String notice) {
+    List<String> queues = List.of();
+    try {
+      queues =
+          management.queues().stream()
+              .map(RabbitManagement.QueueStats::name)
+              .filter(n -> n.endsWith(DeadLetterPage.SUFFIX))
+              .map(n -> n.substring(0, n.length() - DeadLetterPage.SUFFIX.length()))
+              .sorted()
+              .toList();
+    } catch (RabbitManagement.Unavailable e) {
+      // The picker is a convenience: the queue can still be typed in.
+    }
+    DeadLetterStore.Page page;
+    try {
+      page = deadLetters.list(queue, Math.max(0, offset), DeadLetterController.DEFAULT_LIMIT);
+    } catch (BrokerException e) {
+      page = null;
+    }
+    String message =
+        switch (notice) {
+          case "replayed" -> "Replayed: the task is back in its queue.";
+          case "deleted" -> "Deleted.";
+          default -> null;
+        };
+    return page(
+        "Dead letters",
+        "/ui/dead-letters",
+        DashboardPage.notice(message, false)
+            + DeadLetterPage.render(queue, queues, page, Math.max(0, offset)));
+  }
+
+  @Post(value = "/dead-letters/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> deadLetterAction(
+      HttpRequest<?> request,
+      @PathVariable String id,
+      @PathVariable String action,
+      @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    String queue = DashboardLogin.form(body).getOrDefault("queue", LovageTopology.DEFAULT_QUEUE);
+    MutableHttpResponse<String> answer =
+        switch (action) {
+          case "replay" -> deadLetterActions.replay(id);
+          case "delete" -> deadLetterActions.delete(id);
+          default -> null;
+        };
+    if (answer == null) {
+      return html(
+          HttpStatus.NOT_FOUND,
+          DashboardPage.render(
+              "Not found",
+              "",
+              DashboardPage.notice("No action '" + action + "'.", true),
+              keysRequired));
+    }
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(action.equals("replay") ? "Replay failed" : "Delete failed", answer);
+    }
+    return seeOther(
+        "/ui/dead-letters?queue="
+            + Html.query(queue)
+            + "&notice="
+            + (action.equals("replay") ? "replayed" : "deleted"));
+  }
+
+  @Get("/assets/{file}")
+  @Produces(MediaType.ALL)
+  @WithoutApiKey
+  HttpResponse<?> asset(@PathVariable String file) {
+    URL url = ASSETS.contains(file) ? getClass().getResource("/dashboard/" + file) : null;
+    if (url == null) {
+      return HttpResponse.notFound();
+    }
+    return HttpResponse.ok(new StreamedFile(url)).header("Cache-Control", "no-cache");
+  }
+
+  /**
+   * Whether a form was sent from this site's own pages: browsers send {@code Sec-Fetch-Site} or
+   * {@code Origin} on a POST; a form on another site must not revoke or delete (with no API keys
+   * set there is no session cookie to stop it).
+   */
+  static boolean sameOrigin(HttpRequest<?> request) {
+    String site = request.getHeaders().get("Sec-Fetch-Site");
+    if (site != null) {
+      return site.equals("same-origin") || site.equals("none");
+    }
+    String origin = request.getHeaders().get("Origin");
+    if (origin == null || origin.equals("null")) {
+      return origin == null;
+    }
+    String host = request.getHeaders().get("Host");
+    try {
+      return host != null && host.equalsIgnoreCase(new URI(origin).getRawAuthority());
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
+  private MutableHttpResponse<String> page(String title, String current, String body) {
+    return html(HttpStatus.OK, DashboardPage.render(title, current, body, keysRequired));
+  }
+
+  static MutableHttpResponse<String> html(HttpStatus status, String page) {
+    return HttpResponse.<String>status(status)
+        .body(page)
+        .contentType(MediaType.TEXT_HTML + ";charset=utf-8")
+        .header("Content-Security-Policy", CSP)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "same-origin")
+        .header("Cache-Control", "no-store");
+  }
+
+  private MutableHttpResponse<String> refused() {
+    return html(
+        HttpStatus.FORBIDDEN,
+        DashboardPage.render(
+            "Refused",
+            "",
+            DashboardPage.notice("This form was sent from another site; nothing was done.", true),
+            keysRequired));
+  }
+
+  /** The REST controller's problem, shown as a page with the same status. */
+  private MutableHttpResponse<String> failed(String title, MutableHttpResponse<String> answer) {
+    String detail =
+        answer
+            .getBody()
+            .map(b -> Json.MAPPER.readTree(b).path("detail").asString(b))
+            .orElse(answer.getStatus().getReason());
+    return html(
+        answer.getStatus(),
+        DashboardPage.render(title, "", DashboardPage.notice(detail, true), keysRequired));
+  }
+
+  private static MutableHttpResponse<String> seeOther(String location) {
+    return HttpResponse.<String>seeOther(URI.create(location));
+  }
+
+  /** This service's address as the browser reached it, for the copy-as-curl command. */
+  private static String baseUrl(HttpRequest<?> request) {
+    String host = request.getHeaders().get("Host");
+    return (request.isSecure() ? "https://" : "http://") + (host == null ? "localhost:8080" : host);
+  }
+}

@@ -1,0 +1,234 @@
+package io.lovage.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lovage.testing.RabbitFixture;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard at /ui in a real browser (Debian's headless chromium through Selenium) against the
+ * producer and worker jars and RabbitMQ. Each test leaves a screenshot in target/screenshots/.
+ */
+class DashboardIT {
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+  private static final String KEY = "dash-key-1";
+
+  private static String queue;
+  private static AppProcess producer;
+  private static AppProcess guarded;
+  private static AppProcess worker;
+  private static WebDriver browser;
+
+  @BeforeAll
+  static void start() {
+    assertTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "DashboardIT needs Debian's chromium and its driver at "
+            + CHROMIUM
+            + " and "
+            + CHROMEDRIVER
+            + ": apt-get install -y chromium chromium-driver");
+    queue = RabbitFixture.uniqueQueue("dashboard");
+    // The producer with an API key starts beside the other, not after it: the suite stays short.
+    guarded = AppProcess.startProducer(Map.of("LOVAGE_API_KEY", KEY));
+    producer = AppProcess.producer();
+    worker = AppProcess.worker(queue, 4);
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .withLogFile(new File("target/chromedriver.log"))
+            .build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (worker != null) {
+      worker.close();
+    }
+    if (producer != null) {
+      producer.close();
+    }
+    if (guarded != null) {
+      guarded.close();
+    }
+    if (queue != null) {
+      RabbitFixture.deleteTaskQueue(queue);
+    }
+  }
+
+  @AfterEach
+  void screenshot(TestInfo test) throws IOException {
+    Files.createDirectories(SCREENSHOTS);
+    File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+    Files.copy(
+        shot.toPath(),
+        SCREENSHOTS.resolve(test.getTestMethod().orElseThrow().getName() + ".png"),
+        StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Test
+  void aTaskSubmittedOverRestReachesSuccessOnTheTasksPageWithoutAReload() throws IOException {
+    browser.get(producer.uri("/ui/tasks?queue=" + queue).toString());
+    ((JavascriptExecutor) browser).executeScript("window.lovageNotReloaded = true;");
+
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.sleep\", \"args\": [1], \"queue\": \"" + queue + "\"}");
+
+    By row = By.cssSelector("tr[data-task-id='" + id + "']");
+    wait(browser).until(ExpectedConditions.textToBePresentInElementLocated(row, "SUCCESS"));
+    assertTrue(browser.findElement(row).getText().contains("✓"), "a symbol beside the colour");
+    assertEquals(
+        Boolean.TRUE,
+        ((JavascriptExecutor) browser).executeScript("return window.lovageNotReloaded === true;"),
+        "the page was updated in place, not reloaded");
+  }
+
+  @Test
+  void aFlakyTaskRetriesThenSucceedsAndItsPageCountsTheRetries() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.flaky\", \"args\": [1], \"queue\": \"" + queue + "\"}");
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".state"), "SUCCESS"));
+    String fields = browser.findElement(By.cssSelector(".fields")).getText();
+    assertTrue(fields.contains("Retries\n1"), fields);
+  }
+
+  @Test
+  void theWorkersPageShowsTheWorkerWithTheQueueItConsumes() {
+    browser.get(producer.uri("/ui/workers").toString());
+
+    wait(browser)
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("table.workers a[href='/ui/tasks?queue=" + queue + "']")));
+  }
+
+  @Test
+  void aFailedTasksPageShowsItsErrorAndTraceback() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.fail\", \"args\": [\"dashboard boom\"], \"queue\": \""
+                + queue
+                + "\"}");
+    assertEquals("FAILURE", producer.awaitFinal(id).get("state").asString());
+
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    assertTrue(browser.findElement(By.cssSelector(".state")).getText().contains("FAILURE"));
+    String traceback = browser.findElement(By.cssSelector("pre.traceback")).getText();
+    assertTrue(traceback.contains("DemoFailure"), traceback);
+    assertTrue(traceback.contains("dashboard boom"), traceback);
+  }
+
+  @Test
+  void replayingADeadLetterFromItsPageRunsTheTaskAgain() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.fail\", \"args\": [\"replay me\"], \"queue\": \"" + queue + "\"}");
+    producer.awaitFinal(id);
+    browser.get(producer.uri("/ui/dead-letters?queue=" + queue).toString());
+    By letterOfTask = By.xpath("//article[.//a[@href='/ui/tasks/" + id + "']]");
+    WebElement letter =
+        wait(browser).until(ExpectedConditions.presenceOfElementLocated(letterOfTask));
+    String first = letter.getAttribute("data-dead-letter-id");
+    assertTrue(letter.getText().contains("replay me"), letter.getText());
+
+    letter.findElement(By.cssSelector("button.replay")).click();
+    wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".notice"), "Replayed"));
+    // The task fails again on the worker and dead-letters anew: the page shows it without a reload.
+    wait(browser)
+        .until(
+            d ->
+                d.findElements(letterOfTask).stream()
+                    .anyMatch(a -> !first.equals(a.getAttribute("data-dead-letter-id"))));
+  }
+
+  @Test
+  void aWaitingTaskIsRevokedFromItsPage() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.noop\", \"countdown\": 120, \"queue\": \"" + queue + "\"}");
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    browser.findElement(By.xpath("//button[text()='Revoke']")).click();
+    wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".state"), "REVOKED"));
+    assertEquals("REVOKED", producer.awaitFinal(id).get("state").asString());
+  }
+
+  @Test
+  void withAnApiKeySetTheDashboardShowsTheLoginFormAndNoDataUntilTheKeyIsGiven() {
+    guarded.awaitHealthy();
+    browser.get(guarded.uri("/ui/tasks").toString());
+
+    wait(browser).until(ExpectedConditions.urlContains("/ui/login"));
+    assertFalse(browser.getPageSource().contains("<table"), "no data before the key");
+    WebElement key = browser.findElement(By.name("key"));
+    key.sendKeys("wrong-key");
+    key.submit();
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".notice"), "not accepted"));
+
+    browser.findElement(By.name("key")).sendKeys(KEY);
+    browser.findElement(By.name("key")).submit();
+    wait(browser)
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("h1"), "Tasks"));
+    assertTrue(browser.getCurrentUrl().endsWith("/ui/tasks"), browser.getCurrentUrl());
+  }
+
+  private static WebDriverWait wait(WebDriver driver) {
+    return new WebDriverWait(driver, WAIT);
+  }
+}
