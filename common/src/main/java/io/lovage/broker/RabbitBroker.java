@@ -324,7 +324,7 @@ public final class RabbitBroker implements Broker {
         }
       }
       for (Topology.Queue queue : topology.queues()) {
-        if (queue.durable() && !queue.arguments().containsKey("x-expires")) {
+        if (!queue.goesAway()) {
           checking = "queue '" + queue.name() + "'";
           channel.queueDeclarePassive(queue.name());
         } else {
@@ -364,7 +364,7 @@ public final class RabbitBroker implements Broker {
   private void declareQueue(Channel channel, Topology.Queue queue) throws IOException {
     // A transient queue is exclusive to this connection (RabbitMQ 4.3 refuses transient
     // queues that are not): it goes with the connection, and recovery declares it again.
-    if (queue.remembered() && (!queue.durable() || queue.arguments().containsKey("x-expires"))) {
+    if (queue.remembered() && queue.goesAway()) {
       transientNames.add(queue.name());
     }
     channel.queueDeclare(queue.name(), queue.durable(), !queue.durable(), false, queue.arguments());

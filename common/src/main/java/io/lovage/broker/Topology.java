@@ -32,6 +32,14 @@ public record Topology(List<Exchange> exchanges, List<Queue> queues, List<Bindin
       arguments = Map.copyOf(arguments);
     }
 
+    /**
+     * Whether the queue goes away by itself (transient, or with an {@code x-expires}): a client's
+     * own queue, which it declares again after a reconnect, never part of the shared topology.
+     */
+    public boolean goesAway() {
+      return !durable || arguments.containsKey("x-expires");
+    }
+
     public Queue(String name, boolean durable, Map<String, Object> arguments) {
       this(name, durable, arguments, true);
     }
