@@ -119,7 +119,8 @@ fi
 echo "RABBITMQ_URI=${RABBITMQ_URI//:*@/://***@}"
 
 if [ ! -f worker/target/lovage-worker.jar ] || [ ! -f producer/target/lovage-producer.jar ] \
-   || [ ! -f bench/target/lovage-bench.jar ] || [ ! -d bench/target/tools/perf-test ]; then
+   || [ ! -f bench/target/lovage-bench.jar ] || [ ! -d bench/target/tools/perf-test ] \
+   || [ ! -f bench/jmh/target/lovage-jmh.jar ]; then
   step "Building the jars: ./mvnw -DskipTests package"
   ./mvnw -B -ntp -q -DskipTests package
 fi

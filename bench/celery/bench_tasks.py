@@ -14,6 +14,10 @@ Environment:
                              the prefetch it gives Lovage workers and PerfTest
   BENCH_DONE_FILE            one byte is appended per finished task: the bench polls its size
   BENCH_RESULT_BACKEND       a result backend URL (redis://...), or unset: results ignored
+  BENCH_QUEUE_SHAPE          classic (default): the queue as Lovage declares a classic one, with
+                             priorities; plain: as Celery declares a queue by default, no
+                             arguments; quorum: as Lovage declares a quorum one (Celery 5.5 only:
+                             5.2 asks for global QoS, which quorum queues refuse)
 """
 import os
 import time
@@ -23,8 +27,11 @@ from celery.signals import task_postrun
 from kombu import Exchange, Queue
 
 
-def lovage_queue(name, queue_type="classic"):
-    """The queue as Lovage's TaskClient declares it (system-tests/.../lovage_celery.py)."""
+def lovage_queue(name, shape="classic"):
+    """The queue as Lovage's TaskClient declares it (system-tests/.../lovage_celery.py), or plain."""
+    if shape == "plain":
+        return Queue(name, Exchange("celery", type="direct"), routing_key=name)
+    queue_type = shape
     arguments = {
         "x-queue-type": queue_type,
         "x-dead-letter-exchange": "lovage.dead-letter",
@@ -47,7 +54,7 @@ app = Celery("bench_tasks",
 app.conf.update(
     task_serializer="json",
     accept_content=["json"],
-    task_queues=[lovage_queue(QUEUE)],
+    task_queues=[lovage_queue(QUEUE, os.environ.get("BENCH_QUEUE_SHAPE", "classic"))],
     task_default_queue=QUEUE,
     task_ignore_result=RESULT_BACKEND is None,
     worker_send_task_events=False,

@@ -52,6 +52,8 @@ final class BenchContext implements AutoCloseable {
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final BrokerQueues queues;
   private RabbitBroker broker;
+  private RabbitBroker verifyingBroker;
+  private TaskClient verifyingClient;
   private final Map<QueueType, TaskClient> clients = new EnumMap<>(QueueType.class);
   private final Set<String> schedules = ConcurrentHashMap.newKeySet();
 
@@ -188,6 +190,24 @@ final class BenchContext implements AutoCloseable {
   }
 
   /**
+   * A client that only checks the queues it sends to ({@code LOVAGE_TOPOLOGY=verify}), as a client
+   * does with a queue someone else declared: the like-for-like rows' queue without priorities.
+   */
+  synchronized TaskClient verifyingClient() {
+    if (verifyingClient == null) {
+      verifyingBroker =
+          RabbitBroker.connect(
+              BrokerSettings.of(rabbitUri, "lovage-bench-verify")
+                  .withAddresses(brokerEnv.get("RABBITMQ_ADDRESSES"))
+                  .withTopology("verify")
+                  .withPublishTimeout(Duration.ofSeconds(30)));
+      verifyingClient =
+          new TaskClient(verifyingBroker, "lovage-bench", QueueType.CLASSIC, Clock.systemUTC());
+    }
+    return verifyingClient;
+  }
+
+  /**
    * Deletes the schedules the bench created, all at once: it appends the deletions to the schedules
    * stream as any replica would, so it needs no producer (it also runs on close, after Ctrl-C).
    */
@@ -217,6 +237,12 @@ final class BenchContext implements AutoCloseable {
     deleteSchedules();
     clients.values().forEach(TaskClient::close);
     clients.clear();
+    if (verifyingClient != null) {
+      verifyingClient.close();
+      verifyingBroker.close();
+      verifyingClient = null;
+      verifyingBroker = null;
+    }
     queues.deleteAll();
     queues.close();
     if (broker != null) {

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * any row could not be measured, never because of speed.
  *
  * <pre>
- * java -jar bench/target/lovage-bench.jar --profile ci|quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup,cluster]
+ * java -jar bench/target/lovage-bench.jar --profile ci|quick|full [--only noop,perftest,celery,rest,pickup,lesson,workflow,schedule,priority,catchup,cluster,hotpath]
  * </pre>
  *
  * Run from the repository root (bench/run.sh does), which is where the jars are found.
@@ -37,7 +37,8 @@ public final class BenchMain {
           "schedule",
           "priority",
           "catchup",
-          "cluster");
+          "cluster",
+          "hotpath");
 
   private BenchMain() {}
 
@@ -109,6 +110,18 @@ public final class BenchMain {
                 noop.globallyLimited(),
                 noop.beforeLimit(),
                 Goal.atLeast(0.8, "≥ 0.8")));
+        rows.add(
+            Row.ratio(
+                "2 worker JVMs ÷ 1, results recorded (quorum)",
+                noop.twoWithResults(),
+                noop.withResults(),
+                Goal.atLeast(1.6, "≥ 1.6")));
+        rows.add(
+            Row.ratio(
+                "2 worker JVMs ÷ 1, no results (quorum)",
+                noop.twoWithoutResults(),
+                noop.withoutResults(),
+                Goal.atLeast(1.6, "≥ 1.6")));
       }
     }
     if (only.contains("perftest")) {
@@ -120,13 +133,13 @@ public final class BenchMain {
                 "Lovage ÷ PerfTest, no results (1 worker, quorum)",
                 noop.withoutResults(),
                 perfTest,
-                Goal.atLeast(0.6, "≥ 0.6")));
+                Goal.atLeast(0.7, "≥ 0.7")));
         rows.add(
             Row.ratio(
                 "Lovage ÷ PerfTest, results recorded (1 worker, quorum)",
                 noop.withResults(),
                 perfTest,
-                Goal.atLeast(0.4, "≥ 0.4")));
+                Goal.atLeast(0.5, "≥ 0.5")));
       }
     }
     if (only.contains("celery")) {
@@ -147,6 +160,22 @@ public final class BenchMain {
                   noop.withoutResults(),
                   celery.prefork(),
                   Goal.atLeast(4, "≥ 4")));
+        }
+        rows.add(
+            Row.ratio(
+                "Like for like: Lovage ÷ Celery 5.2 prefork -c 2, the same plain classic queue (no"
+                    + " priorities), no results",
+                celery.lovagePlain(),
+                celery.preforkPlain(),
+                Goal.atLeast(3, "≥ 3")));
+        if (noop != null) {
+          rows.add(
+              Row.ratio(
+                  "Like for like: Lovage ÷ Celery 5.5 prefork -c 2, quorum queues declared alike,"
+                      + " no results",
+                  noop.withoutResults(),
+                  celery.celery55(),
+                  Goal.atLeast(3, "≥ 3")));
         }
       }
     }
@@ -185,6 +214,10 @@ public final class BenchMain {
           "No-op throughput with 1, 2 and 4 worker JVMs, single node and three-node cluster"
               + " (workload 11)");
       attempt(rows, "Cluster throughput", () -> ClusterThroughput.run(ctx, rows));
+    }
+    if (only.contains("hotpath")) {
+      step("The worker's hot path without a broker, JMH (workload 12)");
+      attempt(rows, "Worker hot path", () -> HotPath.run(ctx, rows));
     }
     finishStep();
   }

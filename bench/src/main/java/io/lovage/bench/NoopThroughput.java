@@ -36,7 +36,13 @@ final class NoopThroughput {
    * The one-worker rows, which the ratios to PerfTest and Celery divide, and the one with a global
    * rate limit far above the rate.
    */
-  record Result(Row withResults, Row withoutResults, Row beforeLimit, Row globallyLimited) {}
+  record Result(
+      Row withResults,
+      Row withoutResults,
+      Row twoWithResults,
+      Row twoWithoutResults,
+      Row beforeLimit,
+      Row globallyLimited) {}
 
   static Result run(BenchContext ctx, Rows rows) {
     int tasks = ctx.profile().noopTasks();
@@ -48,6 +54,8 @@ final class NoopThroughput {
     try {
       Row with = null;
       Row without = null;
+      Row twoWith = null;
+      Row twoWithout = null;
       for (int count : List.of(1, 2)) {
         for (boolean results : List.of(true, false)) {
           Row row =
@@ -61,9 +69,25 @@ final class NoopThroughput {
             with = row;
           } else if (count == 1) {
             without = row;
+          } else if (results) {
+            twoWith = row;
+          } else {
+            twoWithout = row;
           }
         }
       }
+      rows.measure(
+          "Worker JVM resident memory (RSS) after the no-op rows",
+          "MiB",
+          Goal.NONE,
+          () -> {
+            LovageApp first = workers.first(1).get(0);
+            return Resident.of(
+                first.child(),
+                String.format(
+                    "after %,d tasks run (results recorded for some); default heap settings",
+                    first.succeeded()));
+          });
       // The unlimited workers stop first. Then one fresh worker runs the blast twice, back to
       // back: without a limit, and with a global limit far above its rate set over the book of
       // limits, so that the two differ by the limit alone.
@@ -104,7 +128,7 @@ final class NoopThroughput {
                 });
         book.delete("demo.noop").join();
       }
-      return new Result(with, without, unlimited, limited);
+      return new Result(with, without, twoWith, twoWithout, unlimited, limited);
     } finally {
       workers.close();
       started.forEach(worker -> worker.stop(ctx));

@@ -35,6 +35,7 @@ record Report(String title, Map<String, Object> environment, List<Row> rows) {
       case "×" -> String.format(Locale.ROOT, "%.2f ×", value);
       case "ms" -> String.format(Locale.ROOT, value < 10 ? "%.2f ms" : "%,.1f ms", value);
       case "s" -> String.format(Locale.ROOT, "%.2f s", value);
+      case "bytes/task", "MiB" -> String.format(Locale.ROOT, "%,.0f %s", value, unit);
       default -> String.format(Locale.ROOT, "%,.2f %s", value, unit);
     };
   }
