@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -249,19 +250,7 @@ public final class TaskEvents {
   }
 
   private CompletableFuture<Void> publish(String type, String taskId, ObjectNode fields) {
-    ObjectNode event = Json.MAPPER.createObjectNode();
-    event.put("type", type);
-    if (taskId != null) {
-      event.put("uuid", taskId);
-    }
-    event.put("hostname", hostname);
-    event.put("utcoffset", 0);
-    event.put("pid", pid);
-    event.put("clock", lamport.incrementAndGet());
-    // A field of the event's own (received, started: stamped when it happened) wins.
-    event.put("timestamp", seconds(clock.instant()));
-    event.setAll(fields);
-    byte[] json = Json.MAPPER.writeValueAsBytes(event);
+    byte[] json = encode(type, taskId, fields);
     String routingKey = TaskEvent.routingKey(type);
     // Revocations travel alone: the revocation stream is bound to their own routing key.
     if (type.startsWith("task-") && !type.equals(TaskEvent.REVOKED.type())) {
@@ -271,6 +260,56 @@ public final class TaskEvents {
         LovageTopology.EVENT_EXCHANGE,
         routingKey,
         Message.json(json, Map.of("hostname", hostname)));
+  }
+
+  /**
+   * The event as JSON: Celery's envelope (type, uuid, hostname, utcoffset, pid, clock, timestamp),
+   * then the event's own fields; a field of the event's own (a timestamp stamped when it happened)
+   * wins over the envelope's. Written straight to a generator, not built as one tree first: this
+   * runs once per task on the worker's hot path.
+   */
+  private byte[] encode(String type, String taskId, ObjectNode fields) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256);
+    try (JsonGenerator json = Json.MAPPER.createGenerator(out)) {
+      json.writeStartObject();
+      json.writeStringProperty("type", type);
+      if (taskId != null) {
+        json.writeStringProperty("uuid", taskId);
+      }
+      json.writeStringProperty("hostname", hostname);
+      json.writeNumberProperty("utcoffset", 0);
+      json.writeNumberProperty("pid", pid);
+      json.writeNumberProperty("clock", lamport.incrementAndGet());
+      if (!fields.has("timestamp")) {
+        json.writeName("timestamp");
+        json.writeNumber(seconds(clock.instant()));
+      }
+      for (Map.Entry<String, JsonNode> field : fields.properties()) {
+        json.writeName(field.getKey());
+        write(json, field.getValue());
+      }
+      json.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  /** Scalars directly; a tree (a task's JSON result, the load averages) through the mapper. */
+  private static void write(JsonGenerator json, JsonNode value) {
+    switch (value.getNodeType()) {
+      case STRING -> json.writeString(value.stringValue());
+      case BOOLEAN -> json.writeBoolean(value.booleanValue());
+      case NULL, MISSING -> json.writeNull();
+      case NUMBER -> {
+        if (value.isLong() || value.isInt()) {
+          json.writeNumber(value.longValue());
+        } else if (value.isDouble()) {
+          json.writeNumber(value.doubleValue());
+        } else {
+          json.writeTree(value);
+        }
+      }
+      default -> json.writeTree(value);
+    }
   }
 
   /** Celery's {@code exception} repr and traceback, with the type, module and message beside. */
