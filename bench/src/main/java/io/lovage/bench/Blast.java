@@ -13,9 +13,15 @@ import java.util.function.LongSupplier;
  * Sends {@code count} tasks through the Java {@link TaskClient}, keeping at most {@link
  * BenchContext#CONFIRM_WINDOW} unconfirmed, while polling how many have completed; times from the
  * first publish to the poll that sees the last one done.
+ *
+ * <p>A poll costs the system measured (a Lovage worker renders its whole {@code /prometheus} page
+ * for it: JFR put 9 % of a worker's samples there when it was asked every 20 ms). So the polls are
+ * sparse while the end is far and every {@link #FINE_POLL_MILLIS} near it: each waits half the time
+ * the rate so far says is left, between {@link #FINE_POLL_MILLIS} and {@link #COARSE_POLL_MILLIS}.
  */
 final class Blast {
-  private static final long POLL_MILLIS = 20;
+  static final long FINE_POLL_MILLIS = 20;
+  static final long COARSE_POLL_MILLIS = 250;
 
   private Blast() {}
 
@@ -95,7 +101,7 @@ final class Blast {
               "  %s: published %,d/%,d, completed %,d%n", label, confirmed.get(), count, done);
           nextReport += 1_000_000_000L;
         }
-        Pause.millis(POLL_MILLIS);
+        Pause.millis(nextPollMillis(done, count, (now - start) / 1e6));
       }
     } finally {
       publisher.interrupt();
@@ -105,6 +111,20 @@ final class Blast {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * How long to wait before the next poll: half of what the rate so far says is left, between the
+   * fine and the coarse poll.
+   *
+   * @param elapsedMillis since the first publish
+   */
+  static long nextPollMillis(long done, int count, double elapsedMillis) {
+    if (done <= 0 || elapsedMillis <= 0) {
+      return FINE_POLL_MILLIS * 5;
+    }
+    double leftMillis = (count - done) * elapsedMillis / done;
+    return Math.max(FINE_POLL_MILLIS, Math.min(COARSE_POLL_MILLIS, (long) (leftMillis / 2)));
   }
 
   /** A generous limit: the slowest system here should do 100 tasks/s. */
