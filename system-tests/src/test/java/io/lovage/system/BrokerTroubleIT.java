@@ -40,7 +40,7 @@ class BrokerTroubleIT {
       List<String> accepted = new ArrayList<>();
       accepted.add(producer.submitTask(task));
 
-      RabbitFixture.rabbitmqctl("stop_app");
+      RabbitFixture.stopApp();
       for (int i = 0; i < 3; i++) {
         long start = System.nanoTime();
         HttpResponse<String> during = producer.post("/tasks", "application/json", task);

@@ -228,7 +228,7 @@ class FaultInjectionIT {
                 outage(
                     "stop_app",
                     ledger,
-                    () -> RabbitFixture.rabbitmqctl("stop_app"),
+                    RabbitFixture::stopApp,
                     () -> {
                       RabbitFixture.startApp();
                     }));
