@@ -223,7 +223,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             null,
             null,
             null,
-            null));
+            null,
+            TaskArguments.of(task.args(), task.kwargs())));
   }
 
   /**
@@ -312,7 +313,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             : r.received() == null ? instant(e, "received") : r.received(),
         type == TaskEvent.STARTED ? at : r.started() == null ? instant(e, "started") : r.started(),
         moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished(),
-        progress(r, type, e));
+        progress(r, type, e),
+        TaskArguments.from(e).orElse(r.arguments()));
   }
 
   private static JsonNode progress(TaskRecord r, TaskEvent type, JsonNode e) {
