@@ -364,8 +364,8 @@ final class TaskPages {
     html.append("<h2>Arguments</h2>\n");
     if (arguments == null) {
       html.append(
-          "<p class=\"empty\">Not known: the events of this task did not carry them (a Celery"
-              + " client's, or a task sent with ignore_result).</p>\n");
+          "<p class=\"empty\">Not known: the events of this task did not carry them (a task"
+              + " sent and run by Celery, or sent with ignore_result).</p>\n");
       return;
     }
     html.append("<dl class=\"fields arguments\">")
