@@ -216,7 +216,10 @@ final class DashboardController {
     String body =
         DashboardPage.notice(message, false)
             + TaskPages.detail(
-                record.get(), baseUrl(request), workflows.workflowOf(id).orElse(null));
+                record.get(),
+                baseUrl(request),
+                workflows.workflowOf(id).orElse(null),
+                results.recent(c -> id.equals(c.parentId()), 0, TaskPages.CHILDREN));
     return page("Task " + record.get().task(), "/ui/tasks", body);
   }
 

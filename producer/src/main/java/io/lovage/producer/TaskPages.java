@@ -27,6 +27,9 @@ final class TaskPages {
 
   static final int PAGE = 50;
 
+  /** A task page lists at most this many of the tasks it sent (callbacks, a chain's next step). */
+  static final int CHILDREN = 20;
+
   /**
    * The list's filters, as the query parameters of a shareable address: {@code
    * ?state=FAILURE&task=demo.add&queue=celery&worker=w1&id=4b6e&since=1h&offset=50}. Empty is any.
@@ -237,6 +240,10 @@ final class TaskPages {
     return html.append("</select></label>").toString();
   }
 
+  private static String taskLink(String id) {
+    return "<a class=\"id\" href=\"/ui/tasks/" + esc(query(id)) + "\">" + esc(id) + "</a>";
+  }
+
   private static String workflowLink(String workflowId) {
     return " <a class=\"workflow-link\" href=\"/ui/workflows/"
         + esc(query(workflowId))
@@ -259,7 +266,7 @@ final class TaskPages {
    * A task's page: its fields, result or error with traceback, timeline with durations, and the
    * actions (revoke unless it finished; the same request as curl).
    */
-  static String detail(TaskRecord r, String baseUrl, String workflowId) {
+  static String detail(TaskRecord r, String baseUrl, String workflowId, List<TaskRecord> children) {
     StringBuilder html = new StringBuilder();
     boolean done = r.state().isFinal();
     html.append("<section id=\"task-live\" data-live")
@@ -271,6 +278,25 @@ final class TaskPages {
         .append(field("Queue", esc(r.queue())))
         .append(field("Worker", esc(r.worker())))
         .append(field("Retries", String.valueOf(r.retries())));
+    if (r.parentId() != null && !r.parentId().equals(r.id())) {
+      html.append(field("Parent", taskLink(r.parentId())));
+    }
+    if (r.rootId() != null && !r.rootId().equals(r.id()) && !r.rootId().equals(r.parentId())) {
+      html.append(field("Root", taskLink(r.rootId())));
+    }
+    if (!children.isEmpty()) {
+      StringBuilder list = new StringBuilder("<ul class=\"children\">");
+      for (TaskRecord child : children) {
+        list.append("<li>")
+            .append(state(child.state()))
+            .append(' ')
+            .append(Html.link("/ui/tasks/" + query(child.id()), child.task()))
+            .append(" <code class=\"id\">")
+            .append(esc(child.id()))
+            .append("</code></li>");
+      }
+      html.append(field("Children", list.append("</ul>").toString()));
+    }
     if (workflowId != null) {
       html.append(
           field(

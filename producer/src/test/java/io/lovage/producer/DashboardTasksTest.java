@@ -140,6 +140,29 @@ class DashboardTasksTest {
   }
 
   @Test
+  void aTaskPageLinksItsParentItsRootAndTheTasksItSent() throws Exception {
+    long now = System.currentTimeMillis() / 1000;
+    for (String[] t : new String[][] {{"pr-1", null}, {"pr-2", "pr-1"}, {"pr-3", "pr-2"}}) {
+      event(
+          "{\"type\": \"task-sent\", \"uuid\": \""
+              + t[0]
+              + "\", \"name\": \"demo.add\", \"root_id\": \"pr-1\", \"parent_id\": "
+              + (t[1] == null ? "null" : "\"" + t[1] + "\"")
+              + ", \"timestamp\": "
+              + now
+              + "}");
+    }
+
+    String last = get("/ui/tasks/pr-3").body();
+    assertTrue(last.contains("<dt>Parent</dt><dd><a class=\"id\" href=\"/ui/tasks/pr-2\""), last);
+    assertTrue(last.contains("<dt>Root</dt><dd><a class=\"id\" href=\"/ui/tasks/pr-1\""), last);
+    String first = get("/ui/tasks/pr-1").body();
+    assertFalse(first.contains("<dt>Parent</dt>"), "the root has no parent");
+    assertTrue(first.contains("<dt>Children</dt>"), first);
+    assertTrue(first.contains("href=\"/ui/tasks/pr-2\">demo.add</a>"), first);
+  }
+
+  @Test
   void theTimeRangeFilterHidesTasksSentBeforeItAndCombinesWithTheOtherFilters() throws Exception {
     long now = System.currentTimeMillis() / 1000;
     event(

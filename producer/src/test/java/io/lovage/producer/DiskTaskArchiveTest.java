@@ -115,6 +115,8 @@ class DiskTaskArchiveTest {
         null,
         null,
         null,
+        null,
+        null,
         null);
   }
 }

@@ -299,6 +299,14 @@ class DashboardIT {
         .until(
             ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector(".fields a[href='/ui/workflows/" + id + "']")));
+    // The step it sent, the chain's next one, is linked as its child.
+    assertEquals(
+        1,
+        browser
+            .findElements(
+                By.cssSelector(
+                    ".children a[href='/ui/tasks/" + workflow.at("/tasks/1/id").asString() + "']"))
+            .size());
     browser.navigate().back(); // the screenshot shows the tree
     wait(browser).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".workflow")));
   }
