@@ -223,7 +223,10 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             null,
             null,
             null,
-            null));
+            null,
+            TaskArguments.of(task.args(), task.kwargs()),
+            task.parentId(),
+            task.rootId()));
   }
 
   /**
@@ -312,7 +315,10 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             : r.received() == null ? instant(e, "received") : r.received(),
         type == TaskEvent.STARTED ? at : r.started() == null ? instant(e, "started") : r.started(),
         moved && state.isFinal() ? at : type == TaskEvent.REPLAYED ? null : r.finished(),
-        progress(r, type, e));
+        progress(r, type, e),
+        TaskArguments.from(e).orElse(r.arguments()),
+        e.hasNonNull("parent_id") ? e.get("parent_id").asString() : r.parentId(),
+        e.hasNonNull("root_id") ? e.get("root_id").asString() : r.rootId());
   }
 
   private static JsonNode progress(TaskRecord r, TaskEvent type, JsonNode e) {

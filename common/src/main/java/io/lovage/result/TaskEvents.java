@@ -22,8 +22,9 @@ import tools.jackson.databind.node.ObjectNode;
  * timestamp, clock, …), so Celery's monitoring tools and Lovage's result store read one source.
  *
  * <p>Where Celery puts a Python repr, Lovage adds the JSON value as well: {@code result} is the
- * task's JSON result, and a failure carries {@code exc_type} and {@code exc_message} beside
- * Celery's {@code exception} text.
+ * task's JSON result, a failure carries {@code exc_type} and {@code exc_message} beside Celery's
+ * {@code exception} text, and task-sent and task-received carry the arguments' JSON text ({@link
+ * TaskArguments}) beside Celery's {@code args} and {@code kwargs} reprs.
  *
  * <p>Task events published while an earlier one waits for its confirm go out together as one
  * message ({@link EventBatches}); each future completes when its event is confirmed.
@@ -196,6 +197,7 @@ public final class TaskEvents {
     event.put("name", task.task());
     event.put("args", task.argsrepr());
     event.put("kwargs", task.kwargsrepr());
+    TaskArguments.of(task.args(), task.kwargs()).writeTo(event);
     event.put("root_id", task.rootId());
     event.put("parent_id", task.parentId());
     event.put("retries", task.retries());

@@ -10,6 +10,11 @@ import tools.jackson.databind.JsonNode;
  *
  * @param worker the name of the worker that received it last
  * @param progress the last {@code {"done", "total"}} a running task reported, or null
+ * @param arguments its args and kwargs as its events carried them (cut when long), or null when no
+ *     event carried them
+ * @param parentId the task that sent it (a chain's step before, the task whose callback it is), or
+ *     null
+ * @param rootId the first task of the work it belongs to (Celery's {@code root_id}), or null
  */
 public record TaskRecord(
     String id,
@@ -24,7 +29,10 @@ public record TaskRecord(
     Instant received,
     Instant started,
     Instant finished,
-    JsonNode progress) {
+    JsonNode progress,
+    TaskArguments arguments,
+    String parentId,
+    String rootId) {
 
   /** When the last event of this task happened, or null if none carried a time. */
   public Instant lastEvent() {
@@ -38,6 +46,21 @@ public record TaskRecord(
 
   public static TaskRecord unknown(String id) {
     return new TaskRecord(
-        id, null, TaskState.PENDING, null, null, 0, null, null, null, null, null, null, null);
+        id,
+        null,
+        TaskState.PENDING,
+        null,
+        null,
+        0,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 }

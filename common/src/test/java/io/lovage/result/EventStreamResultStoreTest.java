@@ -40,6 +40,19 @@ class EventStreamResultStoreTest {
   }
 
   @Test
+  void aTaskRecordsItsParentAndRootFromItsEvents() {
+    store.apply(
+        event(
+            "{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"demo.add\","
+                + " \"parent_id\": \"t1\", \"root_id\": \"t0\", \"timestamp\": 1.0}"));
+    store.apply(event("{\"type\": \"task-started\", \"uuid\": \"t2\", \"timestamp\": 2.0}"));
+
+    TaskRecord record = store.find("t2").orElseThrow();
+    assertEquals("t1", record.parentId());
+    assertEquals("t0", record.rootId());
+  }
+
+  @Test
   void lateStartedEventDoesNotHideASuccess() {
     store.apply(
         event(

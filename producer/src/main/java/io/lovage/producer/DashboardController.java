@@ -29,6 +29,7 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.net.URI;
 import java.net.URL;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -58,6 +59,8 @@ final class DashboardController {
   private final TaskController tasks;
   private final DeadLetterController deadLetterActions;
   private final WorkerController workerList;
+  private final WorkflowController workflowReports;
+  private final WorkflowStore workflows;
   private final boolean keysRequired;
   private final Clock clock = Clock.systemUTC();
 
@@ -69,8 +72,12 @@ final class DashboardController {
       TaskController tasks,
       DeadLetterController deadLetterActions,
       WorkerController workerList,
+      WorkflowController workflowReports,
+      WorkflowStore workflows,
       @Nullable ApiKeyFilter keys) {
     this.workerList = workerList;
+    this.workflowReports = workflowReports;
+    this.workflows = workflows;
     this.results = results;
     this.deadLetters = deadLetters;
     this.workers = workers;
@@ -143,6 +150,7 @@ final class DashboardController {
       @QueryValue(defaultValue = "") String queue,
       @QueryValue(defaultValue = "") String worker,
       @QueryValue(defaultValue = "") String id,
+      @QueryValue(defaultValue = "") String since,
       @QueryValue(defaultValue = "0") int offset) {
     TaskState wanted = null;
     String problem = null;
@@ -153,16 +161,33 @@ final class DashboardController {
         problem = "Unknown state '" + state + "': showing every state.";
       }
     }
+    Instant after = null;
+    try {
+      after = TaskPages.since(since.strip(), clock.instant());
+    } catch (IllegalArgumentException e) {
+      problem = e.getMessage();
+    }
     var filters =
         new TaskPages.Filters(
-            wanted, task.strip(), queue.strip(), worker.strip(), id.strip(), Math.max(0, offset));
+            wanted,
+            task.strip(),
+            queue.strip(),
+            worker.strip(),
+            id.strip(),
+            after == null ? "" : since.strip(),
+            after,
+            Math.max(0, offset));
     // One more than a page tells whether there is a next page.
     List<TaskRecord> rows =
         results.recent(filters.predicate(), filters.offset(), TaskPages.PAGE + 1);
     boolean more = rows.size() > TaskPages.PAGE;
     String body =
         DashboardPage.notice(problem, true)
-            + TaskPages.list(filters, more ? rows.subList(0, TaskPages.PAGE) : rows, more);
+            + TaskPages.list(
+                filters,
+                more ? rows.subList(0, TaskPages.PAGE) : rows,
+                more,
+                workflows::workflowOf);
     return page("Tasks", "/ui/tasks", body);
   }
 
@@ -182,9 +207,19 @@ final class DashboardController {
           DashboardPage.render(
               "Task not found", "/ui/tasks", DashboardPage.notice(why, true), keysRequired));
     }
+    String message =
+        switch (notice) {
+          case "revoked" -> "Revocation sent.";
+          case "resubmitted" -> "Resubmitted: this is a new task with the same arguments.";
+          default -> null;
+        };
     String body =
-        DashboardPage.notice(notice.equals("revoked") ? "Revocation sent." : null, false)
-            + TaskPages.detail(record.get(), baseUrl(request));
+        DashboardPage.notice(message, false)
+            + TaskPages.detail(
+                record.get(),
+                baseUrl(request),
+                workflows.workflowOf(id).orElse(null),
+                results.recent(c -> id.equals(c.parentId()), 0, TaskPages.CHILDREN));
     return page("Task " + record.get().task(), "/ui/tasks", body);
   }
 
@@ -200,6 +235,51 @@ final class DashboardController {
       return failed("Revoke failed", answer);
     }
     return seeOther("/ui/tasks/" + Html.query(id) + "?notice=revoked");
+  }
+
+  /**
+   * Sends a finished task again as a new task (same name, args, kwargs and queue) through {@code
+   * POST /tasks}'s own code, and shows the new task. Refused when its arguments are not kept whole.
+   */
+  @Post(value = "/tasks/{id}/resubmit", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> resubmit(
+      HttpRequest<?> request, @PathVariable String id, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var record = results.find(id);
+    if (record.isEmpty()) {
+      return problem(HttpStatus.NOT_FOUND, "Resubmit failed", "No task with id '" + id + "'.");
+    }
+    byte[] submission;
+    try {
+      submission = Resubmission.body(record.get());
+    } catch (Resubmission.Refused e) {
+      return problem(HttpStatus.CONFLICT, "Resubmit refused", e.getMessage());
+    }
+    var answer = tasks.submit(submission, null);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Resubmit failed", answer);
+    }
+    String newId = Json.MAPPER.readTree(answer.getBody().orElseThrow()).path("id").asString();
+    return seeOther("/ui/tasks/" + Html.query(newId) + "?notice=resubmitted");
+  }
+
+  /** A workflow's tree, from what {@code GET /workflows/{id}} answers. */
+  @Get("/workflows/{id}")
+  MutableHttpResponse<String> workflow(@PathVariable String id) {
+    var answer = workflowReports.get(id);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(
+          answer.getStatus() == HttpStatus.NOT_FOUND
+              ? "Workflow not found"
+              : "Workflow unknown yet",
+          answer);
+    }
+    return page(
+        "Workflow",
+        "/ui/tasks",
+        WorkflowPage.render(Json.MAPPER.readTree(answer.getBody().orElseThrow())));
   }
 
   @Get("/dead-letters")
@@ -328,6 +408,11 @@ final class DashboardController {
             "",
             DashboardPage.notice("This form was sent from another site; nothing was done.", true),
             keysRequired));
+  }
+
+  private MutableHttpResponse<String> problem(HttpStatus status, String title, String detail) {
+    return html(
+        status, DashboardPage.render(title, "", DashboardPage.notice(detail, true), keysRequired));
   }
 
   /** The REST controller's problem, shown as a page with the same status. */

@@ -9,6 +9,7 @@ import io.lovage.protocol.Json;
 import io.lovage.protocol.TaskMessage;
 import io.lovage.result.EventStreamResultStore;
 import io.lovage.result.ReplyRecorder;
+import io.lovage.result.TaskArguments;
 import io.lovage.result.TaskEvents;
 import io.lovage.result.TaskRecord;
 import io.lovage.service.Problem;
@@ -461,7 +462,7 @@ final class TaskController {
                 "`{\"id\", \"task\", \"state\", \"result\", \"error\": {\"type\","
                     + " \"message\", \"traceback\"}, \"retries\", \"queue\", \"worker\","
                     + " \"sent\", \"received\", \"started\", \"finished\","
-                    + " \"progress\"}`"),
+                    + " \"progress\", \"args\", \"kwargs\", \"argumentsTruncated\"}`"),
         @ApiResponse(status = 404, description = "no task with this id is known"),
         @ApiResponse(
             status = 503,
@@ -523,6 +524,11 @@ final class TaskController {
     json.put("started", text(r.started()));
     json.put("finished", text(r.finished()));
     json.set("progress", r.progress());
+    // Whole arguments as JSON; cut ones (longer than TaskArguments.MAX_CHARS) only say so.
+    TaskArguments arguments = r.arguments();
+    json.set("args", arguments == null ? null : arguments.args().orElse(null));
+    json.set("kwargs", arguments == null ? null : arguments.kwargs().orElse(null));
+    json.put("argumentsTruncated", arguments != null && arguments.truncated());
     return json;
   }
 

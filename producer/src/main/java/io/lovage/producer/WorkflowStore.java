@@ -55,6 +55,10 @@ final class WorkflowStore implements AutoCloseable {
   private final Clock clock;
   private final CatchUpMarker marker = new CatchUpMarker();
   private final SequencedMap<String, Workflow> index = new LinkedHashMap<>();
+
+  /** Each held workflow's tasks, to the workflow's id: the dashboard links a task to its tree. */
+  private final Map<String, String> workflowOfTask = new java.util.HashMap<>();
+
   private final java.util.Set<String> ownUnread = new java.util.HashSet<>();
   private long heldTasks;
   private Subscription subscription;
@@ -134,6 +138,11 @@ final class WorkflowStore implements AutoCloseable {
     return Optional.ofNullable(index.get(id)).filter(this::current);
   }
 
+  /** The id of the workflow a task belongs to, if that workflow is held. */
+  synchronized Optional<String> workflowOf(String taskId) {
+    return Optional.ofNullable(workflowOfTask.get(taskId)).filter(id -> find(id).isPresent());
+  }
+
   private boolean current(Workflow workflow) {
     return workflow.submitted().isAfter(clock.instant().minus(expires));
   }
@@ -143,9 +152,12 @@ final class WorkflowStore implements AutoCloseable {
       return;
     }
     index.put(workflow.id(), workflow);
+    workflow.tree().taskIds().forEach(task -> workflowOfTask.put(task, workflow.id()));
     heldTasks += workflow.size();
     while (index.size() > 1 && (heldTasks > maxTasks || !current(index.firstEntry().getValue()))) {
-      heldTasks -= index.pollFirstEntry().getValue().size();
+      Workflow forgotten = index.pollFirstEntry().getValue();
+      heldTasks -= forgotten.size();
+      forgotten.tree().taskIds().forEach(task -> workflowOfTask.remove(task, forgotten.id()));
     }
   }
 

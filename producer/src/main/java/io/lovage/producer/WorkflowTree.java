@@ -76,6 +76,25 @@ sealed interface WorkflowTree {
     };
   }
 
+  /** Its tasks' ids, in the tree's order. */
+  default List<String> taskIds() {
+    List<String> ids = new ArrayList<>(size());
+    collect(this, ids);
+    return ids;
+  }
+
+  private static void collect(WorkflowTree tree, List<String> ids) {
+    switch (tree) {
+      case Task t -> ids.add(t.id());
+      case Chain c -> c.steps().forEach(s -> collect(s, ids));
+      case Group g -> g.members().forEach(m -> collect(m, ids));
+      case Chord c -> {
+        c.header().forEach(h -> collect(h, ids));
+        collect(c.body(), ids);
+      }
+    }
+  }
+
   default ObjectNode toJson() {
     ObjectNode json = Json.MAPPER.createObjectNode();
     switch (this) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lovage.TaskState;
 import io.lovage.protocol.Json;
 import io.lovage.result.EventStreamResultStore;
+import io.lovage.result.TaskArguments;
 import io.lovage.result.TaskRecord;
 import io.lovage.testing.SettableClock;
 import java.nio.file.Files;
@@ -47,7 +48,11 @@ class DiskTaskArchiveTest {
   @Test
   void aLaterEventOfAnEvictedTaskGoesOnFromWhatTheArchiveKept() {
     try (EventStreamResultStore results = store(10)) {
-      results.apply(event("task-sent", "slow").put("name", "demo.sleep"));
+      results.apply(
+          event("task-sent", "slow")
+              .put("name", "demo.sleep")
+              .put("args_json", "[1.5]")
+              .put("kwargs_json", "{}"));
       results.apply(event("task-started", "slow").put("hostname", "worker-1"));
       IntStream.range(0, 100).forEach(i -> results.apply(event("task-sent", "other-" + i)));
 
@@ -57,6 +62,7 @@ class DiskTaskArchiveTest {
       assertEquals(TaskState.SUCCESS, slow.state());
       assertEquals("demo.sleep", slow.task(), "the name came with the sent event, now on disk");
       assertEquals("worker-1", slow.worker());
+      assertEquals(new TaskArguments("[1.5]", "{}", false), slow.arguments(), "kept on disk too");
       assertTrue(slow.sent() != null && slow.started() != null && slow.finished() != null);
     }
   }
@@ -105,6 +111,9 @@ class DiskTaskArchiveTest {
         "celery",
         null,
         sent,
+        null,
+        null,
+        null,
         null,
         null,
         null,

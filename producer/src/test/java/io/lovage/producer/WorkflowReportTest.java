@@ -159,6 +159,7 @@ class WorkflowReportTest {
     records.put(
         id,
         new TaskRecord(
-            id, "t", state, result, error, 0, "celery", null, null, null, null, null, null));
+            id, "t", state, result, error, 0, "celery", null, null, null, null, null, null, null,
+            null, null));
   }
 }

@@ -89,6 +89,8 @@ class WorkflowStoreTest {
 
     assertFalse(store.find("old").isPresent());
     assertTrue(store.find("new").isPresent());
+    assertEquals("new", store.workflowOf("e-id").orElseThrow(), "a task leads to its workflow");
+    assertTrue(store.workflowOf("a-id").isEmpty(), "and not to one forgotten");
   }
 
   @Test

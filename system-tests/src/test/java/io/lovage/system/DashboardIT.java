@@ -4,14 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lovage.protocol.Json;
+import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
 import java.io.File;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +32,9 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The dashboard at /ui in a real browser (Debian's headless chromium through Selenium) against the
@@ -204,6 +211,135 @@ class DashboardIT {
             ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector(".state"), "REVOKED"));
     assertEquals("REVOKED", producer.awaitFinal(id).get("state").asString());
+  }
+
+  @Test
+  void aTaskSubmittedWithArgumentsShowsThemOnItsPage() throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.add\", \"args\": [20, 22], \"queue\": \"" + queue + "\"}");
+    assertEquals("SUCCESS", producer.awaitFinal(id).get("state").asString());
+
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    String args = browser.findElement(By.cssSelector(".arguments pre.args")).getText();
+    assertTrue(args.contains("20") && args.contains("22"), args);
+    assertTrue(browser.findElement(By.cssSelector("pre.result")).getText().contains("42"));
+  }
+
+  @Test
+  void resubmittingAFailedTaskFromItsPageRunsItAgainAsANewTaskWithTheSameArguments()
+      throws IOException {
+    String id =
+        producer.submitTask(
+            "{\"task\": \"demo.fail\", \"args\": [\"resubmit me\"], \"queue\": \"" + queue + "\"}");
+    assertEquals("FAILURE", producer.awaitFinal(id).get("state").asString());
+    browser.get(producer.uri("/ui/tasks/" + id).toString());
+
+    browser.findElement(By.cssSelector("button.resubmit")).click();
+    wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+    wait(browser).until(ExpectedConditions.urlContains("notice=resubmitted"));
+    String url = browser.getCurrentUrl();
+    assertFalse(url.contains(id), "a new task, not the old one: " + url);
+    String newId = url.substring(url.indexOf("/ui/tasks/") + 10, url.indexOf('?'));
+    // The new task runs on the worker and fails again with the same argument; the page shows it.
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".state"), "FAILURE"));
+    String traceback =
+        wait(browser)
+            .until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("pre.traceback")))
+            .getText();
+    assertTrue(traceback.contains("resubmit me"), traceback);
+    JsonNode again = producer.awaitFinal(newId);
+    assertEquals("demo.fail", again.get("task").asString());
+    assertEquals(queue, again.get("queue").asString());
+  }
+
+  @Test
+  void aChainSubmittedOverRestShowsItsTreeAndEveryNodeReachesSuccessWithoutAReload()
+      throws IOException {
+    HttpResponse<String> accepted =
+        producer.post(
+            "/workflows",
+            "application/json",
+            """
+            {"chain": [{"task": "demo.sleep", "args": [1], "queue": "%1$s"},
+                       {"task": "demo.add", "args": [2], "queue": "%1$s"},
+                       {"task": "demo.add", "args": [3], "queue": "%1$s"}]}
+            """
+                .formatted(queue));
+    assertEquals(202, accepted.statusCode(), accepted.body());
+    JsonNode workflow = Json.MAPPER.readTree(accepted.body());
+    String id = workflow.get("id").asString();
+    String firstTask = workflow.at("/tasks/0/id").asString();
+
+    browser.get(producer.uri("/ui/workflows/" + id).toString());
+    ((JavascriptExecutor) browser).executeScript("window.lovageNotReloaded = true;");
+    assertEquals(3, browser.findElements(By.cssSelector("li.workflow-task a")).size());
+
+    wait(browser)
+        .until(
+            d -> {
+              var nodes = d.findElements(By.cssSelector("li.workflow-task .state"));
+              return nodes.size() == 3 && nodes.stream().allMatch(n -> n.getText().contains("✓"));
+            });
+    assertTrue(browser.findElement(By.cssSelector(".fields .state")).getText().contains("SUCCESS"));
+    assertEquals(
+        Boolean.TRUE,
+        ((JavascriptExecutor) browser).executeScript("return window.lovageNotReloaded === true;"),
+        "the tree was updated in place, not reloaded");
+
+    browser
+        .findElement(By.cssSelector("li.workflow-task a[href='/ui/tasks/" + firstTask + "']"))
+        .click();
+    wait(browser)
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector(".fields a[href='/ui/workflows/" + id + "']")));
+    // The step it sent, the chain's next one, is linked as its child.
+    assertEquals(
+        1,
+        browser
+            .findElements(
+                By.cssSelector(
+                    ".children a[href='/ui/tasks/" + workflow.at("/tasks/1/id").asString() + "']"))
+            .size());
+    browser.navigate().back(); // the screenshot shows the tree
+    wait(browser).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".workflow")));
+  }
+
+  @Test
+  void theTimeRangeFilterHidesTasksSentBeforeItsStart() throws IOException {
+    String older = producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}");
+    // Event times are kept to the millisecond: the range starts a little after the older task's
+    // send, and the newer one is sent once the clock has passed it.
+    Instant start = Instant.now().plusMillis(2);
+    Await.until(
+        Duration.ofSeconds(5),
+        "the clock to pass the range's start",
+        () -> Optional.of(start).filter(s -> Instant.now().isAfter(s.plusMillis(3))));
+    String newer = producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}");
+
+    browser.get(producer.uri("/ui/tasks?queue=" + queue + "&since=" + start).toString());
+
+    wait(browser)
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("tr[data-task-id='" + newer + "']")));
+    assertTrue(
+        browser.findElements(By.cssSelector("tr[data-task-id='" + older + "']")).isEmpty(),
+        "the task sent before the range is hidden");
+
+    // The form's select offers the usual ranges and keeps the other filters.
+    browser.get(producer.uri("/ui/tasks?queue=" + queue).toString());
+    new Select(browser.findElement(By.name("since"))).selectByValue("15m");
+    browser.findElement(By.xpath("//button[text()='Filter']")).click();
+    wait(browser).until(ExpectedConditions.urlContains("since=15m"));
+    assertTrue(browser.getCurrentUrl().contains("queue=" + queue), browser.getCurrentUrl());
+    assertFalse(browser.findElements(By.cssSelector("tr[data-task-id='" + older + "']")).isEmpty());
   }
 
   @Test
