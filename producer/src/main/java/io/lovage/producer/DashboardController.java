@@ -60,6 +60,8 @@ final class DashboardController {
   private final WorkerController workerList;
   private final boolean keysRequired;
   private final Clock clock = Clock.systemUTC();
+  private final TaskThroughput throughput;
+  private final QueueDepthSampler depths;
 
   DashboardController(
       EventStreamResultStore results,
@@ -69,7 +71,11 @@ final class DashboardController {
       TaskController tasks,
       DeadLetterController deadLetterActions,
       WorkerController workerList,
-      @Nullable ApiKeyFilter keys) {
+      @Nullable ApiKeyFilter keys,
+      TaskThroughput throughput,
+      QueueDepthSampler depths) {
+    this.throughput = throughput;
+    this.depths = depths;
     this.workerList = workerList;
     this.results = results;
     this.deadLetters = deadLetters;
@@ -94,13 +100,15 @@ final class DashboardController {
       trouble = e.getMessage();
     }
     String body =
-        OverviewPage.render(
-            results.countByState(),
-            queues,
-            trouble,
-            management::queuePage,
-            workers.alive(),
-            clock.instant());
+        OverviewCharts.render(
+                throughput.series(), depths.depths().series(OverviewCharts.QUEUES), clock.instant())
+            + OverviewPage.render(
+                results.countByState(),
+                queues,
+                trouble,
+                management::queuePage,
+                workers.alive(),
+                clock.instant());
     return page("Overview", "/ui", body);
   }
 

@@ -207,6 +207,42 @@ class DashboardIT {
   }
 
   @Test
+  void theOverviewsSucceededSeriesRisesAfterTasksAreSubmittedWithoutAReload() throws IOException {
+    browser.get(producer.uri("/ui").toString());
+    ((JavascriptExecutor) browser).executeScript("window.lovageNotReloaded = true;");
+    By succeeded = By.cssSelector("table.throughput tr[data-outcome='task-succeeded']");
+    long before =
+        total(wait(browser).until(ExpectedConditions.presenceOfElementLocated(succeeded)));
+
+    for (int i = 0; i < 5; i++) {
+      producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}");
+    }
+
+    wait(browser).until(d -> total(d.findElement(succeeded)) >= before + 5);
+    // The line is drawn once its 5 s bucket is complete: a point above the baseline (y 160).
+    By line = By.cssSelector("#throughput-chart polyline.outcome-succeeded");
+    wait(browser)
+        .until(
+            d ->
+                java.util.Arrays.stream(d.findElement(line).getAttribute("points").split(" "))
+                    .anyMatch(p -> Double.parseDouble(p.split(",")[1]) < 160));
+    assertTrue(
+        browser
+            .findElement(By.cssSelector("#throughput-chart title"))
+            .getAttribute("textContent")
+            .contains("per second"),
+        "the chart has a text alternative");
+    assertEquals(
+        Boolean.TRUE,
+        ((JavascriptExecutor) browser).executeScript("return window.lovageNotReloaded === true;"),
+        "the chart was updated in place, not reloaded");
+  }
+
+  private static long total(WebElement row) {
+    return Long.parseLong(row.getAttribute("data-total"));
+  }
+
+  @Test
   void withAnApiKeySetTheDashboardShowsTheLoginFormAndNoDataUntilTheKeyIsGiven() {
     guarded.awaitHealthy();
     browser.get(guarded.uri("/ui/tasks").toString());
