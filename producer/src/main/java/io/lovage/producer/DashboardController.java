@@ -62,6 +62,8 @@ final class DashboardController {
   private final Clock clock = Clock.systemUTC();
   private final TaskThroughput throughput;
   private final QueueDepthSampler depths;
+  private final ScheduleController schedules;
+  private final LimitsController limits;
 
   DashboardController(
       EventStreamResultStore results,
@@ -73,7 +75,11 @@ final class DashboardController {
       WorkerController workerList,
       @Nullable ApiKeyFilter keys,
       TaskThroughput throughput,
-      QueueDepthSampler depths) {
+      QueueDepthSampler depths,
+      ScheduleController schedules,
+      LimitsController limits) {
+    this.schedules = schedules;
+    this.limits = limits;
     this.throughput = throughput;
     this.depths = depths;
     this.workerList = workerList;
@@ -142,6 +148,76 @@ final class DashboardController {
       return failed("Shutdown failed", answer);
     }
     return seeOther("/ui/workers?notice=shutdown");
+  }
+
+  @Get("/schedules")
+  MutableHttpResponse<String> scheduleList(@QueryValue(defaultValue = "") String notice) {
+    var list = Json.MAPPER.readTree(schedules.list().body());
+    java.util.Map<String, tools.jackson.databind.JsonNode> runs = new java.util.HashMap<>();
+    list.path("schedules")
+        .forEach(
+            s -> {
+              String name = s.path("name").asString("");
+              schedules
+                  .runs(name)
+                  .getBody()
+                  .ifPresent(b -> runs.put(name, Json.MAPPER.readTree(b)));
+            });
+    String message =
+        switch (notice) {
+          case "run" -> "One run sent.";
+          case "pause" -> "Paused.";
+          case "resume" -> "Resumed.";
+          case "delete" -> "Deleted.";
+          default -> null;
+        };
+    return page(
+        "Schedules",
+        "/ui/schedules",
+        DashboardPage.notice(message, false) + SchedulesPage.render(list, runs));
+  }
+
+  @Post(value = "/schedules/{name}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> scheduleAction(
+      HttpRequest<?> request,
+      @PathVariable String name,
+      @PathVariable String action,
+      @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    MutableHttpResponse<String> answer =
+        switch (action) {
+          case "run" -> schedules.runNow(name);
+          case "delete" -> schedules.delete(name);
+          case "pause", "resume" -> enable(name, action.equals("resume"));
+          default -> null;
+        };
+    if (answer == null) {
+      return noAction(action);
+    }
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Schedule not changed", answer);
+    }
+    return seeOther("/ui/schedules?notice=" + action);
+  }
+
+  /** Pause or resume: the schedule as it is, with {@code enabled} changed, as PUT would put it. */
+  private MutableHttpResponse<String> enable(String name, boolean on) {
+    MutableHttpResponse<String> shown = schedules.show(name);
+    if (shown.getStatus() != HttpStatus.OK) {
+      return shown;
+    }
+    var json = (tools.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(shown.body());
+    json.remove(java.util.List.of("nextRun", "lastRun", "lastTaskId", "lastState"));
+    json.put("enabled", on);
+    return schedules.replace(name, Json.MAPPER.writeValueAsBytes(json));
+  }
+
+  @Get("/limits")
+  MutableHttpResponse<String> limitList() {
+    return page(
+        "Limits", "/ui/limits", LimitsPage.render(Json.MAPPER.readTree(limits.list().body())));
   }
 
   @Get("/tasks")
@@ -263,13 +339,7 @@ final class DashboardController {
           default -> null;
         };
     if (answer == null) {
-      return html(
-          HttpStatus.NOT_FOUND,
-          DashboardPage.render(
-              "Not found",
-              "",
-              DashboardPage.notice("No action '" + action + "'.", true),
-              keysRequired));
+      return noAction(action);
     }
     if (answer.getStatus().getCode() >= 300) {
       return failed(action.equals("replay") ? "Replay failed" : "Delete failed", answer);
@@ -326,6 +396,16 @@ final class DashboardController {
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "same-origin")
         .header("Cache-Control", "no-store");
+  }
+
+  private MutableHttpResponse<String> noAction(String action) {
+    return html(
+        HttpStatus.NOT_FOUND,
+        DashboardPage.render(
+            "Not found",
+            "",
+            DashboardPage.notice("No action '" + action + "'.", true),
+            keysRequired));
   }
 
   private MutableHttpResponse<String> refused() {

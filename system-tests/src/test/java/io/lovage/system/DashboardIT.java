@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lovage.protocol.Json;
 import io.lovage.testing.RabbitFixture;
 import java.io.File;
 import java.io.IOException;
@@ -236,6 +237,47 @@ class DashboardIT {
         Boolean.TRUE,
         ((JavascriptExecutor) browser).executeScript("return window.lovageNotReloaded === true;"),
         "the chart was updated in place, not reloaded");
+  }
+
+  @Test
+  void aScheduleCreatedOverRestIsListedOnTheSchedulesPageAndPausedFromIt() throws IOException {
+    String name = "dashboard-" + java.util.UUID.randomUUID();
+    assertEquals(
+        201,
+        producer
+            .post(
+                "/schedules",
+                "application/json",
+                "{\"name\": \""
+                    + name
+                    + "\", \"task\": \"demo.noop\", \"queue\": \""
+                    + queue
+                    + "\", \"every\": 3600}")
+            .statusCode());
+    try {
+      browser.get(producer.uri("/ui/schedules").toString());
+      By row = By.cssSelector("tr[data-schedule='" + name + "']");
+      WebElement listed = wait(browser).until(ExpectedConditions.presenceOfElementLocated(row));
+      assertTrue(listed.getText().contains("demo.noop"), listed.getText());
+      assertTrue(listed.getText().contains("every 1 h"), listed.getText());
+
+      listed.findElement(By.xpath(".//button[text()='Pause']")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "Paused"));
+      assertTrue(browser.findElement(row).getText().contains("paused"));
+      assertFalse(
+          Json.MAPPER
+              .readTree(producer.get("/schedules/" + name).body())
+              .get("enabled")
+              .asBoolean(),
+          "paused as the REST API sees it");
+    } finally {
+      producer.delete("/schedules/" + name);
+    }
   }
 
   private static long total(WebElement row) {
