@@ -131,8 +131,15 @@ final class DashboardController {
 
   @Get("/workers")
   MutableHttpResponse<String> workers(@QueryValue(defaultValue = "") String notice) {
+    String message =
+        switch (notice) {
+          case "shutdown" -> "Shutdown sent.";
+          case "consume" -> "The worker consumes the queue now.";
+          case "cancel" -> "The worker stopped consuming the queue.";
+          default -> null;
+        };
     String body =
-        DashboardPage.notice(notice.equals("shutdown") ? "Shutdown sent." : null, false)
+        DashboardPage.notice(message, false)
             + WorkersPage.render(Json.MAPPER.readTree(workerList.list()), clock.instant());
     return page("Workers", "/ui/workers", body);
   }
@@ -148,6 +155,24 @@ final class DashboardController {
       return failed("Shutdown failed", answer);
     }
     return seeOther("/ui/workers?notice=shutdown");
+  }
+
+  @Post(value = "/workers/{hostname}/queues", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> workerQueues(
+      HttpRequest<?> request, @PathVariable String hostname, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var form = DashboardLogin.form(body);
+    boolean consume = "true".equals(form.get("consume"));
+    var json = Json.MAPPER.createObjectNode();
+    json.put("queue", form.getOrDefault("queue", "").strip());
+    json.put("consume", consume);
+    var answer = workerList.queues(hostname, Json.MAPPER.writeValueAsString(json));
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(consume ? "Add consumer failed" : "Cancel consumer failed", answer);
+    }
+    return seeOther("/ui/workers?notice=" + (consume ? "consume" : "cancel"));
   }
 
   @Get("/schedules")

@@ -280,6 +280,51 @@ class DashboardIT {
     }
   }
 
+  @Test
+  void aConsumerAddedAndThenCancelledFromTheWorkersPageChangesTheWorkersQueues()
+      throws IOException {
+    String extra = queue + ".extra";
+    By row = By.xpath("//tr[.//a[@href='/ui/tasks?queue=" + queue + "']]");
+    By extraQueue = By.cssSelector("li[data-queue='" + extra + "']");
+    try {
+      browser.get(producer.uri("/ui/workers").toString());
+      WebElement worker = wait(browser).until(ExpectedConditions.presenceOfElementLocated(row));
+      worker.findElement(By.cssSelector(".add-consumer input[name='queue']")).sendKeys(extra);
+      worker.findElement(By.xpath(".//button[text()='Add consumer']")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "consumes the queue now"));
+      wait(browser).until(d -> !d.findElement(row).findElements(extraQueue).isEmpty());
+      assertTrue(workerQueues().contains(extra), "the REST API sees it too");
+
+      browser.findElement(row).findElement(extraQueue).findElement(By.tagName("button")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "stopped consuming"));
+      wait(browser).until(d -> d.findElement(row).findElements(extraQueue).isEmpty());
+      assertFalse(workerQueues().contains(extra), "the REST API sees it gone");
+      assertTrue(workerQueues().contains(queue), "the other queue is still consumed");
+    } finally {
+      RabbitFixture.deleteTaskQueue(extra);
+    }
+  }
+
+  /** Every queue the workers alive consume, as GET /workers reports them. */
+  private static java.util.Set<String> workerQueues() throws IOException {
+    java.util.Set<String> queues = new java.util.HashSet<>();
+    Json.MAPPER
+        .readTree(producer.get("/workers").body())
+        .path("workers")
+        .forEach(w -> w.path("queues").forEach(q -> queues.add(q.asString())));
+    return queues;
+  }
+
   private static long total(WebElement row) {
     return Long.parseLong(row.getAttribute("data-total"));
   }
