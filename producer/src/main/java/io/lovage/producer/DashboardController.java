@@ -315,7 +315,11 @@ final class DashboardController {
   MutableHttpResponse<String> deadLetterList(
       @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
       @QueryValue(defaultValue = "0") long offset,
-      @QueryValue(defaultValue = "") String notice) {
+      @QueryValue(defaultValue = "") String notice,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "") String reason,
+      @QueryValue(defaultValue = "0") int done,
+      @QueryValue(defaultValue = "0") int failures) {
     List<String> queues = List.of();
     try {
       queues =
@@ -328,23 +332,80 @@ final class DashboardController {
     } catch (RabbitManagement.Unavailable e) {
       // The picker is a convenience: the queue can still be typed in.
     }
+    var filter = new DeadLetterFilter(task, reason);
     DeadLetterStore.Page page;
+    DeadLetterController.Matches matches = null;
     try {
-      page = deadLetters.list(queue, Math.max(0, offset), DeadLetterController.DEFAULT_LIMIT);
+      matches = deadLetterActions.matching(queue, filter);
+      page =
+          filter.isEmpty()
+              ? deadLetters.list(queue, Math.max(0, offset), DeadLetterController.DEFAULT_LIMIT)
+              : new DeadLetterStore.Page(
+                  queue,
+                  matches.deadLetters().stream().limit(DeadLetterController.DEFAULT_LIMIT).toList(),
+                  null);
     } catch (BrokerException e) {
       page = null;
     }
+    String failed = failures == 0 ? "" : "; " + failures + " could not be (listed still)";
     String message =
         switch (notice) {
           case "replayed" -> "Replayed: the task is back in its queue.";
           case "deleted" -> "Deleted.";
+          case "replayed-all" -> "Replayed " + done + " dead letter(s)" + failed + ".";
+          case "deleted-all" -> "Deleted " + done + " dead letter(s)" + failed + ".";
           default -> null;
         };
     return page(
         "Dead letters",
         "/ui/dead-letters",
         DashboardPage.notice(message, false)
-            + DeadLetterPage.render(queue, queues, page, Math.max(0, offset)));
+            + DeadLetterPage.render(queue, queues, page, Math.max(0, offset), filter, matches));
+  }
+
+  @Post(value = "/dead-letters/replay-all", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> replayAllDeadLetters(
+      HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return deadLetterBulk(request, true, body);
+  }
+
+  @Post(value = "/dead-letters/delete-all", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> deleteAllDeadLetters(
+      HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return deadLetterBulk(request, false, body);
+  }
+
+  /** Every dead letter that the form's filter matches, through the REST API's bulk code. */
+  private MutableHttpResponse<String> deadLetterBulk(
+      HttpRequest<?> request, boolean replay, @Nullable byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var form = DashboardLogin.form(body);
+    String queue = form.getOrDefault("queue", LovageTopology.DEFAULT_QUEUE);
+    String task = form.getOrDefault("task", "");
+    String reason = form.getOrDefault("reason", "");
+    var answer =
+        replay
+            ? deadLetterActions.replayMatching(queue, task, reason)
+            : deadLetterActions.deleteMatching(queue, task, reason);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(replay ? "Replay failed" : "Delete failed", answer);
+    }
+    var result = Json.MAPPER.readTree(answer.body());
+    return seeOther(
+        "/ui/dead-letters?queue="
+            + Html.query(queue)
+            + "&task="
+            + Html.query(task)
+            + "&reason="
+            + Html.query(reason)
+            + "&notice="
+            + (replay ? "replayed-all" : "deleted-all")
+            + "&done="
+            + result.path("done").asInt()
+            + "&failures="
+            + result.path("failed").size());
   }
 
   @Post(value = "/dead-letters/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED)

@@ -325,6 +325,64 @@ class DashboardIT {
     return queues;
   }
 
+  @Test
+  void replayingAllDeadLettersThatMatchAReasonReplaysEachAndTheyRunAgain() throws IOException {
+    String mark = "bulk-" + java.util.UUID.randomUUID();
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(
+          producer.submitTask(
+              "{\"task\": \"demo.fail\", \"args\": [\""
+                  + mark
+                  + "\"], \"queue\": \""
+                  + queue
+                  + "\"}"));
+    }
+    ids.forEach(producer::awaitFinal);
+    browser.get(producer.uri("/ui/dead-letters?queue=" + queue + "&reason=" + mark).toString());
+    By bulk = By.cssSelector(".bulk[data-matched='3']");
+    wait(browser).until(ExpectedConditions.presenceOfElementLocated(bulk));
+    java.util.Map<String, String> first = new java.util.HashMap<>();
+    for (String id : ids) {
+      first.put(
+          id,
+          browser
+              .findElement(By.xpath("//article[.//a[@href='/ui/tasks/" + id + "']]"))
+              .getAttribute("data-dead-letter-id"));
+    }
+
+    browser.findElement(By.xpath("//button[text()='Replay all 3']")).click();
+    var confirm = wait(browser).until(ExpectedConditions.alertIsPresent());
+    assertTrue(confirm.getText().contains("3 dead letters"), confirm.getText());
+    confirm.accept();
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".notice"), "Replayed 3 dead letter(s)."));
+    // Each task runs again, fails again and is dead-lettered anew: a new dead letter per task,
+    // and the three replayed are gone; shown without a reload.
+    wait(browser)
+        .until(
+            d ->
+                ids.stream()
+                    .allMatch(
+                        id ->
+                            d
+                                .findElements(
+                                    By.xpath("//article[.//a[@href='/ui/tasks/" + id + "']]"))
+                                .stream()
+                                .map(a -> a.getAttribute("data-dead-letter-id"))
+                                .anyMatch(letter -> !letter.equals(first.get(id)))));
+    for (String id : ids) {
+      assertTrue(
+          browser
+              .findElements(By.cssSelector("article[data-dead-letter-id='" + first.get(id) + "']"))
+              .isEmpty(),
+          "replayed, so no longer listed: " + first.get(id));
+    }
+  }
+
   private static long total(WebElement row) {
     return Long.parseLong(row.getAttribute("data-total"));
   }
