@@ -50,7 +50,7 @@ final class SchedulesPage {
           .append(esc(name))
           .append("\"><td>")
           .append(esc(name))
-          .append(enabled ? "" : "<br><small class=\"paused\">⏸ paused</small>")
+          .append(enabled ? "" : "<br><small class=\"paused\">paused: no run is sent</small>")
           .append("</td><td>");
       if (s.hasNonNull("task")) {
         html.append(
