@@ -63,6 +63,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private Subscription subscription;
   private final java.util.List<java.util.function.Consumer<TaskRecord>> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.List<java.util.function.BiConsumer<TaskEvent, Instant>> eventListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** The id of the task first sent with this idempotency key, if it is still known. */
   public synchronized Optional<String> findByIdempotencyKey(String key) {
@@ -285,11 +287,25 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       forgetExpired();
     }
     listeners.forEach(listener -> listener.accept(updated));
+    if (!eventListeners.isEmpty()) {
+      Instant at = timestamp(event);
+      eventListeners.forEach(listener -> listener.accept(type.get(), at));
+    }
   }
 
   /** Called with every record that an event changed, after the change. */
   public void onChange(java.util.function.Consumer<TaskRecord> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Called with every task event read (its history first, then as they come), with its type and the
+   * time it carries (null if none): for counting events over time, e.g. the dashboard's tasks per
+   * second. A record's listener ({@link #onChange}) cannot tell a new outcome from a repeated event
+   * of the same task.
+   */
+  public void onEvent(java.util.function.BiConsumer<TaskEvent, Instant> listener) {
+    eventListeners.add(listener);
   }
 
   static TaskRecord next(TaskRecord r, TaskEvent type, JsonNode e) {

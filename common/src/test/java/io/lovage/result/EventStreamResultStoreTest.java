@@ -53,6 +53,20 @@ class EventStreamResultStoreTest {
   }
 
   @Test
+  void anEventListenerHearsEachTaskEventWithTheTimeItCarriesAndNothingElse() {
+    java.util.List<String> heard = new java.util.ArrayList<>();
+    store.onEvent((type, at) -> heard.add(type.type() + "@" + at));
+
+    store.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"timestamp\": 3.5}"));
+    store.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\"}"));
+    store.apply(event("{\"type\": \"worker-heartbeat\", \"hostname\": \"w1\"}"));
+    store.apply(event("{\"type\": \"task-failed\"}"));
+
+    assertEquals(
+        java.util.List.of("task-succeeded@1970-01-01T00:00:03.500Z", "task-succeeded@null"), heard);
+  }
+
+  @Test
   void lateStartedEventDoesNotHideASuccess() {
     store.apply(
         event(

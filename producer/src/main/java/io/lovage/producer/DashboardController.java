@@ -63,6 +63,10 @@ final class DashboardController {
   private final WorkflowStore workflows;
   private final boolean keysRequired;
   private final Clock clock = Clock.systemUTC();
+  private final TaskThroughput throughput;
+  private final QueueDepthSampler depths;
+  private final ScheduleController schedules;
+  private final LimitsController limits;
 
   DashboardController(
       EventStreamResultStore results,
@@ -74,7 +78,15 @@ final class DashboardController {
       WorkerController workerList,
       WorkflowController workflowReports,
       WorkflowStore workflows,
-      @Nullable ApiKeyFilter keys) {
+      @Nullable ApiKeyFilter keys,
+      TaskThroughput throughput,
+      QueueDepthSampler depths,
+      ScheduleController schedules,
+      LimitsController limits) {
+    this.schedules = schedules;
+    this.limits = limits;
+    this.throughput = throughput;
+    this.depths = depths;
     this.workerList = workerList;
     this.workflowReports = workflowReports;
     this.workflows = workflows;
@@ -101,13 +113,15 @@ final class DashboardController {
       trouble = e.getMessage();
     }
     String body =
-        OverviewPage.render(
-            results.countByState(),
-            queues,
-            trouble,
-            management::queuePage,
-            workers.alive(),
-            clock.instant());
+        OverviewCharts.render(
+                throughput.series(), depths.depths().series(OverviewCharts.QUEUES), clock.instant())
+            + OverviewPage.render(
+                results.countByState(),
+                queues,
+                trouble,
+                management::queuePage,
+                workers.alive(),
+                clock.instant());
     return page("Overview", "/ui", body);
   }
 
@@ -124,8 +138,15 @@ final class DashboardController {
 
   @Get("/workers")
   MutableHttpResponse<String> workers(@QueryValue(defaultValue = "") String notice) {
+    String message =
+        switch (notice) {
+          case "shutdown" -> "Shutdown sent.";
+          case "consume" -> "The worker consumes the queue now.";
+          case "cancel" -> "The worker stopped consuming the queue.";
+          default -> null;
+        };
     String body =
-        DashboardPage.notice(notice.equals("shutdown") ? "Shutdown sent." : null, false)
+        DashboardPage.notice(message, false)
             + WorkersPage.render(Json.MAPPER.readTree(workerList.list()), clock.instant());
     return page("Workers", "/ui/workers", body);
   }
@@ -141,6 +162,94 @@ final class DashboardController {
       return failed("Shutdown failed", answer);
     }
     return seeOther("/ui/workers?notice=shutdown");
+  }
+
+  @Post(value = "/workers/{hostname}/queues", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> workerQueues(
+      HttpRequest<?> request, @PathVariable String hostname, @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var form = DashboardLogin.form(body);
+    boolean consume = "true".equals(form.get("consume"));
+    var json = Json.MAPPER.createObjectNode();
+    json.put("queue", form.getOrDefault("queue", "").strip());
+    json.put("consume", consume);
+    var answer = workerList.queues(hostname, Json.MAPPER.writeValueAsString(json));
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(consume ? "Add consumer failed" : "Cancel consumer failed", answer);
+    }
+    return seeOther("/ui/workers?notice=" + (consume ? "consume" : "cancel"));
+  }
+
+  @Get("/schedules")
+  MutableHttpResponse<String> scheduleList(@QueryValue(defaultValue = "") String notice) {
+    var list = Json.MAPPER.readTree(schedules.list().body());
+    java.util.Map<String, tools.jackson.databind.JsonNode> runs = new java.util.HashMap<>();
+    list.path("schedules")
+        .forEach(
+            s -> {
+              String name = s.path("name").asString("");
+              schedules
+                  .runs(name)
+                  .getBody()
+                  .ifPresent(b -> runs.put(name, Json.MAPPER.readTree(b)));
+            });
+    String message =
+        switch (notice) {
+          case "run" -> "One run sent.";
+          case "pause" -> "Paused.";
+          case "resume" -> "Resumed.";
+          case "delete" -> "Deleted.";
+          default -> null;
+        };
+    return page(
+        "Schedules",
+        "/ui/schedules",
+        DashboardPage.notice(message, false) + SchedulesPage.render(list, runs));
+  }
+
+  @Post(value = "/schedules/{name}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> scheduleAction(
+      HttpRequest<?> request,
+      @PathVariable String name,
+      @PathVariable String action,
+      @Nullable @Body byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    MutableHttpResponse<String> answer =
+        switch (action) {
+          case "run" -> schedules.runNow(name);
+          case "delete" -> schedules.delete(name);
+          case "pause", "resume" -> enable(name, action.equals("resume"));
+          default -> null;
+        };
+    if (answer == null) {
+      return noAction(action);
+    }
+    if (answer.getStatus().getCode() >= 300) {
+      return failed("Schedule not changed", answer);
+    }
+    return seeOther("/ui/schedules?notice=" + action);
+  }
+
+  /** Pause or resume: the schedule as it is, with {@code enabled} changed, as PUT would put it. */
+  private MutableHttpResponse<String> enable(String name, boolean on) {
+    MutableHttpResponse<String> shown = schedules.show(name);
+    if (shown.getStatus() != HttpStatus.OK) {
+      return shown;
+    }
+    var json = (tools.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(shown.body());
+    json.remove(java.util.List.of("nextRun", "lastRun", "lastTaskId", "lastState"));
+    json.put("enabled", on);
+    return schedules.replace(name, Json.MAPPER.writeValueAsBytes(json));
+  }
+
+  @Get("/limits")
+  MutableHttpResponse<String> limitList() {
+    return page(
+        "Limits", "/ui/limits", LimitsPage.render(Json.MAPPER.readTree(limits.list().body())));
   }
 
   @Get("/tasks")
@@ -286,7 +395,11 @@ final class DashboardController {
   MutableHttpResponse<String> deadLetterList(
       @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
       @QueryValue(defaultValue = "0") long offset,
-      @QueryValue(defaultValue = "") String notice) {
+      @QueryValue(defaultValue = "") String notice,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "") String reason,
+      @QueryValue(defaultValue = "0") int done,
+      @QueryValue(defaultValue = "0") int failures) {
     List<String> queues = List.of();
     try {
       queues =
@@ -299,23 +412,80 @@ final class DashboardController {
     } catch (RabbitManagement.Unavailable e) {
       // The picker is a convenience: the queue can still be typed in.
     }
+    var filter = new DeadLetterFilter(task, reason);
     DeadLetterStore.Page page;
+    DeadLetterController.Matches matches = null;
     try {
-      page = deadLetters.list(queue, Math.max(0, offset), DeadLetterController.DEFAULT_LIMIT);
+      matches = deadLetterActions.matching(queue, filter);
+      page =
+          filter.isEmpty()
+              ? deadLetters.list(queue, Math.max(0, offset), DeadLetterController.DEFAULT_LIMIT)
+              : new DeadLetterStore.Page(
+                  queue,
+                  matches.deadLetters().stream().limit(DeadLetterController.DEFAULT_LIMIT).toList(),
+                  null);
     } catch (BrokerException e) {
       page = null;
     }
+    String failed = failures == 0 ? "" : "; " + failures + " could not be (listed still)";
     String message =
         switch (notice) {
           case "replayed" -> "Replayed: the task is back in its queue.";
           case "deleted" -> "Deleted.";
+          case "replayed-all" -> "Replayed " + done + " dead letter(s)" + failed + ".";
+          case "deleted-all" -> "Deleted " + done + " dead letter(s)" + failed + ".";
           default -> null;
         };
     return page(
         "Dead letters",
         "/ui/dead-letters",
         DashboardPage.notice(message, false)
-            + DeadLetterPage.render(queue, queues, page, Math.max(0, offset)));
+            + DeadLetterPage.render(queue, queues, page, Math.max(0, offset), filter, matches));
+  }
+
+  @Post(value = "/dead-letters/replay-all", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> replayAllDeadLetters(
+      HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return deadLetterBulk(request, true, body);
+  }
+
+  @Post(value = "/dead-letters/delete-all", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+  MutableHttpResponse<String> deleteAllDeadLetters(
+      HttpRequest<?> request, @Nullable @Body byte[] body) {
+    return deadLetterBulk(request, false, body);
+  }
+
+  /** Every dead letter that the form's filter matches, through the REST API's bulk code. */
+  private MutableHttpResponse<String> deadLetterBulk(
+      HttpRequest<?> request, boolean replay, @Nullable byte[] body) {
+    if (!sameOrigin(request)) {
+      return refused();
+    }
+    var form = DashboardLogin.form(body);
+    String queue = form.getOrDefault("queue", LovageTopology.DEFAULT_QUEUE);
+    String task = form.getOrDefault("task", "");
+    String reason = form.getOrDefault("reason", "");
+    var answer =
+        replay
+            ? deadLetterActions.replayMatching(queue, task, reason)
+            : deadLetterActions.deleteMatching(queue, task, reason);
+    if (answer.getStatus().getCode() >= 300) {
+      return failed(replay ? "Replay failed" : "Delete failed", answer);
+    }
+    var result = Json.MAPPER.readTree(answer.body());
+    return seeOther(
+        "/ui/dead-letters?queue="
+            + Html.query(queue)
+            + "&task="
+            + Html.query(task)
+            + "&reason="
+            + Html.query(reason)
+            + "&notice="
+            + (replay ? "replayed-all" : "deleted-all")
+            + "&done="
+            + result.path("done").asInt()
+            + "&failures="
+            + result.path("failed").size());
   }
 
   @Post(value = "/dead-letters/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED)
@@ -335,13 +505,7 @@ final class DashboardController {
           default -> null;
         };
     if (answer == null) {
-      return html(
-          HttpStatus.NOT_FOUND,
-          DashboardPage.render(
-              "Not found",
-              "",
-              DashboardPage.notice("No action '" + action + "'.", true),
-              keysRequired));
+      return noAction(action);
     }
     if (answer.getStatus().getCode() >= 300) {
       return failed(action.equals("replay") ? "Replay failed" : "Delete failed", answer);
@@ -398,6 +562,16 @@ final class DashboardController {
         .header("X-Content-Type-Options", "nosniff")
         .header("Referrer-Policy", "same-origin")
         .header("Cache-Control", "no-store");
+  }
+
+  private MutableHttpResponse<String> noAction(String action) {
+    return html(
+        HttpStatus.NOT_FOUND,
+        DashboardPage.render(
+            "Not found",
+            "",
+            DashboardPage.notice("No action '" + action + "'.", true),
+            keysRequired));
   }
 
   private MutableHttpResponse<String> refused() {

@@ -19,7 +19,9 @@ final class DashboardPage {
     {"/ui/tasks", "Tasks"},
     {"/ui/workers", "Workers"},
     {"/ui/queues", "Queues"},
-    {"/ui/dead-letters", "Dead letters"}
+    {"/ui/dead-letters", "Dead letters"},
+    {"/ui/schedules", "Schedules"},
+    {"/ui/limits", "Limits"}
   };
 
   /**

@@ -27,7 +27,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The dead letters of a task queue: {@code GET /dead-letters?queue=…&offset=…&limit=…}, {@code POST
- * /dead-letters/{id}/replay}, {@code DELETE /dead-letters/{id}}.
+ * /dead-letters/{id}/replay}, {@code DELETE /dead-letters/{id}}, and the same for every one that
+ * matches a filter: {@code POST /dead-letters/replay?queue=…&task=…&reason=…}, {@code DELETE
+ * /dead-letters?queue=…&task=…&reason=…}.
  */
 @Controller("/dead-letters")
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -166,6 +168,119 @@ final class DeadLetterController {
     } catch (DeadLetterStore.NotFoundException | BrokerException e) {
       return notFound(id);
     }
+  }
+
+  /**
+   * The dead letters of a queue that a filter matches, oldest first, at most {@link #MAX_LIMIT}.
+   */
+  record Matches(String queue, java.util.List<DeadLetter> deadLetters, boolean more) {}
+
+  /**
+   * @throws BrokerException when the queue has no dead-letter queue
+   */
+  Matches matching(String queue, DeadLetterFilter filter) {
+    java.util.List<DeadLetter> found = new java.util.ArrayList<>();
+    Long offset = 0L;
+    while (offset != null) {
+      DeadLetterStore.Page page = deadLetters.list(queue, offset, MAX_LIMIT);
+      for (DeadLetter d : page.deadLetters()) {
+        if (filter.matches(d)) {
+          if (found.size() == MAX_LIMIT) {
+            return new Matches(queue, java.util.List.copyOf(found), true);
+          }
+          found.add(d);
+        }
+      }
+      offset = page.next();
+    }
+    return new Matches(queue, java.util.List.copyOf(found), false);
+  }
+
+  @ApiDoc(
+      summary = "Send every dead letter that matches back to its queue",
+      description =
+          "Query: `queue` (default `celery`), `task` (a task name, exact) and `reason` (a text the"
+              + " reason contains, ignoring case); without `task` and `reason`, every dead letter"
+              + " of the queue. At most "
+              + MAX_LIMIT
+              + " per request, oldest first (`more`: true when others match: send it again). Each"
+              + " is replayed as by POST /dead-letters/{id}/replay.",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "`{\"queue\", \"matched\", \"done\", \"more\", \"failed\": [{\"id\","
+                    + " \"detail\"}]}`"),
+        @ApiResponse(status = 404, description = "the queue has no dead-letter queue")
+      })
+  @Post("/replay")
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> replayMatching(
+      @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "") String reason) {
+    return forEachMatching(queue, new DeadLetterFilter(task, reason), this::replay);
+  }
+
+  @ApiDoc(
+      summary = "Drop every dead letter that matches",
+      description =
+          "Query as for POST /dead-letters/replay: `queue`, `task`, `reason`; without `task` and"
+              + " `reason`, every dead letter of the queue. At most "
+              + MAX_LIMIT
+              + " per request.",
+      responses = {
+        @ApiResponse(
+            status = 200,
+            description =
+                "`{\"queue\", \"matched\", \"done\", \"more\", \"failed\": [{\"id\","
+                    + " \"detail\"}]}`"),
+        @ApiResponse(status = 404, description = "the queue has no dead-letter queue")
+      })
+  @Delete
+  @Produces(MediaType.APPLICATION_JSON)
+  MutableHttpResponse<String> deleteMatching(
+      @QueryValue(defaultValue = LovageTopology.DEFAULT_QUEUE) String queue,
+      @QueryValue(defaultValue = "") String task,
+      @QueryValue(defaultValue = "") String reason) {
+    return forEachMatching(queue, new DeadLetterFilter(task, reason), this::delete);
+  }
+
+  /** One action per matching dead letter; the failures named, the others done. */
+  private MutableHttpResponse<String> forEachMatching(
+      String queue,
+      DeadLetterFilter filter,
+      java.util.function.Function<String, MutableHttpResponse<String>> action) {
+    Matches matches;
+    try {
+      matches = matching(queue, filter);
+    } catch (BrokerException e) {
+      return new Problem(
+              HttpStatus.NOT_FOUND, "no dead-letter queue for queue '" + queue + "'", null)
+          .response();
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("queue", queue);
+    body.put("matched", matches.deadLetters().size());
+    ArrayNode failed = Json.MAPPER.createArrayNode();
+    int done = 0;
+    for (DeadLetter d : matches.deadLetters()) {
+      MutableHttpResponse<String> answer = action.apply(d.id());
+      if (answer.getStatus().getCode() < 300) {
+        done++;
+      } else {
+        String detail =
+            answer
+                .getBody()
+                .map(b -> Json.MAPPER.readTree(b).path("detail").asString(b))
+                .orElse(answer.getStatus().getReason());
+        failed.addObject().put("id", d.id()).put("detail", detail);
+      }
+    }
+    body.put("done", done);
+    body.put("more", matches.more());
+    body.set("failed", failed);
+    return HttpResponse.ok(Json.MAPPER.writeValueAsString(body));
   }
 
   private static MutableHttpResponse<String> notFound(String id) {

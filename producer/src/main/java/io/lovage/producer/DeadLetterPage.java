@@ -23,13 +23,32 @@ final class DeadLetterPage {
    * @param page the dead letters shown, or null when the queue has no dead-letter queue
    */
   static String render(String queue, List<String> queues, DeadLetterStore.Page page, long offset) {
+    return render(queue, queues, page, offset, new DeadLetterFilter("", ""), null);
+  }
+
+  /**
+   * @param filter the task and reason the list is narrowed to (empty: all)
+   * @param matches every dead letter the filter matches, for the bulk actions (null: unknown)
+   */
+  static String render(
+      String queue,
+      List<String> queues,
+      DeadLetterStore.Page page,
+      long offset,
+      DeadLetterFilter filter,
+      DeadLetterController.Matches matches) {
     StringBuilder html = new StringBuilder();
     html.append("<form method=\"get\" action=\"/ui/dead-letters\" class=\"filters\">")
         .append("<label>Queue <input name=\"queue\" value=\"")
         .append(esc(queue))
         .append("\" list=\"dead-letter-queues\"></label><datalist id=\"dead-letter-queues\">");
     queues.forEach(q -> html.append("<option value=\"").append(esc(q)).append("\">"));
-    html.append("</datalist> <button>Show</button></form>\n");
+    html.append("</datalist><label>Task <input name=\"task\" value=\"")
+        .append(esc(filter.task()))
+        .append("\" placeholder=\"demo.fail\"></label><label>Reason contains <input")
+        .append(" name=\"reason\" value=\"")
+        .append(esc(filter.reason()))
+        .append("\"></label> <button>Show</button></form>\n");
     if (!queues.isEmpty()) {
       html.append("<p class=\"queues\">Queues with dead letters: ");
       for (String q : queues) {
@@ -49,6 +68,9 @@ final class DeadLetterPage {
           .append(esc(queue))
           .append("</code> has no dead-letter queue.</p>\n</section>\n");
       return html.toString();
+    }
+    if (matches != null && !matches.deadLetters().isEmpty()) {
+      html.append(bulk(queue, filter, matches));
     }
     if (page.deadLetters().isEmpty()) {
       html.append("<p class=\"empty\">No dead letters in <code>")
@@ -93,7 +115,7 @@ final class DeadLetterPage {
           .append(action(d, queue, "delete", "Delete", "Delete this dead letter for good?"))
           .append("</div>\n</article>\n");
     }
-    if (page.next() != null) {
+    if (page.next() != null && filter.isEmpty()) {
       html.append("<nav class=\"paging\"><a rel=\"next\" href=\"/ui/dead-letters?queue=")
           .append(esc(query(queue)))
           .append("&amp;offset=")
@@ -105,6 +127,47 @@ final class DeadLetterPage {
           .append("\">← First</a></nav>\n");
     }
     return html.append("</section>\n").toString();
+  }
+
+  /** Replay all and delete all that match, each confirmation saying how many it touches. */
+  private static String bulk(
+      String queue, DeadLetterFilter filter, DeadLetterController.Matches matches) {
+    int n = matches.deadLetters().size();
+    String which =
+        n
+            + (n == 1 ? " dead letter" : " dead letters")
+            + (filter.isEmpty() ? "" : " that match")
+            + (matches.more() ? " (the oldest " + n + "; more match)" : "");
+    StringBuilder html =
+        new StringBuilder("<div class=\"bulk actions\" data-matched=\"")
+            .append(n)
+            .append("\"><p>")
+            .append(
+                esc(which.substring(0, 1).toUpperCase(java.util.Locale.ROOT) + which.substring(1)))
+            .append(filter.isEmpty() ? " in this queue." : ".")
+            .append("</p>");
+    for (String[] a :
+        new String[][] {
+          {"replay-all", "Replay all " + n, "Replay the " + which + "?", "replay"},
+          {"delete-all", "Delete all " + n, "Delete the " + which + " for good?", "delete"}
+        }) {
+      html.append("<form method=\"post\" action=\"/ui/dead-letters/")
+          .append(a[0])
+          .append("\" data-confirm=\"")
+          .append(esc(a[2]))
+          .append("\"><input type=\"hidden\" name=\"queue\" value=\"")
+          .append(esc(queue))
+          .append("\"><input type=\"hidden\" name=\"task\" value=\"")
+          .append(esc(filter.task()))
+          .append("\"><input type=\"hidden\" name=\"reason\" value=\"")
+          .append(esc(filter.reason()))
+          .append("\"><button class=\"")
+          .append(a[3])
+          .append("\">")
+          .append(esc(a[1]))
+          .append("</button></form>");
+    }
+    return html.append("</div>\n").toString();
   }
 
   private static String action(

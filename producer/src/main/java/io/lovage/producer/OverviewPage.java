@@ -99,7 +99,7 @@ final class OverviewPage {
   }
 
   /** Lovage's own streams and queues, and each worker's remote-control and reply queues. */
-  private static boolean internal(RabbitManagement.QueueStats q) {
+  static boolean internal(RabbitManagement.QueueStats q) {
     return q.name().startsWith("lovage.") || q.name().endsWith(".pidbox");
   }
 

@@ -44,12 +44,9 @@ final class WorkersPage {
           .append(esc(w.path("software").asString("")))
           .append(w.path("answered").asBoolean(false) ? "" : ", did not answer")
           .append("</small></td><td>");
-      w.path("queues")
-          .forEach(
-              q ->
-                  html.append(link("/ui/tasks?queue=" + query(q.asString("")), q.asString("")))
-                      .append(" "));
-      html.append("</td><td>");
+      html.append("<ul class=\"consumed\">");
+      w.path("queues").forEach(q -> html.append(consumed(hostname, q.asString(""))));
+      html.append("</ul>").append(addConsumer(hostname)).append("</td><td>");
       JsonNode pool = w.path("pool");
       if (pool.isObject()) {
         html.append("up to ")
@@ -81,5 +78,34 @@ final class WorkersPage {
                   + " first.\"><button class=\"delete\">Shut down</button></form></td></tr>\n");
     }
     return html.append("</tbody></table></div>\n</section>\n").toString();
+  }
+
+  /** A queue the worker consumes, with a button to stop consuming it (Celery's cancel_consumer). */
+  private static String consumed(String hostname, String queue) {
+    return "<li data-queue=\""
+        + esc(queue)
+        + "\">"
+        + link("/ui/tasks?queue=" + query(queue), queue)
+        + " <form method=\"post\" action=\"/ui/workers/"
+        + esc(query(hostname))
+        + "/queues\" data-confirm=\""
+        + esc("Stop consuming " + queue + " on " + hostname + "? Its running tasks go on.")
+        + "\"><input type=\"hidden\" name=\"queue\" value=\""
+        + esc(queue)
+        + "\"><input type=\"hidden\" name=\"consume\" value=\"false\"><button class=\"delete"
+        + " small\" aria-label=\""
+        + esc("Stop consuming " + queue)
+        + "\">Cancel consumer</button></form></li>";
+  }
+
+  /** A queue to consume as well (Celery's add_consumer). */
+  private static String addConsumer(String hostname) {
+    return "<form method=\"post\" action=\"/ui/workers/"
+        + esc(query(hostname))
+        + "/queues\" class=\"add-consumer\" data-confirm=\""
+        + esc("Make " + hostname + " consume this queue as well?")
+        + "\"><input type=\"hidden\" name=\"consume\" value=\"true\"><label>Queue <input"
+        + " name=\"queue\" required size=\"12\"></label> <button>Add"
+        + " consumer</button></form>";
   }
 }

@@ -85,6 +85,8 @@ class ApiDocumentationTest {
                 "GET /dead-letters/{id}",
                 "POST /dead-letters/{id}/replay",
                 "DELETE /dead-letters/{id}",
+                "POST /dead-letters/replay",
+                "DELETE /dead-letters",
                 "GET /queues",
                 "GET /workers",
                 "GET /workers/{hostname}",

@@ -343,6 +343,186 @@ class DashboardIT {
   }
 
   @Test
+  void theOverviewsSucceededSeriesRisesAfterTasksAreSubmittedWithoutAReload() throws IOException {
+    browser.get(producer.uri("/ui").toString());
+    ((JavascriptExecutor) browser).executeScript("window.lovageNotReloaded = true;");
+    By succeeded = By.cssSelector("table.throughput tr[data-outcome='task-succeeded']");
+    long before =
+        total(wait(browser).until(ExpectedConditions.presenceOfElementLocated(succeeded)));
+
+    for (int i = 0; i < 5; i++) {
+      producer.submitTask("{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}");
+    }
+
+    wait(browser).until(d -> total(d.findElement(succeeded)) >= before + 5);
+    // The line is drawn once its 5 s bucket is complete: a point above the baseline (y 160).
+    By line = By.cssSelector("#throughput-chart polyline.outcome-succeeded");
+    wait(browser)
+        .until(
+            d ->
+                java.util.Arrays.stream(d.findElement(line).getAttribute("points").split(" "))
+                    .anyMatch(p -> Double.parseDouble(p.split(",")[1]) < 160));
+    assertTrue(
+        browser
+            .findElement(By.cssSelector("#throughput-chart title"))
+            .getAttribute("textContent")
+            .contains("per second"),
+        "the chart has a text alternative");
+    assertEquals(
+        Boolean.TRUE,
+        ((JavascriptExecutor) browser).executeScript("return window.lovageNotReloaded === true;"),
+        "the chart was updated in place, not reloaded");
+  }
+
+  @Test
+  void aScheduleCreatedOverRestIsListedOnTheSchedulesPageAndPausedFromIt() throws IOException {
+    String name = "dashboard-" + java.util.UUID.randomUUID();
+    assertEquals(
+        201,
+        producer
+            .post(
+                "/schedules",
+                "application/json",
+                "{\"name\": \""
+                    + name
+                    + "\", \"task\": \"demo.noop\", \"queue\": \""
+                    + queue
+                    + "\", \"every\": 3600}")
+            .statusCode());
+    try {
+      browser.get(producer.uri("/ui/schedules").toString());
+      By row = By.cssSelector("tr[data-schedule='" + name + "']");
+      WebElement listed = wait(browser).until(ExpectedConditions.presenceOfElementLocated(row));
+      assertTrue(listed.getText().contains("demo.noop"), listed.getText());
+      assertTrue(listed.getText().contains("every 1 h"), listed.getText());
+
+      listed.findElement(By.xpath(".//button[text()='Pause']")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "Paused"));
+      assertTrue(browser.findElement(row).getText().contains("paused"));
+      assertFalse(
+          Json.MAPPER
+              .readTree(producer.get("/schedules/" + name).body())
+              .get("enabled")
+              .asBoolean(),
+          "paused as the REST API sees it");
+    } finally {
+      producer.delete("/schedules/" + name);
+    }
+  }
+
+  @Test
+  void aConsumerAddedAndThenCancelledFromTheWorkersPageChangesTheWorkersQueues()
+      throws IOException {
+    String extra = queue + ".extra";
+    By row = By.xpath("//tr[.//a[@href='/ui/tasks?queue=" + queue + "']]");
+    By extraQueue = By.cssSelector("li[data-queue='" + extra + "']");
+    try {
+      browser.get(producer.uri("/ui/workers").toString());
+      WebElement worker = wait(browser).until(ExpectedConditions.presenceOfElementLocated(row));
+      worker.findElement(By.cssSelector(".add-consumer input[name='queue']")).sendKeys(extra);
+      worker.findElement(By.xpath(".//button[text()='Add consumer']")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "consumes the queue now"));
+      wait(browser).until(d -> !d.findElement(row).findElements(extraQueue).isEmpty());
+      assertTrue(workerQueues().contains(extra), "the REST API sees it too");
+
+      browser.findElement(row).findElement(extraQueue).findElement(By.tagName("button")).click();
+      wait(browser).until(ExpectedConditions.alertIsPresent()).accept();
+
+      wait(browser)
+          .until(
+              ExpectedConditions.textToBePresentInElementLocated(
+                  By.cssSelector(".notice"), "stopped consuming"));
+      wait(browser).until(d -> d.findElement(row).findElements(extraQueue).isEmpty());
+      assertFalse(workerQueues().contains(extra), "the REST API sees it gone");
+      assertTrue(workerQueues().contains(queue), "the other queue is still consumed");
+    } finally {
+      RabbitFixture.deleteTaskQueue(extra);
+    }
+  }
+
+  /** Every queue the workers alive consume, as GET /workers reports them. */
+  private static java.util.Set<String> workerQueues() throws IOException {
+    java.util.Set<String> queues = new java.util.HashSet<>();
+    Json.MAPPER
+        .readTree(producer.get("/workers").body())
+        .path("workers")
+        .forEach(w -> w.path("queues").forEach(q -> queues.add(q.asString())));
+    return queues;
+  }
+
+  @Test
+  void replayingAllDeadLettersThatMatchAReasonReplaysEachAndTheyRunAgain() throws IOException {
+    String mark = "bulk-" + java.util.UUID.randomUUID();
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(
+          producer.submitTask(
+              "{\"task\": \"demo.fail\", \"args\": [\""
+                  + mark
+                  + "\"], \"queue\": \""
+                  + queue
+                  + "\"}"));
+    }
+    ids.forEach(producer::awaitFinal);
+    browser.get(producer.uri("/ui/dead-letters?queue=" + queue + "&reason=" + mark).toString());
+    By bulk = By.cssSelector(".bulk[data-matched='3']");
+    wait(browser).until(ExpectedConditions.presenceOfElementLocated(bulk));
+    java.util.Map<String, String> first = new java.util.HashMap<>();
+    for (String id : ids) {
+      first.put(
+          id,
+          browser
+              .findElement(By.xpath("//article[.//a[@href='/ui/tasks/" + id + "']]"))
+              .getAttribute("data-dead-letter-id"));
+    }
+
+    browser.findElement(By.xpath("//button[text()='Replay all 3']")).click();
+    var confirm = wait(browser).until(ExpectedConditions.alertIsPresent());
+    assertTrue(confirm.getText().contains("3 dead letters"), confirm.getText());
+    confirm.accept();
+
+    wait(browser)
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.cssSelector(".notice"), "Replayed 3 dead letter(s)."));
+    // Each task runs again, fails again and is dead-lettered anew: a new dead letter per task,
+    // and the three replayed are gone; shown without a reload.
+    wait(browser)
+        .until(
+            d ->
+                ids.stream()
+                    .allMatch(
+                        id ->
+                            d
+                                .findElements(
+                                    By.xpath("//article[.//a[@href='/ui/tasks/" + id + "']]"))
+                                .stream()
+                                .map(a -> a.getAttribute("data-dead-letter-id"))
+                                .anyMatch(letter -> !letter.equals(first.get(id)))));
+    for (String id : ids) {
+      assertTrue(
+          browser
+              .findElements(By.cssSelector("article[data-dead-letter-id='" + first.get(id) + "']"))
+              .isEmpty(),
+          "replayed, so no longer listed: " + first.get(id));
+    }
+  }
+
+  private static long total(WebElement row) {
+    return Long.parseLong(row.getAttribute("data-total"));
+  }
+
+  @Test
   void withAnApiKeySetTheDashboardShowsTheLoginFormAndNoDataUntilTheKeyIsGiven() {
     guarded.awaitHealthy();
     browser.get(guarded.uri("/ui/tasks").toString());
