@@ -4,41 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.runtime.server.EmbeddedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The dashboard on a producer with an API key: the login form, its session cookie. */
 class DashboardLoginTest {
   private static final String KEY = "dash-s3cret";
   private static final HttpClient http = HttpClient.newHttpClient(); // follows no redirects
-  private static EmbeddedServer server;
 
-  @BeforeAll
-  static void start() {
-    server =
-        ApplicationContext.run(
-            EmbeddedServer.class,
-            Map.of(
-                "micronaut.server.port",
-                -1,
-                InMemoryBrokerFactory.PROPERTY,
-                "true",
-                "lovage.api.key",
-                KEY));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final InMemoryProducer producer = new InMemoryProducer(Map.of("lovage.api.key", KEY));
 
   @Test
   void withoutASessionEveryPageSendsTheBrowserToTheLoginFormAndShowsNoData() throws Exception {
@@ -108,7 +88,7 @@ class DashboardLoginTest {
   }
 
   private static URI uri(String path) {
-    return URI.create("http://localhost:" + server.getPort() + path);
+    return producer.uri(path);
   }
 
   private static HttpResponse<String> send(HttpRequest request) throws Exception {

@@ -6,16 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.protocol.Json;
 import io.lovage.result.EventStreamResultStore;
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.runtime.server.EmbeddedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -24,20 +20,7 @@ import tools.jackson.databind.JsonNode;
  */
 class DashboardTasksTest {
   private static final HttpClient http = HttpClient.newHttpClient();
-  private static EmbeddedServer server;
-
-  @BeforeAll
-  static void start() {
-    server =
-        ApplicationContext.run(
-            EmbeddedServer.class,
-            Map.of("micronaut.server.port", -1, InMemoryBrokerFactory.PROPERTY, "true"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final InMemoryProducer producer = new InMemoryProducer();
 
   @Test
   void aTaskSentWithArgumentsShowsThemOnItsPageAndInItsJson() throws Exception {
@@ -192,7 +175,8 @@ class DashboardTasksTest {
   }
 
   private static void event(String json) {
-    server
+    producer
+        .server()
         .getApplicationContext()
         .getBean(EventStreamResultStore.class)
         .apply(Json.MAPPER.readTree(json));
@@ -221,7 +205,7 @@ class DashboardTasksTest {
   }
 
   static URI uri(String path) {
-    return URI.create("http://localhost:" + server.getPort() + path);
+    return producer.uri(path);
   }
 
   static HttpResponse<String> get(String path) throws Exception {

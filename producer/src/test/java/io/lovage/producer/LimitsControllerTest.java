@@ -4,35 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.protocol.Json;
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.runtime.server.EmbeddedServer;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 /** {@code /limits} on a producer over the in-memory broker. */
 class LimitsControllerTest {
   private static final HttpClient http = HttpClient.newHttpClient();
-  private static EmbeddedServer server;
-
-  @BeforeAll
-  static void start() {
-    server =
-        ApplicationContext.run(
-            EmbeddedServer.class,
-            Map.of("micronaut.server.port", -1, InMemoryBrokerFactory.PROPERTY, "true"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final InMemoryProducer producer = new InMemoryProducer();
 
   @Test
   void aPutCreatesThenReplacesKeepsWhatItLeavesOutAndADeleteRemoves() throws Exception {
@@ -116,7 +98,7 @@ class LimitsControllerTest {
   private static HttpResponse<String> send(String method, String path, String body)
       throws Exception {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://localhost:" + server.getPort() + path))
+        HttpRequest.newBuilder(producer.uri(path))
             .header("Content-Type", "application/json")
             .method(
                 method,
