@@ -59,7 +59,8 @@ final class CeleryComparison {
                     QueueShape.LOVAGE_CLASSIC,
                     "prefork",
                     2,
-                    tasks));
+                    tasks,
+                    "bench.noop.celery-prefork"));
     Row threads =
         rows.measure(
             celeryName(Release.CELERY_5_2, "threads -c 8", "classic queue", tasks),
@@ -73,7 +74,8 @@ final class CeleryComparison {
                     QueueShape.LOVAGE_CLASSIC,
                     "threads",
                     8,
-                    tasks));
+                    tasks,
+                    "bench.noop.celery-threads"));
     // The plain queue exists before either consumes it; Lovage's worker and client only check
     // it (LOVAGE_TOPOLOGY=verify), as they would a queue that Celery made.
     QueueShape.PLAIN_CLASSIC.declare(ctx, PLAIN_QUEUE);
@@ -165,18 +167,6 @@ final class CeleryComparison {
     } finally {
       worker.stop(ctx);
     }
-  }
-
-  private static Rows.Measured celery(
-      BenchContext ctx,
-      TaskClient client,
-      Release release,
-      QueueShape shape,
-      String pool,
-      int concurrency,
-      int tasks) {
-    return celery(
-        ctx, client, release, shape, pool, concurrency, tasks, "bench.noop.celery-" + pool);
   }
 
   private static Rows.Measured celery(

@@ -63,13 +63,6 @@ final class HotPath {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: ./mvnw -DskipTests package builds it");
     }
-    // Warm-up and measured iterations of 2 s each: fewer in the smaller profiles.
-    int[] iterations =
-        switch (ctx.profile().name()) {
-          case "full" -> new int[] {3, 5};
-          case "quick" -> new int[] {2, 3};
-          default -> new int[] {2, 2};
-        };
     try {
       Path out = Files.createDirectories(ctx.repo().resolve("bench/target/jmh"));
       Path json = out.resolve("hot-path.json");
@@ -84,11 +77,11 @@ final class HotPath {
                   "-f",
                   "1",
                   "-wi",
-                  String.valueOf(iterations[0]),
+                  String.valueOf(ctx.profile().hotPathWarmups()),
                   "-w",
                   "2s",
                   "-i",
-                  String.valueOf(iterations[1]),
+                  String.valueOf(ctx.profile().hotPathIterations()),
                   "-r",
                   "2s",
                   "-prof",

@@ -26,6 +26,8 @@ import java.time.Duration;
  * @param catchUpEvents events in the stream the event catch-up rows read from its start
  * @param clusterTasks timed no-op tasks per row of the cluster workload (1, 2 and 4 worker JVMs, on
  *     one node and on a three-node cluster)
+ * @param hotPathWarmups JMH warm-up iterations (2 s each) of the worker hot path rows
+ * @param hotPathIterations JMH measured iterations (2 s each) of the worker hot path rows
  */
 record Profile(
     String name,
@@ -41,7 +43,9 @@ record Profile(
     Duration scheduleWindow,
     int urgentSamples,
     int catchUpEvents,
-    int clusterTasks) {
+    int clusterTasks,
+    int hotPathWarmups,
+    int hotPathIterations) {
 
   static final Profile FULL =
       new Profile(
@@ -58,7 +62,9 @@ record Profile(
           Duration.ofSeconds(120),
           50,
           1_000_000,
-          20_000);
+          20_000,
+          3,
+          5);
 
   static final Profile QUICK =
       new Profile(
@@ -75,7 +81,9 @@ record Profile(
           Duration.ofSeconds(20),
           10,
           1_000_000,
-          4_000);
+          4_000,
+          2,
+          3);
 
   /**
    * Every row, at the smallest sizes that still give it something to measure: one round of the
@@ -96,7 +104,9 @@ record Profile(
           Duration.ofSeconds(10),
           5,
           200_000,
-          2_000);
+          2_000,
+          2,
+          2);
 
   static Profile named(String name) {
     return switch (name) {
