@@ -98,6 +98,24 @@ public final class BenchMain {
     System.exit(0);
   }
 
+  /**
+   * The worker JVM's CPU per 1,000 tasks in a one-worker no-op row, with the client's and the
+   * broker's beside it: what a task costs, which the rate alone does not say on a shared machine.
+   */
+  private static Row cpuPerThousand(String results, Row noop) {
+    String name = "Worker JVM CPU per 1,000 no-op tasks, " + results + " (1 worker, quorum)";
+    if (!noop.measured() || !(noop.raw().get(CpuUse.WORKER) instanceof Long worker)) {
+      return Row.missing(name, "ms", Goal.NONE, "its no-op row was not measured");
+    }
+    Map<String, Object> raw = new LinkedHashMap<>();
+    for (String key : List.of(CpuUse.WORKER, CpuUse.CLIENT, CpuUse.BROKER)) {
+      if (noop.raw().containsKey(key)) {
+        raw.put(key, noop.raw().get(key));
+      }
+    }
+    return Row.of(name, worker, "ms", Goal.NONE, CpuUse.describe(raw), raw);
+  }
+
   private static void run(BenchContext ctx, Rows rows, Set<String> only) {
     NoopThroughput.Result noop = null;
     if (only.contains("noop")) {
@@ -122,6 +140,8 @@ public final class BenchMain {
                 noop.twoWithoutResults(),
                 noop.withoutResults(),
                 Goal.atLeast(1.6, "≥ 1.6")));
+        rows.add(cpuPerThousand("results recorded", noop.withResults()));
+        rows.add(cpuPerThousand("no results", noop.withoutResults()));
       }
     }
     if (only.contains("perftest")) {

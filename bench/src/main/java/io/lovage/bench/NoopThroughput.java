@@ -277,6 +277,7 @@ final class NoopThroughput {
       int tasks,
       String queueType) {
     long before = succeeded(workers);
+    CpuUse cpu = CpuUse.of(workers);
     Blast.Result result =
         Blast.run(
             workers.size() + " worker(s), " + queueType + (results ? ", results" : ", no results"),
@@ -294,11 +295,18 @@ final class NoopThroughput {
     raw.put("resultsRecorded", results);
     raw.put("prefetch", BenchContext.PREFETCH);
     raw.put("confirmWindow", BenchContext.CONFIRM_WINDOW);
+    Map<String, Object> per1000 = cpu.per1000(result.tasks());
+    raw.putAll(per1000);
+    System.out.println("  " + CpuUse.describe(per1000));
     return new Rows.Measured(
         result.perSecond(),
         String.format(
-            "%,d tasks in %.2f s; prefetch %d, %,d publishes in flight",
-            result.tasks(), result.seconds(), BenchContext.PREFETCH, BenchContext.CONFIRM_WINDOW),
+            "%,d tasks in %.2f s; prefetch %d, %,d publishes in flight; %s",
+            result.tasks(),
+            result.seconds(),
+            BenchContext.PREFETCH,
+            BenchContext.CONFIRM_WINDOW,
+            CpuUse.describe(per1000)),
         raw);
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +55,24 @@ class ParsingTest {
 
     assertEquals(
         8199, PerfTestCeiling.rate(Pattern.compile("receiving rate avg: (\\d+) msg/s"), output));
+  }
+
+  @Test
+  void perfTestsRateIsTheMeanOfTheSecondsAfterItsWarmUp() {
+    String output =
+        """
+        id: lovage-bench, time 1.000 s, sent: 3000 msg/s, confirmed: 2000 msg/s, nacked: 0 msg/s, received: 2000 msg/s, min/median consumer latency: 1/2 µs
+        id: lovage-bench, time 2.001 s, sent: 9000 msg/s, confirmed: 9000 msg/s, nacked: 0 msg/s, received: 8000 msg/s, min/median consumer latency: 1/2 µs
+        id: lovage-bench, time 3.000 s, sent: 9000 msg/s, confirmed: 9000 msg/s, nacked: 0 msg/s, received: 10000 msg/s, min/median consumer latency: 1/2 µs
+        id: lovage-bench, time 4.002 s, sent: 9000 msg/s, confirmed: 9000 msg/s, nacked: 0 msg/s, received: 12000 msg/s, min/median consumer latency: 1/2 µs
+        id: lovage-bench, sending rate avg: 7500 msg/s
+        id: lovage-bench, receiving rate avg: 8000 msg/s
+        """;
+
+    assertEquals(11_000, PerfTestCeiling.steadyRate(output, Duration.ofSeconds(2)), 1e-9);
+    assertThrows(
+        IllegalStateException.class,
+        () -> PerfTestCeiling.steadyRate(output, Duration.ofSeconds(4)));
   }
 
   @Test
