@@ -14,14 +14,14 @@ import java.util.function.LongSupplier;
  * BenchContext#CONFIRM_WINDOW} unconfirmed, while polling how many have completed; times from the
  * first publish to the poll that sees the last one done.
  *
- * <p>A poll costs the system measured (a Lovage worker renders its whole {@code /prometheus} page
- * for it: JFR put 9 % of a worker's samples there when it was asked every 20 ms). So the polls are
- * sparse while the end is far and every {@link #FINE_POLL_MILLIS} near it: each waits half the time
- * the rate so far says is left, between {@link #FINE_POLL_MILLIS} and {@link #COARSE_POLL_MILLIS}.
+ * <p>A poll costs the system measured (a Lovage worker answers an HTTP request for it, once its
+ * whole {@code /prometheus} page: JFR put 9 % of a worker's samples there). So the polls are sparse
+ * while the end is far and every {@link #FINE_POLL_MILLIS} near it: each waits half the time the
+ * rate so far says is left, between {@link #FINE_POLL_MILLIS} and {@link #COARSE_POLL_MILLIS}.
  */
 final class Blast {
   static final long FINE_POLL_MILLIS = 20;
-  static final long COARSE_POLL_MILLIS = 250;
+  static final long COARSE_POLL_MILLIS = 1_000;
 
   private Blast() {}
 

@@ -5,6 +5,7 @@ import io.lovage.protocol.Json;
 import io.lovage.service.openapi.ApiDoc;
 import io.lovage.service.openapi.ApiResponse;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
@@ -72,10 +73,30 @@ final class OpsController {
 
   @ApiDoc(
       summary = "Metrics in Prometheus' text format",
+      description =
+          "Every meter, or with `name[]=…` (repeatable, as the Prometheus client's own exposition"
+              + " takes it) only those metric families, e.g."
+              + " `/prometheus?name[]=lovage_worker_tasks_total`: a cheap read of one counter.",
       responses = @ApiResponse(status = 200, description = "the meters of this service"))
   @Get("/prometheus")
-  @Produces("text/plain; version=0.0.4; charset=utf-8")
-  String prometheus() {
-    return registry.scrape();
+  @Produces(PROMETHEUS_TEXT)
+  String prometheus(HttpRequest<?> request) {
+    List<String> names = request.getParameters().getAll("name[]");
+    return names.isEmpty() ? registry.scrape() : registry.scrape(PROMETHEUS_TEXT, families(names));
   }
+
+  /**
+   * The metric families of the names asked for: as the page shows them ({@code
+   * lovage_worker_tasks_total}) or as the registry keeps them ({@code lovage_worker_tasks}).
+   */
+  static java.util.Set<String> families(List<String> names) {
+    java.util.Set<String> families = new java.util.HashSet<>();
+    for (String name : names) {
+      families.add(name);
+      families.add(name.replaceFirst("_(total|count|sum|bucket|created|info|max)$", ""));
+    }
+    return families;
+  }
+
+  private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 }
