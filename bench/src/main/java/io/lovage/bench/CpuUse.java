@@ -14,14 +14,15 @@ import java.util.Optional;
  * moves with whatever else the machine did, while CPU per task barely does.
  *
  * <p>The broker's share is missing when RabbitMQ does not run on this machine (no {@code beam.smp}
- * among its processes).
+ * among its processes); a share is left out when one of its processes exited meanwhile (a cluster
+ * node restarted), rather than fail the row it only annotates.
  */
 final class CpuUse {
   private final List<ProcessHandle> workers;
   private final List<ProcessHandle> brokers;
-  private final Duration workersBefore;
-  private final Duration clientBefore;
-  private final Duration brokersBefore;
+  private final Optional<Duration> workersBefore;
+  private final Optional<Duration> clientBefore;
+  private final Optional<Duration> brokersBefore;
 
   private CpuUse(List<ProcessHandle> workers) {
     this.workers = workers;
@@ -46,10 +47,10 @@ final class CpuUse {
    */
   Map<String, Object> per1000(int tasks) {
     Map<String, Object> raw = new LinkedHashMap<>();
-    raw.put(WORKER, perThousand(sum(workers).minus(workersBefore), tasks));
-    raw.put(CLIENT, perThousand(cpu(ProcessHandle.current()).minus(clientBefore), tasks));
+    since(workersBefore, sum(workers), tasks).ifPresent(ms -> raw.put(WORKER, ms));
+    since(clientBefore, cpu(ProcessHandle.current()), tasks).ifPresent(ms -> raw.put(CLIENT, ms));
     if (!brokers.isEmpty()) {
-      raw.put(BROKER, perThousand(sum(brokers).minus(brokersBefore), tasks));
+      since(brokersBefore, sum(brokers), tasks).ifPresent(ms -> raw.put(BROKER, ms));
     }
     return raw;
   }
@@ -62,24 +63,33 @@ final class CpuUse {
   static String describe(Map<String, Object> per1000) {
     return String.format(
         "CPU ms per 1,000 tasks: worker %s, client %s, broker %s",
-        per1000.get(WORKER),
-        per1000.get(CLIENT),
+        Optional.ofNullable(per1000.get(WORKER)).orElse("unknown"),
+        Optional.ofNullable(per1000.get(CLIENT)).orElse("unknown"),
         Optional.ofNullable(per1000.get(BROKER)).orElse("not here"));
   }
 
-  private static long perThousand(Duration cpu, int tasks) {
-    return Math.round(cpu.toNanos() / 1e6 * 1000 / tasks);
+  /** Empty when a process's CPU time could not be read at either end (it had exited). */
+  private static Optional<Long> since(
+      Optional<Duration> before, Optional<Duration> after, int tasks) {
+    if (before.isEmpty() || after.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(Math.round(after.get().minus(before.get()).toNanos() / 1e6 * 1000 / tasks));
   }
 
-  private static Duration sum(List<ProcessHandle> processes) {
-    return processes.stream().map(CpuUse::cpu).reduce(Duration.ZERO, Duration::plus);
+  private static Optional<Duration> sum(List<ProcessHandle> processes) {
+    Duration total = Duration.ZERO;
+    for (ProcessHandle process : processes) {
+      Optional<Duration> cpu = cpu(process);
+      if (cpu.isEmpty()) {
+        return Optional.empty();
+      }
+      total = total.plus(cpu.get());
+    }
+    return Optional.of(total);
   }
 
-  private static Duration cpu(ProcessHandle process) {
-    return process
-        .info()
-        .totalCpuDuration()
-        .orElseThrow(
-            () -> new IllegalStateException("no CPU time for process " + process.pid() + " here"));
+  private static Optional<Duration> cpu(ProcessHandle process) {
+    return process.info().totalCpuDuration();
   }
 }
