@@ -104,8 +104,11 @@ public final class BenchMain {
    */
   private static Row cpuPerThousand(String results, Row noop) {
     String name = "Worker JVM CPU per 1,000 no-op tasks, " + results + " (1 worker, quorum)";
-    if (!noop.measured() || !(noop.raw().get(CpuUse.WORKER) instanceof Long worker)) {
+    if (!noop.measured()) {
       return Row.missing(name, "ms", Goal.NONE, "its no-op row was not measured");
+    }
+    if (!(noop.raw().get(CpuUse.WORKER) instanceof Long worker)) {
+      return Row.missing(name, "ms", Goal.NONE, "the worker's CPU time could not be read");
     }
     Map<String, Object> raw = new LinkedHashMap<>();
     for (String key : List.of(CpuUse.WORKER, CpuUse.CLIENT, CpuUse.BROKER)) {

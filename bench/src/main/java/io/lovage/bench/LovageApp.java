@@ -115,8 +115,8 @@ final class LovageApp {
 
   /**
    * Tasks this worker ran successfully since it started, from {@code /prometheus}: exact. Only that
-   * family is asked for: the whole page, with the run-time histogram's buckets, put 9 % of a
-   * worker's CPU samples into rendering it while the bench polled.
+   * family is asked for, so the page written is small; Micrometer still collects every meter for
+   * it, so a poll still costs the worker (see {@link Blast} for how seldom the bench asks).
    */
   long succeeded() {
     return parseSucceeded(prometheus("lovage_worker_tasks_total"));

@@ -3,11 +3,11 @@ package io.lovage.bench;
 import java.time.Duration;
 
 /**
- * How much work each workload does: {@code full} as the issue asks (about ten minutes on 2 cores),
- * {@code quick} with fewer tasks (about seven, numbers a human can compare), {@code ci} with fewer
- * still (about two minutes less than quick): CI runs it to prove that every row can still be
- * measured, and reads its numbers as orders of magnitude at most. Each profile says its sizes in
- * its row names.
+ * How much work each workload does: {@code full} as the issue asks (about twenty minutes on 2
+ * cores), {@code quick} with fewer tasks (about seven, numbers a human can compare), {@code ci}
+ * with fewer still (about two minutes less than quick): CI runs it to prove that every row can
+ * still be measured, and reads its numbers as orders of magnitude at most. Each profile says its
+ * sizes in its row names.
  *
  * @param noopTasks timed no-op tasks per throughput row
  * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools): a JVM on 2
