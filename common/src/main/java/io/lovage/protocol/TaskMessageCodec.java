@@ -44,28 +44,36 @@ public final class TaskMessageCodec {
 
   private TaskMessageCodec() {}
 
+  /**
+   * Celery's protocol v2 headers, in Celery's order, without those that would be null ({@code
+   * shadow}, {@code eta}, {@code expires}, {@code group}, {@code group_index}, …): Celery reads
+   * each with {@code headers.get(name)}, so absent and null mean the same to it and to {@link
+   * #decode}, and every header costs its sender, the broker and its worker a parse. Celery's {@code
+   * timelimit} of {@code [None, None]} (no limits) is left out likewise.
+   */
   public static Message encode(TaskMessage task) {
     Map<String, Object> headers = new LinkedHashMap<>();
     headers.put("lang", "py");
     headers.put("task", task.task());
     headers.put("id", task.id());
-    headers.put("shadow", null);
-    headers.put("eta", task.eta() == null ? null : CeleryTime.format(task.eta()));
-    headers.put("expires", task.expires() == null ? null : CeleryTime.format(task.expires()));
-    headers.put("group", task.group());
-    headers.put("group_index", null);
+    putPresent(headers, "eta", task.eta() == null ? null : CeleryTime.format(task.eta()));
+    putPresent(
+        headers, "expires", task.expires() == null ? null : CeleryTime.format(task.expires()));
+    putPresent(headers, "group", task.group());
     headers.put("retries", task.retries());
-    // Celery's order is [hard, soft]: celery/app/amqp.py as_task_v2.
-    headers.put(
-        "timelimit",
-        Arrays.asList(seconds(task.timeLimit().hard()), seconds(task.timeLimit().soft())));
-    headers.put("root_id", task.rootId());
-    headers.put("parent_id", task.parentId());
-    headers.put("argsrepr", task.argsrepr());
-    headers.put("kwargsrepr", task.kwargsrepr());
-    headers.put("origin", task.origin());
+    if (task.timeLimit().hard() != null || task.timeLimit().soft() != null) {
+      // Celery's order is [hard, soft]: celery/app/amqp.py as_task_v2.
+      headers.put(
+          "timelimit",
+          Arrays.asList(seconds(task.timeLimit().hard()), seconds(task.timeLimit().soft())));
+    }
+    putPresent(headers, "root_id", task.rootId());
+    putPresent(headers, "parent_id", task.parentId());
+    putPresent(headers, "argsrepr", task.argsrepr());
+    putPresent(headers, "kwargsrepr", task.kwargsrepr());
+    putPresent(headers, "origin", task.origin());
     headers.put(TaskMessage.IGNORE_RESULT, false);
-    headers.putAll(task.extraHeaders());
+    task.extraHeaders().forEach((name, value) -> putPresent(headers, name, value));
 
     ArrayNode body = Json.MAPPER.createArrayNode();
     body.add(task.args());
@@ -80,6 +88,12 @@ public final class TaskMessageCodec {
         task.replyTo(),
         task.priority() == null ? 0 : task.priority(),
         true);
+  }
+
+  private static void putPresent(Map<String, Object> headers, String name, Object value) {
+    if (value != null) {
+      headers.put(name, value);
+    }
   }
 
   /** Whole seconds go out as integers, as Python sends {@code time_limit=60}. */

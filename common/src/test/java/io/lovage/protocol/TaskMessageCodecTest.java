@@ -16,12 +16,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /** The codec against messages captured from Python Celery 5.2 (see resources/celery/). */
 class TaskMessageCodecTest {
 
   @Test
-  void encodedMessageIsExactlyWhatCelerySends() throws IOException {
+  void encodedMessageIsWhatCelerySendsLessTheHeadersItSendsAsNone() throws IOException {
     JsonNode fixture = fixture("celery-5.2-task-message.json");
     TaskMessage message =
         TaskMessage.builder("demo.add")
@@ -36,7 +37,7 @@ class TaskMessageCodecTest {
   }
 
   @Test
-  void encodedMessageWithEtaExpiresRetriesTimeLimitsAndCustomHeaderIsWhatCelerySends()
+  void encodedMessageWithEtaExpiresRetriesTimeLimitsAndCustomHeaderIsWhatCelerySendsLessItsNones()
       throws IOException {
     JsonNode fixture = fixture("celery-5.2-task-message-eta.json");
     TaskMessage message =
@@ -196,8 +197,21 @@ class TaskMessageCodecTest {
         p.get("delivery_mode").asInt() == 2);
   }
 
+  /**
+   * Celery's message, but for the headers it sends as None ({@code shadow}, {@code group_index},
+   * {@code timelimit} of {@code [None, None]}, …): Celery reads each with {@code .get()}, where
+   * absent is None, and Lovage leaves them out (the Celery interop tests prove Celery runs them).
+   */
   private static void assertWireEquals(JsonNode fixture, Message encoded) {
-    assertEquals(fixture.get("headers"), Json.MAPPER.valueToTree(encoded.headers()), "headers");
+    ObjectNode expected = (ObjectNode) fixture.get("headers").deepCopy();
+    expected
+        .properties()
+        .removeIf(
+            header ->
+                header.getValue().isNull()
+                    || header.getValue().isArray()
+                        && header.getValue().valueStream().allMatch(JsonNode::isNull));
+    assertEquals(expected, Json.MAPPER.valueToTree(encoded.headers()), "headers");
     assertEquals(fixture.get("body"), Json.MAPPER.readTree(encoded.body()), "body");
     JsonNode p = fixture.get("properties");
     assertEquals(p.get("content_type").asString(), encoded.contentType());
