@@ -210,7 +210,11 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       idempotencyKeys.putIfAbsent(key, task.id());
     }
     forgetExpired();
-    index.putIfAbsent(
+    if (known(task.id()) != null) {
+      // Its events were read first (a fast worker), and memory may have evicted them since.
+      return;
+    }
+    index.put(
         task.id(),
         new TaskRecord(
             task.id(),
@@ -229,6 +233,12 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             TaskArguments.of(task.args(), task.kwargs()),
             task.parentId(),
             task.rootId()));
+  }
+
+  /** What memory or, for a task it evicted, the archive knows of a task; null if nothing. */
+  private TaskRecord known(String id) {
+    TaskRecord inMemory = index.get(id);
+    return inMemory != null ? inMemory : archive.find(id).orElse(null);
   }
 
   /**
@@ -276,12 +286,10 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       if (type.get() == TaskEvent.SENT && event.hasNonNull(TaskEvents.IDEMPOTENCY_KEY)) {
         idempotencyKeys.putIfAbsent(event.get(TaskEvents.IDEMPOTENCY_KEY).asString(), id);
       }
-      TaskRecord current = index.get(id);
-      if (current == null && type.get() != TaskEvent.SENT) {
-        // A later event of a task memory evicted: go on from what the archive kept. (A task's
-        // sent event is its first, so a new task does not cost a look into the archive.)
-        current = archive.find(id).orElse(null);
-      }
+      // A task memory evicted goes on from what the archive kept. Also on its sent event: that
+      // is published once the task is confirmed, so a fast worker's outcome can precede it in the
+      // stream, and starting over from nothing would hide that outcome.
+      TaskRecord current = known(id);
       updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
       index.put(id, updated);
       forgetExpired();

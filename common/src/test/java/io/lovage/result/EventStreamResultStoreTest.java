@@ -156,6 +156,55 @@ class EventStreamResultStoreTest {
     assertTrue(store.find("new").isPresent());
   }
 
+  @Test
+  void aSentEventReadAfterTheOutcomeOfATaskMemoryEvictedKeepsTheOutcome() {
+    EventStreamResultStore small = archivingStore();
+    small.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 5}"));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
+
+    // Published once the task was confirmed: a fast worker's outcome came first.
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t1\", \"name\": \"n\"}"));
+
+    TaskRecord record = small.find("t1").orElseThrow();
+    assertEquals(TaskState.SUCCESS, record.state());
+    assertEquals(5, record.result().asInt());
+  }
+
+  @Test
+  void aTaskRecordedAsSentAfterMemoryEvictedItsOutcomeKeepsTheOutcome() {
+    EventStreamResultStore small = archivingStore();
+    small.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 5}"));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
+
+    small.recordSent(
+        io.lovage.protocol.TaskMessage.builder("n").id("t1").build(), "celery", clock.instant());
+
+    assertEquals(TaskState.SUCCESS, small.find("t1").orElseThrow().state());
+  }
+
+  /** One task in memory, the others in an archive that keeps every record. */
+  private EventStreamResultStore archivingStore() {
+    java.util.Map<String, TaskRecord> kept = new java.util.HashMap<>();
+    return new EventStreamResultStore(
+        1,
+        Duration.ofHours(1),
+        clock,
+        new TaskArchive() {
+          @Override
+          public void put(TaskRecord record) {
+            kept.put(record.id(), record);
+          }
+
+          @Override
+          public java.util.Optional<TaskRecord> find(String id) {
+            return java.util.Optional.ofNullable(kept.get(id));
+          }
+
+          @Override
+          public void close() {}
+        });
+  }
+
   private static JsonNode event(String json) {
     return Json.MAPPER.readTree(json);
   }
