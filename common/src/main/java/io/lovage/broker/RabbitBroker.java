@@ -46,10 +46,16 @@ import org.slf4j.LoggerFactory;
 public final class RabbitBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RabbitBroker.class);
 
+  /** One thread for every broker of the JVM: it fails the publishes whose confirm is overdue. */
+  private static final java.util.concurrent.ScheduledExecutorService SWEEPER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("lovage-confirm-timeouts").factory());
+
   private final BrokerSettings settings;
   private final Connection publishing;
   private final Connection consuming;
   private final Publisher publisher;
+  private final java.util.concurrent.ScheduledFuture<?> sweeping;
   private final Set<String> transientNames;
   private final StreamProtocol streams;
 
@@ -68,6 +74,10 @@ public final class RabbitBroker implements Broker {
     this.publishing = publishing;
     this.consuming = consuming;
     this.publisher = new Publisher();
+    long every = sweepEvery(settings.publishTimeout()).toMillis();
+    this.sweeping =
+        SWEEPER.scheduleWithFixedDelay(
+            publisher::expireOverdue, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     this.transientNames = transientNames;
     this.streams = new StreamProtocol(settings);
   }
@@ -537,6 +547,7 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public void close() {
+    sweeping.cancel(false);
     publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
     streams.close();
     for (Connection connection : List.of(consuming, publishing)) {
@@ -549,6 +560,15 @@ public final class RabbitBroker implements Broker {
         log.debug("close failed error={}", e.toString());
       }
     }
+  }
+
+  /**
+   * How often overdue publishes are looked for: a tenth of the timeout, between 10 and 100 ms, so a
+   * publish fails at most that late.
+   */
+  static java.time.Duration sweepEvery(java.time.Duration publishTimeout) {
+    long tenth = publishTimeout.toMillis() / 10;
+    return java.time.Duration.ofMillis(Math.clamp(tenth, 10, 100));
   }
 
   private static String rootMessage(Throwable e) {
@@ -713,24 +733,33 @@ public final class RabbitBroker implements Broker {
 
     private final class Pending {
       final CompletableFuture<Void> future = new CompletableFuture<>();
-      final String target;
+      final String exchange;
+      final String routingKey;
+      final long deadline;
       volatile String returned;
 
-      Pending(String target) {
-        this.target = target;
+      Pending(String exchange, String routingKey, long deadline) {
+        this.exchange = exchange;
+        this.routingKey = routingKey;
+        this.deadline = deadline;
+      }
+
+      /** Only when it failed: most publishes never need their target named. */
+      String target() {
+        return "exchange '" + exchange + "' routing key '" + routingKey + "'";
       }
     }
 
     CompletableFuture<Void> publish(String exchange, String routingKey, Message m) {
-      String target = "exchange '" + exchange + "' routing key '" + routingKey + "'";
-      Pending p = new Pending(target);
-      long seq;
+      Pending p =
+          new Pending(
+              exchange, routingKey, System.nanoTime() + settings.publishTimeout().toNanos());
       // A lock that parks: many virtual threads publish at once (one per REST request), and
       // a contended monitor made them spin, a fifth of the producer's CPU under load.
       lock.lock();
       try {
         Channel ch = openChannel();
-        seq = ch.getNextPublishSeqNo();
+        long seq = ch.getNextPublishSeqNo();
         pending.put(seq, p);
         ch.basicPublish(
             exchange, routingKey, true, properties(m, generation + ":" + seq), m.body());
@@ -739,39 +768,46 @@ public final class RabbitBroker implements Broker {
         p.future.completeExceptionally(
             new PublishException(
                 PublishException.Reason.CONNECTION_LOST,
-                "cannot publish to " + target + ": " + rootMessage(e),
+                "cannot publish to " + p.target() + ": " + rootMessage(e),
                 e));
-        return p.future;
       } finally {
         lock.unlock();
       }
-      long timeoutMs = settings.publishTimeout().toMillis();
-      final long published = seq;
-      final long gen = generation;
-      CompletableFuture<Void> result = new CompletableFuture<>();
-      p.future
-          .orTimeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .whenComplete(
-              (ok, error) -> {
-                if (error == null) {
-                  result.complete(null);
-                  return;
-                }
-                if (error instanceof java.util.concurrent.TimeoutException) {
-                  pending.remove(published, p);
-                  replaceChannelAfterTimeout(gen);
-                  error =
-                      new PublishException(
-                          PublishException.Reason.TIMEOUT,
-                          "broker did not confirm the message to "
-                              + target
-                              + " within "
-                              + timeoutMs
-                              + " ms");
-                }
-                result.completeExceptionally(error);
-              });
-      return result;
+      return p.future;
+    }
+
+    /**
+     * Fails the publishes whose confirm is overdue, then replaces their channel. Run every {@link
+     * RabbitBroker#sweepEvery}: one periodic task per broker rather than a timer per publish, which
+     * cost every publish a timer's scheduling and cancelling and two more futures. Sequence numbers
+     * grow with time on a channel, so the oldest come first and the scan stops at the first one in
+     * time (a replaced channel's publishes were failed when it was).
+     */
+    void expireOverdue() {
+      long now = System.nanoTime();
+      boolean expired = false;
+      for (Map.Entry<Long, Pending> entry : pending.entrySet()) {
+        Pending p = entry.getValue();
+        if (now - p.deadline < 0) {
+          break;
+        }
+        if (pending.remove(entry.getKey(), p)) {
+          expired = true;
+          p.future.completeExceptionally(
+              new PublishException(
+                  PublishException.Reason.TIMEOUT,
+                  "broker did not confirm the message to "
+                      + p.target()
+                      + " within "
+                      + settings.publishTimeout().toMillis()
+                      + " ms"));
+        }
+      }
+      if (expired) {
+        // Off the one sweeping thread: replacing waits for the lock that a publish holds.
+        long gen = generation;
+        Thread.ofVirtual().start(() -> replaceChannelAfterTimeout(gen));
+      }
     }
 
     /**
@@ -865,12 +901,12 @@ public final class RabbitBroker implements Broker {
         if (!acked) {
           p.future.completeExceptionally(
               new PublishException(
-                  PublishException.Reason.NACKED, "broker refused the message to " + p.target));
+                  PublishException.Reason.NACKED, "broker refused the message to " + p.target()));
         } else if (p.returned != null) {
           p.future.completeExceptionally(
               new PublishException(
                   PublishException.Reason.UNROUTABLE,
-                  "no queue is bound for " + p.target + " (" + p.returned + ")"));
+                  "no queue is bound for " + p.target() + " (" + p.returned + ")"));
         } else {
           p.future.complete(null);
         }
@@ -887,7 +923,7 @@ public final class RabbitBroker implements Broker {
         Pending p = pending.remove(seq);
         if (p != null) {
           p.future.completeExceptionally(
-              new PublishException(reason, "message to " + p.target + " not confirmed: " + why));
+              new PublishException(reason, "message to " + p.target() + " not confirmed: " + why));
         }
       }
     }

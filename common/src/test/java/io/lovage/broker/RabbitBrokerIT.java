@@ -132,6 +132,44 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void aPublishTheBrokerDoesNotConfirmInTimeFailsAsATimeoutAndPublishingWorksAfterIt() {
+    BrokerSettings settings =
+        BrokerSettings.of(RabbitFixture.uri(), "RabbitBrokerIT timeout")
+            .withPublishTimeout(Duration.ofSeconds(1));
+    try (RabbitBroker blocked = RabbitBroker.connect(settings)) {
+      blocked.declare(LovageTopology.taskQueue(queue));
+      // A memory alarm: RabbitMQ stops reading from publishing connections, so no confirm comes.
+      RabbitFixture.rabbitmqctl("set_vm_memory_high_watermark", "0.0000001");
+      CompletionException e;
+      try {
+        e =
+            assertThrows(
+                CompletionException.class,
+                () ->
+                    blocked
+                        .publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("unconfirmed"))
+                        .join());
+      } finally {
+        RabbitFixture.rabbitmqctl("set_vm_memory_high_watermark", "0.6");
+      }
+
+      PublishException cause = assertInstanceOf(PublishException.class, e.getCause());
+      assertEquals(PublishException.Reason.TIMEOUT, cause.reason());
+      Await.until(
+          Duration.ofSeconds(20),
+          "a confirmed publish after the alarm",
+          () -> {
+            try {
+              blocked.publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("after")).join();
+              return true;
+            } catch (CompletionException stillBlocked) {
+              return false;
+            }
+          });
+    }
+  }
+
+  @Test
   void rejectedMessageIsDeadLetteredByTheBrokerWithTheReasonInXDeath() {
     broker.declare(LovageTopology.taskQueue(queue));
     broker.consume(queue, ConsumeOptions.prefetch(1), Delivery::reject);
