@@ -180,8 +180,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   @Override
   public synchronized Optional<TaskRecord> find(String id) {
-    TaskRecord inMemory = index.get(id);
-    return (inMemory != null ? Optional.of(inMemory) : archive.find(id)).filter(this::current);
+    return Optional.ofNullable(known(id)).filter(this::current);
   }
 
   /** Whether a record's last event is younger than {@code expires}. */
