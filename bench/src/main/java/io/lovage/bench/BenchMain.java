@@ -111,7 +111,7 @@ public final class BenchMain {
       return Row.missing(name, "ms", Goal.NONE, "the worker's CPU time could not be read");
     }
     Map<String, Object> raw = new LinkedHashMap<>();
-    for (String key : List.of(CpuUse.WORKER, CpuUse.CLIENT, CpuUse.BROKER)) {
+    for (String key : CpuUse.KEYS) {
       if (noop.raw().containsKey(key)) {
         raw.put(key, noop.raw().get(key));
       }

@@ -1,5 +1,8 @@
 package io.lovage.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +16,11 @@ import java.util.Optional;
  * says what a task costs each side, which a rate cannot: on 2 cores shared by all three, a rate
  * moves with whatever else the machine did, while CPU per task barely does.
  *
+ * <p>Of the JVMs' CPU, the part their JIT compiler threads used is counted as well ({@code
+ * /proc/<pid>/task/<tid>/stat} of the threads named {@code C1 CompilerThre…} and {@code C2
+ * CompilerThre…}): a JVM that still compiles its hot code is not yet in its steady state, and on 2
+ * cores its compiler takes the CPU from everything else.
+ *
  * <p>The broker's share is missing when RabbitMQ does not run on this machine (no {@code beam.smp}
  * among its processes); a share is left out when one of its processes exited meanwhile (a cluster
  * node restarted), rather than fail the row it only annotates.
@@ -23,6 +31,8 @@ final class CpuUse {
   private final Optional<Duration> workersBefore;
   private final Optional<Duration> clientBefore;
   private final Optional<Duration> brokersBefore;
+  private final Optional<Duration> workersJitBefore;
+  private final Optional<Duration> clientJitBefore;
 
   private CpuUse(List<ProcessHandle> workers) {
     this.workers = workers;
@@ -34,6 +44,8 @@ final class CpuUse {
     this.workersBefore = sum(workers);
     this.clientBefore = cpu(ProcessHandle.current());
     this.brokersBefore = sum(brokers);
+    this.workersJitBefore = jitSum(workers);
+    this.clientJitBefore = jit(ProcessHandle.current());
   }
 
   /** Starts counting the CPU these workers, this JVM and the local broker use from now on. */
@@ -43,12 +55,16 @@ final class CpuUse {
 
   /**
    * CPU milliseconds per 1,000 tasks since {@link #of}: {@code workerCpuMsPer1000}, {@code
-   * clientCpuMsPer1000} and, with a local broker, {@code brokerCpuMsPer1000}.
+   * clientCpuMsPer1000}, the part of each their JIT compiler used ({@code workerJitCpuMsPer1000},
+   * {@code clientJitCpuMsPer1000}) and, with a local broker, {@code brokerCpuMsPer1000}.
    */
   Map<String, Object> per1000(int tasks) {
     Map<String, Object> raw = new LinkedHashMap<>();
     since(workersBefore, sum(workers), tasks).ifPresent(ms -> raw.put(WORKER, ms));
+    since(workersJitBefore, jitSum(workers), tasks).ifPresent(ms -> raw.put(WORKER_JIT, ms));
     since(clientBefore, cpu(ProcessHandle.current()), tasks).ifPresent(ms -> raw.put(CLIENT, ms));
+    since(clientJitBefore, jit(ProcessHandle.current()), tasks)
+        .ifPresent(ms -> raw.put(CLIENT_JIT, ms));
     if (!brokers.isEmpty()) {
       since(brokersBefore, sum(brokers), tasks).ifPresent(ms -> raw.put(BROKER, ms));
     }
@@ -58,14 +74,28 @@ final class CpuUse {
   static final String WORKER = "workerCpuMsPer1000";
   static final String CLIENT = "clientCpuMsPer1000";
   static final String BROKER = "brokerCpuMsPer1000";
+  static final String WORKER_JIT = "workerJitCpuMsPer1000";
+  static final String CLIENT_JIT = "clientJitCpuMsPer1000";
 
-  /** {@code "worker 210, client 150, broker 300 CPU ms per 1,000 tasks"}, from {@link #per1000}. */
+  /** Every key {@link #per1000} may answer. */
+  static final List<String> KEYS = List.of(WORKER, WORKER_JIT, CLIENT, CLIENT_JIT, BROKER);
+
+  /**
+   * {@code "CPU ms per 1,000 tasks: worker 210 (JIT 12), client 150 (JIT 3), broker 300"}, from
+   * {@link #per1000}.
+   */
   static String describe(Map<String, Object> per1000) {
     return String.format(
-        "CPU ms per 1,000 tasks: worker %s, client %s, broker %s",
+        "CPU ms per 1,000 tasks: worker %s%s, client %s%s, broker %s",
         Optional.ofNullable(per1000.get(WORKER)).orElse("unknown"),
+        jitPart(per1000.get(WORKER_JIT)),
         Optional.ofNullable(per1000.get(CLIENT)).orElse("unknown"),
+        jitPart(per1000.get(CLIENT_JIT)),
         Optional.ofNullable(per1000.get(BROKER)).orElse("not here"));
+  }
+
+  private static String jitPart(Object ms) {
+    return ms == null ? "" : " (JIT " + ms + ")";
   }
 
   /** Empty when a process's CPU time could not be read at either end (it had exited). */
@@ -78,9 +108,19 @@ final class CpuUse {
   }
 
   private static Optional<Duration> sum(List<ProcessHandle> processes) {
+    return sum(processes, CpuUse::cpu);
+  }
+
+  private static Optional<Duration> jitSum(List<ProcessHandle> processes) {
+    return sum(processes, CpuUse::jit);
+  }
+
+  private static Optional<Duration> sum(
+      List<ProcessHandle> processes,
+      java.util.function.Function<ProcessHandle, Optional<Duration>> of) {
     Duration total = Duration.ZERO;
     for (ProcessHandle process : processes) {
-      Optional<Duration> cpu = cpu(process);
+      Optional<Duration> cpu = of.apply(process);
       if (cpu.isEmpty()) {
         return Optional.empty();
       }
@@ -89,7 +129,45 @@ final class CpuUse {
     return Optional.of(total);
   }
 
-  private static Optional<Duration> cpu(ProcessHandle process) {
+  static Optional<Duration> cpu(ProcessHandle process) {
     return process.info().totalCpuDuration();
   }
+
+  /**
+   * The CPU time of a JVM's JIT compiler threads, from {@code /proc}; empty where there is no
+   * {@code /proc} or the process exited.
+   */
+  static Optional<Duration> jit(ProcessHandle process) {
+    Path tasks = Path.of("/proc", String.valueOf(process.pid()), "task");
+    long ticks = 0;
+    try (var threads = Files.list(tasks)) {
+      for (Path thread : (Iterable<Path>) threads::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(thread.resolve("stat"));
+        } catch (IOException ended) {
+          continue;
+        }
+        // pid (comm) state ppid …: comm may hold spaces, so the fields are counted after its ')'.
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        if (open < 0 || close < open) {
+          continue;
+        }
+        String comm = stat.substring(open + 1, close);
+        if (!comm.startsWith("C1 CompilerThre") && !comm.startsWith("C2 CompilerThre")) {
+          continue;
+        }
+        String[] fields = stat.substring(close + 2).split(" ");
+        // utime and stime are the 14th and 15th fields; fields[0] is the 3rd (state).
+        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      }
+    } catch (IOException | RuntimeException notReadable) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.ofMillis(ticks * 1000 / CLOCK_TICKS_PER_SECOND));
+  }
+
+  /** {@code getconf CLK_TCK}: 100 on every Linux this bench runs on. */
+  private static final long CLOCK_TICKS_PER_SECOND = 100;
 }

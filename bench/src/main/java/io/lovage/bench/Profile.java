@@ -10,12 +10,14 @@ import java.time.Duration;
  * sizes in its row names.
  *
  * @param noopTasks timed no-op tasks per throughput row
- * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools): a JVM on 2
- *     cores still compiles its hot code after 5,000 tasks (a worker used 230 CPU ms per 1,000 no-op
- *     tasks then, 87 after 30,000)
+ * @param warmupTasks untimed tasks each system runs first (JIT, connections, pools), at least: a
+ *     Lovage worker goes on while its JIT is busy, up to four times as many (on 2 cores a worker
+ *     JVM compiles its hot code for 50,000 to 80,000 no-op tasks)
  * @param perfTestWarmup how long PerfTest runs before the seconds its rate is the mean of
  * @param perfTestTimed the seconds PerfTest's rate is the mean of
  * @param wrkDuration each wrk run
+ * @param restWarmupRuns at most this many untimed wrk runs of 3 s before the REST rows, while the
+ *     producer's JIT is busy (on 2 cores it compiles for about 40 s of requests)
  * @param pickupDuration the steady 100 tasks/s of the pickup latency run
  * @param ioTasks {@code demo.sleep(0.5)} tasks of the concurrency lesson
  * @param cpuTasks {@code demo.primes(n)} tasks of the concurrency lesson
@@ -39,6 +41,7 @@ record Profile(
     Duration perfTestWarmup,
     Duration perfTestTimed,
     Duration wrkDuration,
+    int restWarmupRuns,
     Duration pickupDuration,
     int ioTasks,
     int cpuTasks,
@@ -59,6 +62,7 @@ record Profile(
           Duration.ofSeconds(10),
           Duration.ofSeconds(20),
           Duration.ofSeconds(20),
+          40,
           Duration.ofSeconds(30),
           400,
           8,
@@ -79,6 +83,7 @@ record Profile(
           Duration.ofSeconds(5),
           Duration.ofSeconds(8),
           Duration.ofSeconds(5),
+          40,
           Duration.ofSeconds(10),
           80,
           4,
@@ -103,6 +108,7 @@ record Profile(
           Duration.ofSeconds(2),
           Duration.ofSeconds(3),
           Duration.ofSeconds(3),
+          2,
           Duration.ofSeconds(5),
           40,
           2,

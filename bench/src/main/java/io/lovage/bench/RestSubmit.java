@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Workload 4: how fast the REST producer takes tasks. {@code wrk --latency} on localhost against
@@ -38,7 +39,7 @@ final class RestSubmit {
               // Untimed: the producer's first task declares its topology, which takes seconds on
               // a busy broker; then its JIT and connections warm up.
               awaitAccepted(app);
-              wrk(ctx, app, "submit.lua", "/tasks", 16, Duration.ofSeconds(3), 1);
+              warmUp(ctx, app);
               return app;
             });
     try {
@@ -78,6 +79,36 @@ final class RestSubmit {
       }
     }
   }
+
+  /**
+   * Untimed wrk runs of single submits until the producer's JIT compilers used at most a tenth of
+   * its CPU in the last one (at most the profile's {@code restWarmupRuns}): on 2 cores a JVM still
+   * compiles its hot code many seconds after its start, and a compiler takes its CPU from the
+   * requests and the broker alike.
+   */
+  private static void warmUp(BenchContext ctx, LovageApp producer) {
+    ProcessHandle process = producer.child().process().toHandle();
+    for (int run = 1; ; run++) {
+      Optional<Duration> cpuBefore = CpuUse.cpu(process);
+      Optional<Duration> jitBefore = CpuUse.jit(process);
+      wrk(ctx, producer, "submit.lua", "/tasks", 64, WARMUP_RUN, 1);
+      Optional<Duration> cpu = CpuUse.cpu(process);
+      Optional<Duration> jit = CpuUse.jit(process);
+      if (cpuBefore.isEmpty() || jitBefore.isEmpty() || cpu.isEmpty() || jit.isEmpty()) {
+        return;
+      }
+      long cpuMillis = cpu.get().minus(cpuBefore.get()).toMillis();
+      long jitMillis = jit.get().minus(jitBefore.get()).toMillis();
+      System.out.printf(
+          "  warm-up run %d: the producer used %,d CPU ms, its JIT %,d%n",
+          run, cpuMillis, jitMillis);
+      if (jitMillis * 10 <= cpuMillis || run >= ctx.profile().restWarmupRuns()) {
+        return;
+      }
+    }
+  }
+
+  private static final Duration WARMUP_RUN = Duration.ofSeconds(3);
 
   private static void awaitAccepted(LovageApp producer) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
