@@ -18,6 +18,10 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -66,9 +70,39 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   private final java.util.List<java.util.function.BiConsumer<TaskEvent, Instant>> eventListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /**
+   * Guards the index, the idempotency keys and {@link #evicted}. A lock that parks whoever waits,
+   * not a monitor: every request thread of a busy producer and the stream's reader take it, and
+   * virtual threads spinning on a contended monitor took a tenth of the producer's CPU under {@code
+   * POST /tasks}.
+   */
+  private final ReentrantLock lock = new ReentrantLock();
+
+  /** Signalled when {@link #evicted} shrinks or a drain ends. */
+  private final Condition archived = lock.newCondition();
+
+  /**
+   * Records memory evicted that the archive was not given yet, oldest first: {@link #known} looks
+   * here between the two, so a task is never missing while it moves. One drain at a time hands them
+   * to the archive outside the lock (serializing them there took a sixth of a busy producer's CPU,
+   * under the lock every request and event needs). At most {@link #MAX_EVICTED}: past that, new
+   * events wait for the drain.
+   */
+  private final LinkedHashMap<String, TaskRecord> evicted = new LinkedHashMap<>();
+
+  private static final int MAX_EVICTED = 10_000;
+  private boolean draining;
+  private final Executor drains =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lovage-archive-", 0).factory());
+
   /** The id of the task first sent with this idempotency key, if it is still known. */
-  public synchronized Optional<String> findByIdempotencyKey(String key) {
-    return Optional.ofNullable(idempotencyKeys.get(key));
+  public Optional<String> findByIdempotencyKey(String key) {
+    lock.lock();
+    try {
+      return Optional.ofNullable(idempotencyKeys.get(key));
+    } finally {
+      lock.unlock();
+    }
   }
 
   public EventStreamResultStore(int maxTasks) {
@@ -108,8 +142,9 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             if (size() <= maxTasks) {
               return false;
             }
-            if (current(eldest.getValue())) {
-              archive.put(eldest.getValue());
+            if (archive != TaskArchive.NONE && current(eldest.getValue())) {
+              evicted.put(eldest.getKey(), eldest.getValue());
+              drainSoon();
             }
             return true;
           }
@@ -174,13 +209,23 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     }
   }
 
-  private synchronized int knownTasks() {
-    return index.size();
+  private int knownTasks() {
+    lock.lock();
+    try {
+      return index.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
-  public synchronized Optional<TaskRecord> find(String id) {
-    return Optional.ofNullable(known(id)).filter(this::current);
+  public Optional<TaskRecord> find(String id) {
+    lock.lock();
+    try {
+      return Optional.ofNullable(known(id)).filter(this::current);
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Whether a record's last event is younger than {@code expires}. */
@@ -204,17 +249,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
    * Records a task this process has just sent, so that a lookup right after the send finds it
    * before the task-sent event comes back through the stream. Later events override it.
    */
-  public synchronized void recordSent(TaskMessage task, String queue, Instant at) {
-    if (task.extraHeaders().get(TaskEvents.IDEMPOTENCY_KEY) instanceof String key) {
-      idempotencyKeys.putIfAbsent(key, task.id());
-    }
-    forgetExpired();
-    if (known(task.id()) != null) {
-      // Its events were read first (a fast worker), and memory may have evicted them since.
-      return;
-    }
-    index.put(
-        task.id(),
+  public void recordSent(TaskMessage task, String queue, Instant at) {
+    TaskRecord sent =
         new TaskRecord(
             task.id(),
             task.task(),
@@ -231,13 +267,93 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             null,
             TaskArguments.of(task.args(), task.kwargs()),
             task.parentId(),
-            task.rootId()));
+            task.rootId());
+    lockWithRoomInArchive();
+    try {
+      if (task.extraHeaders().get(TaskEvents.IDEMPOTENCY_KEY) instanceof String key) {
+        idempotencyKeys.putIfAbsent(key, task.id());
+      }
+      forgetExpired();
+      if (known(task.id()) != null) {
+        // Its events were read first (a fast worker), and memory may have evicted them since.
+        return;
+      }
+      index.put(task.id(), sent);
+    } finally {
+      lock.unlock();
+    }
   }
 
-  /** What memory or, for a task it evicted, the archive knows of a task; null if nothing. */
+  /**
+   * What memory or, for a task it evicted, the archive (or the records on their way there) knows of
+   * a task; null if nothing. With the lock held.
+   */
   private TaskRecord known(String id) {
     TaskRecord inMemory = index.get(id);
-    return inMemory != null ? inMemory : archive.find(id).orElse(null);
+    if (inMemory != null) {
+      return inMemory;
+    }
+    TaskRecord moving = evicted.get(id);
+    return moving != null ? moving : archive.find(id).orElse(null);
+  }
+
+  /** Takes the lock once fewer than {@link #MAX_EVICTED} records wait for the archive. */
+  private void lockWithRoomInArchive() {
+    lock.lock();
+    while (evicted.size() >= MAX_EVICTED) {
+      archived.awaitUninterruptibly();
+    }
+  }
+
+  /** With the lock held: starts a drain unless one runs. */
+  private void drainSoon() {
+    if (!draining) {
+      draining = true;
+      drains.execute(this::drain);
+    }
+  }
+
+  /**
+   * Hands the evicted records to the archive, oldest first, outside the lock. A record that came
+   * back to memory meanwhile is written all the same (memory is looked in first); one evicted again
+   * meanwhile stays for the next round, so the archive ends with the latest.
+   */
+  private void drain() {
+    while (true) {
+      java.util.List<TaskRecord> batch;
+      lock.lock();
+      try {
+        if (evicted.isEmpty()) {
+          draining = false;
+          archived.signalAll();
+          return;
+        }
+        batch = evicted.values().stream().limit(1_000).toList();
+      } finally {
+        lock.unlock();
+      }
+      RuntimeException failed = null;
+      for (TaskRecord record : batch) {
+        try {
+          archive.put(record);
+        } catch (RuntimeException e) {
+          failed = e;
+        }
+      }
+      lock.lock();
+      try {
+        batch.forEach(record -> evicted.remove(record.id(), record));
+        archived.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      if (failed != null) {
+        log.warn(
+            "could not archive tasks evicted from memory; lookups miss them until the store"
+                + " reads the event stream again at its next start error={}",
+            failed.toString());
+      }
+    }
   }
 
   /**
@@ -252,23 +368,33 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
   }
 
   /** The most recent tasks first that {@code filter} accepts, skipping {@code offset} of them. */
-  public synchronized java.util.List<TaskRecord> recent(
+  public java.util.List<TaskRecord> recent(
       java.util.function.Predicate<TaskRecord> filter, int offset, int limit) {
-    return index.sequencedValues().reversed().stream()
-        .filter(this::current)
-        .filter(filter)
-        .skip(offset)
-        .limit(limit)
-        .toList();
+    lock.lock();
+    try {
+      return index.sequencedValues().reversed().stream()
+          .filter(this::current)
+          .filter(filter)
+          .skip(offset)
+          .limit(limit)
+          .toList();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** How many tasks the index knows in each state (a state with none is left out). */
-  public synchronized java.util.Map<TaskState, Long> countByState() {
+  public java.util.Map<TaskState, Long> countByState() {
     java.util.Map<TaskState, Long> counts = new java.util.EnumMap<>(TaskState.class);
-    for (TaskRecord r : index.values()) {
-      if (current(r)) {
-        counts.merge(r.state(), 1L, Long::sum);
+    lock.lock();
+    try {
+      for (TaskRecord r : index.values()) {
+        if (current(r)) {
+          counts.merge(r.state(), 1L, Long::sum);
+        }
       }
+    } finally {
+      lock.unlock();
     }
     return counts;
   }
@@ -281,7 +407,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       return;
     }
     TaskRecord updated;
-    synchronized (this) {
+    lockWithRoomInArchive();
+    try {
       if (type.get() == TaskEvent.SENT && event.hasNonNull(TaskEvents.IDEMPOTENCY_KEY)) {
         idempotencyKeys.putIfAbsent(event.get(TaskEvents.IDEMPOTENCY_KEY).asString(), id);
       }
@@ -292,6 +419,8 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
       updated = next(current == null ? TaskRecord.unknown(id) : current, type.get(), event);
       index.put(id, updated);
       forgetExpired();
+    } finally {
+      lock.unlock();
     }
     listeners.forEach(listener -> listener.accept(updated));
     if (!eventListeners.isEmpty()) {
@@ -424,8 +553,15 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     if (subscription != null) {
       subscription.close();
     }
-    synchronized (this) {
+    lock.lock();
+    try {
+      // What memory evicted reaches the archive before it closes.
+      while (draining) {
+        archived.awaitUninterruptibly();
+      }
       archive.close();
+    } finally {
+      lock.unlock();
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.lovage.result;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.TaskState;
@@ -182,9 +183,56 @@ class EventStreamResultStoreTest {
     assertEquals(TaskState.SUCCESS, small.find("t1").orElseThrow().state());
   }
 
+  @Test
+  void aTaskIsFoundWhileItMovesFromMemoryToASlowArchiveAndClosingWaitsForIt() throws Exception {
+    java.util.Map<String, TaskRecord> kept = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch mayWrite = new java.util.concurrent.CountDownLatch(1);
+    EventStreamResultStore small =
+        new EventStreamResultStore(
+            1,
+            Duration.ofHours(1),
+            clock,
+            new TaskArchive() {
+              @Override
+              public void put(TaskRecord record) {
+                writing.countDown();
+                try {
+                  mayWrite.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                kept.put(record.id(), record);
+              }
+
+              @Override
+              public java.util.Optional<TaskRecord> find(String id) {
+                return java.util.Optional.ofNullable(kept.get(id));
+              }
+
+              @Override
+              public void close() {}
+            });
+    small.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 5}"));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
+    assertTrue(writing.await(10, java.util.concurrent.TimeUnit.SECONDS), "t1 on its way");
+
+    assertEquals(TaskState.SUCCESS, small.find("t1").orElseThrow().state());
+    assertTrue(kept.isEmpty(), "not written yet");
+
+    Thread closing = Thread.ofVirtual().start(small::close);
+    closing.join(200);
+    assertTrue(closing.isAlive(), "close waits for the evicted task to reach the archive");
+    mayWrite.countDown();
+    closing.join(10_000);
+    assertFalse(closing.isAlive());
+    assertEquals(TaskState.SUCCESS, kept.get("t1").state());
+  }
+
   /** One task in memory, the others in an archive that keeps every record. */
   private EventStreamResultStore archivingStore() {
-    java.util.Map<String, TaskRecord> kept = new java.util.HashMap<>();
+    // The store hands evicted records to its archive on a thread of its own.
+    java.util.Map<String, TaskRecord> kept = new java.util.concurrent.ConcurrentHashMap<>();
     return new EventStreamResultStore(
         1,
         Duration.ofHours(1),
