@@ -2,7 +2,7 @@
 # Lovage's benchmarks, side by side with raw RabbitMQ (PerfTest) and Python Celery 5.2, on this
 # machine, in one run (see docs/benchmarks.md):
 #
-#   bench/run.sh           the full profile (about 20 minutes on 2 cores, the cluster workload included)
+#   bench/run.sh           the full profile (about 22 minutes on 2 cores, the cluster workload included)
 #   bench/run.sh --quick   the quick profile (about 8 minutes)
 #   bench/run.sh --ci      every row at smaller sizes (about 2 minutes less; CI runs it)
 #   bench/run.sh --quick --only noop,perftest   some workloads only (results go to history/ only)
