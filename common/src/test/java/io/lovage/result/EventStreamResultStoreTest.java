@@ -193,26 +193,16 @@ class EventStreamResultStoreTest {
             1,
             Duration.ofHours(1),
             clock,
-            new TaskArchive() {
-              @Override
-              public void put(TaskRecord record) {
-                writing.countDown();
-                try {
-                  mayWrite.await();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                kept.put(record.id(), record);
-              }
-
-              @Override
-              public java.util.Optional<TaskRecord> find(String id) {
-                return java.util.Optional.ofNullable(kept.get(id));
-              }
-
-              @Override
-              public void close() {}
-            });
+            archiveIn(
+                kept,
+                () -> {
+                  writing.countDown();
+                  try {
+                    mayWrite.await();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }));
     small.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 5}"));
     small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
     assertTrue(writing.await(10, java.util.concurrent.TimeUnit.SECONDS), "t1 on its way");
@@ -231,26 +221,33 @@ class EventStreamResultStoreTest {
 
   /** One task in memory, the others in an archive that keeps every record. */
   private EventStreamResultStore archivingStore() {
-    // The store hands evicted records to its archive on a thread of its own.
-    java.util.Map<String, TaskRecord> kept = new java.util.concurrent.ConcurrentHashMap<>();
     return new EventStreamResultStore(
         1,
         Duration.ofHours(1),
         clock,
-        new TaskArchive() {
-          @Override
-          public void put(TaskRecord record) {
-            kept.put(record.id(), record);
-          }
+        archiveIn(new java.util.concurrent.ConcurrentHashMap<>(), () -> {}));
+  }
 
-          @Override
-          public java.util.Optional<TaskRecord> find(String id) {
-            return java.util.Optional.ofNullable(kept.get(id));
-          }
+  /**
+   * An archive that keeps every record in {@code kept} (concurrent: the store hands evicted records
+   * to its archive on a thread of its own), calling {@code beforePut} before each.
+   */
+  private static TaskArchive archiveIn(java.util.Map<String, TaskRecord> kept, Runnable beforePut) {
+    return new TaskArchive() {
+      @Override
+      public void put(TaskRecord record) {
+        beforePut.run();
+        kept.put(record.id(), record);
+      }
 
-          @Override
-          public void close() {}
-        });
+      @Override
+      public java.util.Optional<TaskRecord> find(String id) {
+        return java.util.Optional.ofNullable(kept.get(id));
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   private static JsonNode event(String json) {
