@@ -94,6 +94,34 @@ final class CpuUse {
         Optional.ofNullable(per1000.get(BROKER)).orElse("not here"));
   }
 
+  /**
+   * Whether the JIT compilers used over a tenth of the workers' and the client's CPU in {@link
+   * #per1000}'s answer.
+   */
+  static boolean compiling(Map<String, Object> per1000) {
+    long all = 0;
+    long jit = 0;
+    for (String key : List.of(WORKER, CLIENT)) {
+      if (per1000.get(key) instanceof Long ms) {
+        all += ms;
+      }
+    }
+    for (String key : List.of(WORKER_JIT, CLIENT_JIT)) {
+      if (per1000.get(key) instanceof Long ms) {
+        jit += ms;
+      }
+    }
+    return compiling(all, jit);
+  }
+
+  /**
+   * Whether a JVM is still warming up: its JIT compilers used over a tenth of its CPU. On 2 cores a
+   * compiler takes its CPU from everything else measured.
+   */
+  static boolean compiling(long cpuMillis, long jitMillis) {
+    return jitMillis * 10 > cpuMillis;
+  }
+
   private static String jitPart(Object ms) {
     return ms == null ? "" : " (JIT " + ms + ")";
   }

@@ -281,27 +281,10 @@ final class NoopThroughput {
       done += round;
       Map<String, Object> per1000 = cpu.per1000(round);
       System.out.printf("  warm-up, %,d tasks: %s%n", done, CpuUse.describe(per1000));
-      if (done >= least && (!compiling(per1000) || done >= 4 * least)) {
+      if (done >= least && (!CpuUse.compiling(per1000) || done >= 4 * least)) {
         return;
       }
     }
-  }
-
-  /** Whether the JIT compilers used over a tenth of the workers' and the client's CPU. */
-  static boolean compiling(Map<String, Object> per1000) {
-    long all = 0;
-    long jit = 0;
-    for (String key : List.of(CpuUse.WORKER, CpuUse.CLIENT)) {
-      if (per1000.get(key) instanceof Long ms) {
-        all += ms;
-      }
-    }
-    for (String key : List.of(CpuUse.WORKER_JIT, CpuUse.CLIENT_JIT)) {
-      if (per1000.get(key) instanceof Long ms) {
-        jit += ms;
-      }
-    }
-    return jit * 10 > all;
   }
 
   /** One timed blast of no-op tasks at these workers. */

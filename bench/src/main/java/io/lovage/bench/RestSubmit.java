@@ -102,7 +102,7 @@ final class RestSubmit {
       System.out.printf(
           "  warm-up run %d: the producer used %,d CPU ms, its JIT %,d%n",
           run, cpuMillis, jitMillis);
-      if (jitMillis * 10 <= cpuMillis || run >= ctx.profile().restWarmupRuns()) {
+      if (!CpuUse.compiling(cpuMillis, jitMillis) || run >= ctx.profile().restWarmupRuns()) {
         return;
       }
     }

@@ -21,14 +21,14 @@ class CpuUseTest {
   @Test
   void aWarmUpGoesOnWhileTheJitUsesOverATenthOfTheWorkersAndTheClientsCpu() {
     assertTrue(
-        NoopThroughput.compiling(
+        CpuUse.compiling(
             Map.of(
                 CpuUse.WORKER, 100L,
                 CpuUse.WORKER_JIT, 12L,
                 CpuUse.CLIENT, 50L,
                 CpuUse.CLIENT_JIT, 4L)));
     assertFalse(
-        NoopThroughput.compiling(
+        CpuUse.compiling(
             Map.of(
                 CpuUse.WORKER, 100L,
                 CpuUse.WORKER_JIT, 10L,
