@@ -91,8 +91,7 @@ class RateLimitIT {
     double seconds = (starts.get(39) - starts.get(0)) / 1e9;
     double rate = 39 / seconds;
     // Never above the limit; below it only by the timer's lateness, which a one-token bucket does
-    // not
-    // make up (as kombu's does not).
+    // not make up (as kombu's does not).
     assertTrue(rate > 4.25 && rate < 5.25, "ran at " + rate + "/s, limit 5/s");
     for (int i = 1; i < starts.size(); i++) {
       long gapMillis = (starts.get(i) - starts.get(i - 1)) / 1_000_000;
