@@ -46,7 +46,10 @@ import org.slf4j.LoggerFactory;
 public final class RabbitBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RabbitBroker.class);
 
-  /** One thread for every broker of the JVM: it fails the publishes whose confirm is overdue. */
+  /**
+   * One thread for every broker of the JVM: it fails the publishes whose confirm is overdue, and
+   * sends acknowledgements that waited long enough.
+   */
   private static final java.util.concurrent.ScheduledExecutorService SWEEPER =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("lovage-confirm-timeouts").factory());
@@ -56,6 +59,12 @@ public final class RabbitBroker implements Broker {
   private final Connection consuming;
   private final Publisher publisher;
   private final java.util.concurrent.ScheduledFuture<?> sweeping;
+
+  /**
+   * The consumer channels with acknowledgements waiting for older deliveries ({@link ChannelAcks}).
+   */
+  private final Set<ChannelAcks> acksWaiting = ConcurrentHashMap.newKeySet();
+
   private final Set<String> transientNames;
   private final StreamProtocol streams;
 
@@ -431,7 +440,15 @@ public final class RabbitBroker implements Broker {
               false,
               false,
               options.arguments(),
-              new Dispatch(channel, queue, handler));
+              new Dispatch(
+                  channel,
+                  queue,
+                  handler,
+                  // A stream read over AMQP is acknowledged one by one, as before: RabbitMQ 3.10
+                  // stopped delivering a stream read from a timestamp after multiple acks.
+                  options.arguments().containsKey("x-stream-offset")
+                      ? null
+                      : new ChannelAcks(channel, queue, SWEEPER, acksWaiting)));
       log.info("consuming queue={} prefetch={}", queue, options.prefetch());
       return () -> {
         try {
@@ -476,7 +493,8 @@ public final class RabbitBroker implements Broker {
             queue,
             message,
             response.getEnvelope().isRedeliver() ? 1 : 0,
-            new java.util.concurrent.atomic.AtomicBoolean()));
+            new java.util.concurrent.atomic.AtomicBoolean(),
+            null));
   }
 
   @Override
@@ -548,6 +566,7 @@ public final class RabbitBroker implements Broker {
   @Override
   public void close() {
     sweeping.cancel(false);
+    ChannelAcks.sendAll(acksWaiting);
     publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
     streams.close();
     for (Connection connection : List.of(consuming, publishing)) {
@@ -583,11 +602,13 @@ public final class RabbitBroker implements Broker {
   private static final class Dispatch extends DefaultConsumer {
     private final String queue;
     private final Consumer<Delivery> handler;
+    private final ChannelAcks acks;
 
-    Dispatch(Channel channel, String queue, Consumer<Delivery> handler) {
+    Dispatch(Channel channel, String queue, Consumer<Delivery> handler, ChannelAcks acks) {
       super(channel);
       this.queue = queue;
       this.handler = handler;
+      this.acks = acks;
     }
 
     @Override
@@ -599,6 +620,9 @@ public final class RabbitBroker implements Broker {
           headers.get("x-delivery-count") instanceof Number n
               ? n.longValue()
               : envelope.isRedeliver() ? 1 : 0;
+      if (acks != null) {
+        acks.delivered(envelope.getDeliveryTag());
+      }
       handler.accept(
           new RabbitDelivery(
               getChannel(),
@@ -606,7 +630,8 @@ public final class RabbitBroker implements Broker {
               queue,
               message,
               count,
-              new java.util.concurrent.atomic.AtomicBoolean()));
+              new java.util.concurrent.atomic.AtomicBoolean(),
+              acks));
     }
 
     @Override
@@ -621,7 +646,8 @@ public final class RabbitBroker implements Broker {
       String queue,
       Message message,
       long deliveryCount,
-      java.util.concurrent.atomic.AtomicBoolean settled)
+      java.util.concurrent.atomic.AtomicBoolean settled,
+      ChannelAcks acks)
       implements Delivery {
 
     /**
@@ -645,39 +671,58 @@ public final class RabbitBroker implements Broker {
 
     @Override
     public void ack() {
-      settle("ack", () -> channel.basicAck(tag, false));
+      settle(
+          "ack",
+          () -> {
+            if (acks == null) {
+              synchronized (channel) {
+                channel.basicAck(tag, false);
+              }
+            } else {
+              acks.ack(tag);
+            }
+          });
     }
 
     @Override
     public void reject() {
-      settle("reject", () -> channel.basicReject(tag, false));
+      settle("reject", () -> reject(false));
     }
 
     @Override
     public void requeue() {
-      settle("requeue", () -> channel.basicReject(tag, true));
+      settle("requeue", () -> reject(true));
+    }
+
+    private void reject(boolean requeue) throws IOException {
+      if (acks == null) {
+        synchronized (channel) {
+          channel.basicReject(tag, requeue);
+        }
+      } else {
+        acks.reject(tag, requeue);
+      }
     }
 
     private void settle(String what, IoAction action) {
       settled.set(true);
-      // One channel is shared by the deliveries of a consumer; frames must not interleave.
-      synchronized (channel) {
-        try {
-          action.run();
-        } catch (IOException | AlreadyClosedException e) {
-          // The channel is gone: the broker requeues the message itself, it will come again.
-          // After our own close (a consumer that stopped) that is expected, not a warning.
-          boolean ours =
-              e instanceof AlreadyClosedException closed && closed.isInitiatedByApplication();
-          if (ours) {
-            log.debug("{} not sent after close queue={}", what, queue);
-          } else {
-            log.warn(
-                "{} not sent, the message will be redelivered queue={} error={}",
-                what,
-                queue,
-                e.toString());
-          }
+      // One channel is shared by the deliveries of a consumer (its ChannelAcks), or by those of
+      // basic.get (settled at once): frames must not interleave.
+      try {
+        action.run();
+      } catch (IOException | AlreadyClosedException e) {
+        // The channel is gone: the broker requeues the message itself, it will come again.
+        // After our own close (a consumer that stopped) that is expected, not a warning.
+        boolean ours =
+            e instanceof AlreadyClosedException closed && closed.isInitiatedByApplication();
+        if (ours) {
+          log.debug("{} not sent after close queue={}", what, queue);
+        } else {
+          log.warn(
+              "{} not sent, the message will be redelivered queue={} error={}",
+              what,
+              queue,
+              e.toString());
         }
       }
     }
