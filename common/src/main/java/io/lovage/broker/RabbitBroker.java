@@ -444,8 +444,9 @@ public final class RabbitBroker implements Broker {
                   channel,
                   queue,
                   handler,
-                  // A stream read over AMQP is acknowledged one by one, as before: RabbitMQ 3.10
-                  // stopped delivering a stream read from a timestamp after multiple acks.
+                  // A stream read over AMQP (where the stream protocol is not there) is
+                  // acknowledged one by one, as before: each ack is credit for the next message
+                  // there, and that path is neither hot nor measured with multiple acks.
                   options.arguments().containsKey("x-stream-offset")
                       ? null
                       : new ChannelAcks(channel, queue, SWEEPER, acksWaiting)));
