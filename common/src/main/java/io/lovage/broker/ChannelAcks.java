@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * raced a recovery go to the closed channel instead, and fail as any settlement of a lost delivery
  * does: RabbitMQ delivers those again.
  */
-final class ChannelAcks {
+final class ChannelAcks implements Settlements {
   private static final Logger log = LoggerFactory.getLogger(ChannelAcks.class);
 
   /** The longest an acknowledgement waits for an older delivery to be settled. */
@@ -93,18 +93,21 @@ final class ChannelAcks {
   }
 
   /** A delivery arrived on the channel: it counts as unsettled until it is. */
-  void delivered(long tag) {
+  @Override
+  public void delivered(long tag) {
     unsettled.add(tag);
   }
 
   /** Acknowledges a delivery: now, with the older ones, or once they are settled. */
-  void ack(long tag) {
+  @Override
+  public void ack(long tag) {
     acked.add(tag);
     send(false);
   }
 
   /** Rejects a delivery, requeued or not, on its own and at once. */
-  void reject(long tag, boolean requeue) throws IOException {
+  @Override
+  public void reject(long tag, boolean requeue) throws IOException {
     synchronized (channel) {
       unsettled.remove(tag);
       channel.basicReject(tag, requeue);
@@ -141,16 +144,7 @@ final class ChannelAcks {
         }
       } catch (IOException | AlreadyClosedException e) {
         forgetWaiting();
-        // The channel is gone: the broker requeues the messages itself, they will come again.
-        // After our own close (a consumer that stopped) that is expected, not a warning.
-        if (e instanceof AlreadyClosedException closed && closed.isInitiatedByApplication()) {
-          log.debug("ack not sent after close queue={}", queue);
-        } else {
-          log.warn(
-              "ack not sent, the message will be redelivered queue={} error={}",
-              queue,
-              e.toString());
-        }
+        Settlements.notSent(log, "ack", queue, e);
       } finally {
         sending.set(false);
       }

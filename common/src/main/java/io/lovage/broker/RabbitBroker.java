@@ -448,7 +448,7 @@ public final class RabbitBroker implements Broker {
                   // acknowledged one by one, as before: each ack is credit for the next message
                   // there, and that path is neither hot nor measured with multiple acks.
                   options.arguments().containsKey("x-stream-offset")
-                      ? null
+                      ? Settlements.oneByOne(channel)
                       : new ChannelAcks(channel, queue, SWEEPER, acksWaiting)));
       log.info("consuming queue={} prefetch={}", queue, options.prefetch());
       return () -> {
@@ -495,7 +495,7 @@ public final class RabbitBroker implements Broker {
             message,
             response.getEnvelope().isRedeliver() ? 1 : 0,
             new java.util.concurrent.atomic.AtomicBoolean(),
-            null));
+            Settlements.oneByOne(channel)));
   }
 
   @Override
@@ -603,13 +603,13 @@ public final class RabbitBroker implements Broker {
   private static final class Dispatch extends DefaultConsumer {
     private final String queue;
     private final Consumer<Delivery> handler;
-    private final ChannelAcks acks;
+    private final Settlements settlements;
 
-    Dispatch(Channel channel, String queue, Consumer<Delivery> handler, ChannelAcks acks) {
+    Dispatch(Channel channel, String queue, Consumer<Delivery> handler, Settlements settlements) {
       super(channel);
       this.queue = queue;
       this.handler = handler;
-      this.acks = acks;
+      this.settlements = settlements;
     }
 
     @Override
@@ -621,9 +621,7 @@ public final class RabbitBroker implements Broker {
           headers.get("x-delivery-count") instanceof Number n
               ? n.longValue()
               : envelope.isRedeliver() ? 1 : 0;
-      if (acks != null) {
-        acks.delivered(envelope.getDeliveryTag());
-      }
+      settlements.delivered(envelope.getDeliveryTag());
       handler.accept(
           new RabbitDelivery(
               getChannel(),
@@ -632,7 +630,7 @@ public final class RabbitBroker implements Broker {
               message,
               count,
               new java.util.concurrent.atomic.AtomicBoolean(),
-              acks));
+              settlements));
     }
 
     @Override
@@ -648,7 +646,7 @@ public final class RabbitBroker implements Broker {
       Message message,
       long deliveryCount,
       java.util.concurrent.atomic.AtomicBoolean settled,
-      ChannelAcks acks)
+      Settlements settlements)
       implements Delivery {
 
     /**
@@ -672,59 +670,25 @@ public final class RabbitBroker implements Broker {
 
     @Override
     public void ack() {
-      settle(
-          "ack",
-          () -> {
-            if (acks == null) {
-              synchronized (channel) {
-                channel.basicAck(tag, false);
-              }
-            } else {
-              acks.ack(tag);
-            }
-          });
+      settle("ack", () -> settlements.ack(tag));
     }
 
     @Override
     public void reject() {
-      settle("reject", () -> reject(false));
+      settle("reject", () -> settlements.reject(tag, false));
     }
 
     @Override
     public void requeue() {
-      settle("requeue", () -> reject(true));
-    }
-
-    private void reject(boolean requeue) throws IOException {
-      if (acks == null) {
-        synchronized (channel) {
-          channel.basicReject(tag, requeue);
-        }
-      } else {
-        acks.reject(tag, requeue);
-      }
+      settle("requeue", () -> settlements.reject(tag, true));
     }
 
     private void settle(String what, IoAction action) {
       settled.set(true);
-      // One channel is shared by the deliveries of a consumer (its ChannelAcks), or by those of
-      // basic.get (settled at once): frames must not interleave.
       try {
         action.run();
       } catch (IOException | AlreadyClosedException e) {
-        // The channel is gone: the broker requeues the message itself, it will come again.
-        // After our own close (a consumer that stopped) that is expected, not a warning.
-        boolean ours =
-            e instanceof AlreadyClosedException closed && closed.isInitiatedByApplication();
-        if (ours) {
-          log.debug("{} not sent after close queue={}", what, queue);
-        } else {
-          log.warn(
-              "{} not sent, the message will be redelivered queue={} error={}",
-              what,
-              queue,
-              e.toString());
-        }
+        Settlements.notSent(log, what, queue, e);
       }
     }
   }
