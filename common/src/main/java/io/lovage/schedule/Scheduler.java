@@ -85,12 +85,21 @@ public final class Scheduler implements AutoCloseable {
   /** One run of a schedule: when it was due, its task id, and when it was sent. */
   public record Run(String schedule, Instant scheduled, String taskId, Instant sent) {}
 
+  /**
+   * A schedule's next run as computed from {@code from} (its last run, or when it was defined) by
+   * {@code trigger}: kept until either changes, so a tick does not compute every schedule's next
+   * run (a crontab's is a search) ten times a second.
+   */
+  private record Next(Trigger trigger, Instant from, Optional<Instant> at) {}
+
   private final Broker broker;
   private final TaskClient client;
   private final Clock clock;
   private final Map<String, Schedule> schedules = new TreeMap<>();
   private final Map<String, Instant> definedAt = new java.util.HashMap<>();
   private final Map<String, Instant> lastRun = new java.util.HashMap<>();
+  private final Map<String, Trigger> triggers = new java.util.HashMap<>();
+  private final Map<String, Next> next = new java.util.HashMap<>();
   private final Map<String, Deque<Run>> recent = new java.util.HashMap<>();
   private final List<Consumer<Run>> runListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -273,6 +282,9 @@ public final class Scheduler implements AutoCloseable {
       if (!schedule.enabled() || !leading) {
         continue;
       }
+      if (!dueBy(schedule.name(), now)) {
+        continue;
+      }
       CompletableFuture<?> previous = null;
       for (Instant due : dueRuns(schedule, now)) {
         previous =
@@ -314,13 +326,35 @@ public final class Scheduler implements AutoCloseable {
     return send(schedule, due);
   }
 
+  /** Whether a schedule has a run due by {@code now}. */
+  private synchronized boolean dueBy(String name, Instant now) {
+    return next(name, now).filter(at -> !at.isAfter(now)).isPresent();
+  }
+
+  /** A schedule's next run after its last one (or its definition): empty if it has none. */
+  private synchronized Optional<Instant> next(String name, Instant now) {
+    Trigger trigger = triggers.get(name);
+    if (trigger == null) {
+      return Optional.empty();
+    }
+    Instant from = lastRun.getOrDefault(name, definedAt.getOrDefault(name, now));
+    Next known = next.get(name);
+    if (known == null || known.trigger() != trigger || !known.from().equals(from)) {
+      known = new Next(trigger, from, trigger.next(from));
+      next.put(name, known);
+    }
+    return known.at();
+  }
+
   /** The runs of a schedule to send now, after its last run, by its catch-up policy. */
   List<Instant> dueRuns(Schedule schedule, Instant now) {
     Instant from;
+    Trigger known;
     synchronized (this) {
       from = lastRun.getOrDefault(schedule.name(), definedAt.getOrDefault(schedule.name(), now));
+      known = triggers.get(schedule.name());
     }
-    Trigger trigger = schedule.trigger();
+    Trigger trigger = known != null ? known : schedule.trigger();
     List<Instant> missed = new ArrayList<>();
     List<Instant> due = new ArrayList<>();
     Instant cursor = from;
@@ -479,17 +513,12 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /** When a schedule runs next: empty when disabled or when it will not run again. */
-  public Optional<Instant> nextRun(String name) {
-    Schedule schedule;
-    Instant from;
-    synchronized (this) {
-      schedule = schedules.get(name);
-      if (schedule == null || !schedule.enabled()) {
-        return Optional.empty();
-      }
-      from = lastRun.getOrDefault(name, definedAt.getOrDefault(name, clock.instant()));
+  public synchronized Optional<Instant> nextRun(String name) {
+    Schedule schedule = schedules.get(name);
+    if (schedule == null || !schedule.enabled()) {
+      return Optional.empty();
     }
-    return schedule.trigger().next(from);
+    return next(name, clock.instant());
   }
 
   /** The latest runs of a schedule, newest first. */
@@ -502,12 +531,15 @@ public final class Scheduler implements AutoCloseable {
     Schedule before = schedules.put(schedule.name(), schedule);
     if (before == null || !before.when().equals(schedule.when())) {
       definedAt.put(schedule.name(), at);
+      triggers.put(schedule.name(), schedule.trigger());
     }
   }
 
   private synchronized void forget(String name) {
     schedules.remove(name);
     definedAt.remove(name);
+    triggers.remove(name);
+    next.remove(name);
   }
 
   private synchronized void ran(Run run) {

@@ -149,6 +149,30 @@ class SchedulerTest {
   }
 
   @Test
+  void aScheduleGivenANewTimeRunsAtItsNewTimesOnly() {
+    Scheduler scheduler = scheduler();
+    Await.until(WAIT, "a leader", scheduler::isLeader);
+    scheduler.put(Schedule.of("tick", "demo.add", Schedule.When.every(2))).join();
+    clock.set(START.plusSeconds(2)); // 10:00:02.5
+    Await.until(WAIT, "the run of 10:00:02", () -> sent().size() == 1);
+    assertEquals(
+        java.util.Optional.of(Instant.parse("2026-12-01T10:00:04Z")), scheduler.nextRun("tick"));
+
+    scheduler.put(Schedule.of("tick", "demo.add", Schedule.When.every(5))).join();
+    assertEquals(
+        java.util.Optional.of(Instant.parse("2026-12-01T10:00:05Z")), scheduler.nextRun("tick"));
+    clock.set(START.plusSeconds(5)); // 10:00:05.5, past 10:00:04 too
+
+    Await.until(WAIT, "the run of 10:00:05", () -> sent().size() == 2);
+    assertEquals(
+        List.of(
+            Scheduler.runId("tick", Instant.parse("2026-12-01T10:00:02Z")),
+            Scheduler.runId("tick", Instant.parse("2026-12-01T10:00:05Z"))),
+        sent(),
+        "no run at 10:00:04, a time of the old definition");
+  }
+
+  @Test
   void aWorkflowThatStartsWithAGroupCannotBeScheduled() {
     tools.jackson.databind.node.ObjectNode group = signature("demo.add", 1, 2);
     group.put("subtask_type", "group");
