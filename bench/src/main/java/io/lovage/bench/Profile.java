@@ -25,6 +25,9 @@ import java.time.Duration;
  *     takes several times longer for the same n)
  * @param workflowRuns timed runs of each workflow (chord, chain) per system, after one untimed run;
  *     the row is their median
+ * @param scheduleWarmupRounds rounds of the schedules before the scheduling precision window, after
+ *     the first: the producer and worker JVMs compile their hot code for the first six or seven
+ *     rounds of 1,000 runs (on 2 cores), and a scheduler that leads runs for days
  * @param scheduleWindow the scheduled times whose runs the scheduling precision rows measure: with
  *     runs every 10 s, 20 s is two rounds of 1,000 runs
  * @param urgentSamples priority-9 tasks sent behind the backlog of the priority pickup rows
@@ -47,6 +50,7 @@ record Profile(
     int cpuTasks,
     double cpuTaskSeconds,
     int workflowRuns,
+    int scheduleWarmupRounds,
     Duration scheduleWindow,
     int urgentSamples,
     int catchUpEvents,
@@ -68,6 +72,7 @@ record Profile(
           8,
           1.0,
           3,
+          6,
           Duration.ofSeconds(120),
           50,
           1_000_000,
@@ -89,6 +94,7 @@ record Profile(
           4,
           0.5,
           1,
+          6,
           Duration.ofSeconds(20),
           10,
           1_000_000,
@@ -114,6 +120,7 @@ record Profile(
           2,
           0.5,
           1,
+          0,
           Duration.ofSeconds(10),
           5,
           200_000,

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -19,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ScheduledRuns {
   private final Map<String, Instant> scheduled;
   private final Map<String, Instant> started = new ConcurrentHashMap<>();
+  private final Map<String, Instant> sent = new ConcurrentHashMap<>();
   private final Set<String> twice = ConcurrentHashMap.newKeySet();
 
   private ScheduledRuns(Map<String, Instant> scheduled) {
@@ -72,6 +75,13 @@ final class ScheduledRuns {
     }
   }
 
+  /** When the scheduler's client had a run's publish confirmed, as its task-sent event says. */
+  void sent(String taskId, Instant at) {
+    if (scheduled.containsKey(taskId)) {
+      sent.putIfAbsent(taskId, at);
+    }
+  }
+
   int expected() {
     return scheduled.size();
   }
@@ -94,10 +104,49 @@ final class ScheduledRuns {
     }
   }
 
+  /**
+   * Each round's lateness in ms (its runs' first start, or with {@code sent} their confirmed
+   * publish, minus the round's time; sorted), by the round's time: a scheduler's first rounds after
+   * it starts are slower, while the JIT compiles.
+   */
+  SortedMap<Instant, List<Double>> lateByRound(boolean sent) {
+    SortedMap<Instant, List<Double>> rounds = new TreeMap<>();
+    (sent ? this.sent : started)
+        .forEach(
+            (id, at) -> {
+              Instant due = scheduled.get(id);
+              rounds
+                  .computeIfAbsent(due, d -> new ArrayList<>())
+                  .add(Duration.between(due, at).toNanos() / 1e6);
+            });
+    rounds.values().forEach(late -> late.sort(Double::compare));
+    return rounds;
+  }
+
   Tally tally() {
+    return tally(Instant.MIN, Instant.MAX);
+  }
+
+  /** What the runs scheduled at or after {@code from} and before {@code until} add up to. */
+  Tally tally(Instant from, Instant until) {
+    int expected = 0;
+    int twiceThere = 0;
     List<Double> late = new ArrayList<>();
-    started.forEach((id, at) -> late.add(Duration.between(scheduled.get(id), at).toNanos() / 1e6));
+    for (Map.Entry<String, Instant> run : scheduled.entrySet()) {
+      Instant due = run.getValue();
+      if (due.isBefore(from) || !due.isBefore(until)) {
+        continue;
+      }
+      expected++;
+      Instant at = started.get(run.getKey());
+      if (at != null) {
+        late.add(Duration.between(due, at).toNanos() / 1e6);
+      }
+      if (twice.contains(run.getKey())) {
+        twiceThere++;
+      }
+    }
     late.sort(Double::compare);
-    return new Tally(scheduled.size(), started.size(), twice.size(), List.copyOf(late));
+    return new Tally(expected, late.size(), twiceThere, List.copyOf(late));
   }
 }
