@@ -337,7 +337,7 @@ public final class Scheduler implements AutoCloseable {
     if (trigger == null) {
       return Optional.empty();
     }
-    Instant from = lastRun.getOrDefault(name, definedAt.getOrDefault(name, now));
+    Instant from = from(name, now);
     Next known = next.get(name);
     if (known == null || known.trigger() != trigger || !known.from().equals(from)) {
       known = new Next(trigger, from, trigger.next(from));
@@ -346,12 +346,17 @@ public final class Scheduler implements AutoCloseable {
     return known.at();
   }
 
+  /** Where a schedule's next run is counted from: its last run, or when it was defined. */
+  private synchronized Instant from(String name, Instant now) {
+    return lastRun.getOrDefault(name, definedAt.getOrDefault(name, now));
+  }
+
   /** The runs of a schedule to send now, after its last run, by its catch-up policy. */
   List<Instant> dueRuns(Schedule schedule, Instant now) {
     Instant from;
     Trigger known;
     synchronized (this) {
-      from = lastRun.getOrDefault(schedule.name(), definedAt.getOrDefault(schedule.name(), now));
+      from = from(schedule.name(), now);
       known = triggers.get(schedule.name());
     }
     Trigger trigger = known != null ? known : schedule.trigger();
