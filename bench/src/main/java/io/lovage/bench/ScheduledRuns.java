@@ -115,12 +115,14 @@ final class ScheduledRuns {
         .forEach(
             (id, at) -> {
               Instant due = scheduled.get(id);
-              rounds
-                  .computeIfAbsent(due, d -> new ArrayList<>())
-                  .add(Duration.between(due, at).toNanos() / 1e6);
+              rounds.computeIfAbsent(due, d -> new ArrayList<>()).add(millisLate(due, at));
             });
     rounds.values().forEach(late -> late.sort(Double::compare));
     return rounds;
+  }
+
+  private static double millisLate(Instant due, Instant at) {
+    return Duration.between(due, at).toNanos() / 1e6;
   }
 
   Tally tally() {
@@ -140,7 +142,7 @@ final class ScheduledRuns {
       expected++;
       Instant at = started.get(run.getKey());
       if (at != null) {
-        late.add(Duration.between(due, at).toNanos() / 1e6);
+        late.add(millisLate(due, at));
       }
       if (twice.contains(run.getKey())) {
         twiceThere++;
