@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeoutException;
@@ -56,6 +57,10 @@ public final class RabbitBroker implements Broker {
 
   private final BrokerSettings settings;
   private final Connection publishing;
+
+  /** The publishing connection's sockets, whose writes a publish gathers; null over TLS. */
+  private final GatheringSockets gathering;
+
   private final Connection consuming;
   private final Publisher publisher;
   private final java.util.concurrent.ScheduledFuture<?> sweeping;
@@ -75,12 +80,14 @@ public final class RabbitBroker implements Broker {
   private RabbitBroker(
       BrokerSettings settings,
       Connection publishing,
+      GatheringSockets gathering,
       Connection consuming,
       Set<String> transientNames,
       RecoveryProblems problems) {
     this.problems = problems;
     this.settings = settings;
     this.publishing = publishing;
+    this.gathering = gathering;
     this.consuming = consuming;
     this.publisher = new Publisher();
     long every = sweepEvery(settings.publishTimeout()).toMillis();
@@ -155,14 +162,22 @@ public final class RabbitBroker implements Broker {
     long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
     while (true) {
       try {
+        GatheringSockets gathering = factory.isSSL() ? null : new GatheringSockets();
+        if (gathering != null) {
+          factory.setSocketFactory(gathering);
+        }
         Connection publishing = newConnection(factory, settings, " publish");
+        if (gathering != null) {
+          factory.setSocketFactory(javax.net.SocketFactory.getDefault());
+        }
         Connection consuming = newConnection(factory, settings, " consume");
         log.info(
             "connected broker={} nodes={} client={}",
             redact(settings.uri()),
             settings.addresses().isEmpty() ? "the URI's" : settings.addresses(),
             settings.clientName());
-        return new RabbitBroker(settings, publishing, consuming, transientNames, problems);
+        return new RabbitBroker(
+            settings, publishing, gathering, consuming, transientNames, problems);
       } catch (IOException | TimeoutException e) {
         // A certificate that is not trusted now will not be in a second: say why, at once.
         java.util.Optional<String> tls =
@@ -745,12 +760,14 @@ public final class RabbitBroker implements Broker {
       final CompletableFuture<Void> future = new CompletableFuture<>();
       final String exchange;
       final String routingKey;
+      final Message message;
       final long deadline;
       volatile String returned;
 
-      Pending(String exchange, String routingKey, long deadline) {
+      Pending(String exchange, String routingKey, Message message, long deadline) {
         this.exchange = exchange;
         this.routingKey = routingKey;
+        this.message = message;
         this.deadline = deadline;
       }
 
@@ -760,19 +777,70 @@ public final class RabbitBroker implements Broker {
       }
     }
 
+    /** Publishes queued by callers and not written yet, oldest first. */
+    private final ConcurrentLinkedQueue<Pending> queued = new ConcurrentLinkedQueue<>();
+
     CompletableFuture<Void> publish(String exchange, String routingKey, Message m) {
       Pending p =
           new Pending(
-              exchange, routingKey, System.nanoTime() + settings.publishTimeout().toNanos());
-      // A lock that parks: many virtual threads publish at once (one per REST request), and
-      // a contended monitor made them spin, a fifth of the producer's CPU under load.
-      lock.lock();
+              exchange, routingKey, m, System.nanoTime() + settings.publishTimeout().toNanos());
+      queued.add(p);
+      publishQueued();
+      return p.future;
+    }
+
+    /**
+     * Writes what callers queued, each caller's and the others', and sends them to the socket
+     * together. Whoever takes the lock does it; a caller that finds it taken leaves its message to
+     * the holder, which looks at the queue again after letting go (and the lock parks, so the many
+     * virtual threads of REST requests never spin on it). Gathered, a burst of publishes is one
+     * write for the client and one read for RabbitMQ instead of one each.
+     */
+    private void publishQueued() {
+      while (!queued.isEmpty() && lock.tryLock()) {
+        GatheringSockets.Gathering gathered = null;
+        try {
+          for (Pending p = queued.poll(); p != null; p = queued.poll()) {
+            GatheringSockets.Gathering written = write(p);
+            if (written != null) {
+              gathered = written;
+            }
+          }
+        } finally {
+          if (gathered != null) {
+            send(gathered);
+          }
+          lock.unlock();
+        }
+      }
+    }
+
+    /**
+     * With the lock held: writes one publish, its flush kept for the next gathered send. Only the
+     * publish itself is gathered: opening a channel waits for RabbitMQ's answer, so its frames go
+     * out at once (and with them what was gathered before).
+     *
+     * @return where the publish was gathered, to send; null over TLS or when it failed
+     */
+    private GatheringSockets.Gathering write(Pending p) {
       try {
         Channel ch = openChannel();
         long seq = ch.getNextPublishSeqNo();
         pending.put(seq, p);
-        ch.basicPublish(
-            exchange, routingKey, true, properties(m, generation + ":" + seq), m.body());
+        GatheringSockets.Gathering gathered = gathering == null ? null : gathering.gather();
+        try {
+          ch.basicPublish(
+              p.exchange,
+              p.routingKey,
+              true,
+              properties(p.message, generation + ":" + seq),
+              p.message.body());
+        } finally {
+          if (gathered != null) {
+            gathered.pause();
+          }
+        }
+        return gathered;
       } catch (IOException | AlreadyClosedException e) {
         failAll(PublishException.Reason.CONNECTION_LOST, "channel closed: " + rootMessage(e));
         p.future.completeExceptionally(
@@ -780,10 +848,20 @@ public final class RabbitBroker implements Broker {
                 PublishException.Reason.CONNECTION_LOST,
                 "cannot publish to " + p.target() + ": " + rootMessage(e),
                 e));
-      } finally {
-        lock.unlock();
+      } catch (RuntimeException e) {
+        pending.values().remove(p);
+        p.future.completeExceptionally(e);
       }
-      return p.future;
+      return null;
+    }
+
+    private static void send(GatheringSockets.Gathering gathered) {
+      try {
+        gathered.send();
+      } catch (IOException e) {
+        // The connection is lost: its shutdown fails what it did not confirm.
+        log.debug("sending gathered publishes failed error={}", e.toString());
+      }
     }
 
     /**
@@ -795,6 +873,16 @@ public final class RabbitBroker implements Broker {
      */
     void expireOverdue() {
       long now = System.nanoTime();
+      // Not written yet: a publisher blocked in a socket write (RabbitMQ reads nothing during a
+      // memory alarm) holds the rest in the queue.
+      for (Pending p : queued) {
+        if (now - p.deadline < 0) {
+          break;
+        }
+        if (queued.remove(p)) {
+          p.future.completeExceptionally(overdue(p));
+        }
+      }
       boolean expired = false;
       for (Map.Entry<Long, Pending> entry : pending.entrySet()) {
         Pending p = entry.getValue();
@@ -803,14 +891,7 @@ public final class RabbitBroker implements Broker {
         }
         if (pending.remove(entry.getKey(), p)) {
           expired = true;
-          p.future.completeExceptionally(
-              new PublishException(
-                  PublishException.Reason.TIMEOUT,
-                  "broker did not confirm the message to "
-                      + p.target()
-                      + " within "
-                      + settings.publishTimeout().toMillis()
-                      + " ms"));
+          p.future.completeExceptionally(overdue(p));
         }
       }
       if (expired) {
@@ -818,6 +899,16 @@ public final class RabbitBroker implements Broker {
         long gen = generation;
         Thread.ofVirtual().start(() -> replaceChannelAfterTimeout(gen));
       }
+    }
+
+    private PublishException overdue(Pending p) {
+      return new PublishException(
+          PublishException.Reason.TIMEOUT,
+          "broker did not confirm the message to "
+              + p.target()
+              + " within "
+              + settings.publishTimeout().toMillis()
+              + " ms");
     }
 
     /**
@@ -844,6 +935,7 @@ public final class RabbitBroker implements Broker {
         failAll(PublishException.Reason.TIMEOUT, "a confirm on the channel did not come in time");
       } finally {
         lock.unlock();
+        publishQueued();
       }
       log.warn("publish channel replaced after a confirm timeout");
       Thread.ofVirtual()
@@ -928,6 +1020,7 @@ public final class RabbitBroker implements Broker {
       return p == null ? Map.of() : Map.of(seq, p);
     }
 
+    /** Fails what is unconfirmed; what is queued and not written yet is still written. */
     void failAll(PublishException.Reason reason, String why) {
       for (Long seq : new ArrayList<>(pending.keySet())) {
         Pending p = pending.remove(seq);

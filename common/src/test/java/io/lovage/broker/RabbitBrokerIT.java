@@ -61,6 +61,49 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void publishesFromManyThreadsAtOnceAreAllConfirmedAndEachThreadsArriveInTheOrderItSentThem()
+      throws Exception {
+    broker.declare(LovageTopology.taskQueue(queue));
+    int threads = 64;
+    int each = 50;
+    List<java.util.concurrent.CompletableFuture<Void>> confirms = new CopyOnWriteArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        pool.execute(
+            () -> {
+              for (int i = 0; i < each; i++) {
+                confirms.add(
+                    broker.publish(
+                        LovageTopology.TASK_EXCHANGE, queue, Message.text(thread + ":" + i)));
+              }
+            });
+      }
+    }
+    java.util.concurrent.CompletableFuture.allOf(
+            confirms.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    List<String> received = new CopyOnWriteArrayList<>();
+    broker.consume(
+        queue,
+        ConsumeOptions.prefetch(500),
+        delivery -> {
+          received.add(new String(delivery.message().body(), StandardCharsets.UTF_8));
+          delivery.ack();
+        });
+    Await.until(
+        Duration.ofSeconds(20), "every message delivered", () -> received.size() == threads * each);
+    Map<String, Integer> lastByThread = new java.util.HashMap<>();
+    for (String body : received) {
+      String[] parts = body.split(":");
+      int previous = lastByThread.getOrDefault(parts[0], -1);
+      assertEquals(previous + 1, Integer.parseInt(parts[1]), "order of thread " + parts[0]);
+      lastByThread.put(parts[0], previous + 1);
+    }
+  }
+
+  @Test
   void aListOfNodesConnectsThroughOneThatAnswersWhenAnotherDoesNot() {
     java.net.URI uri = java.net.URI.create(RabbitFixture.uri());
     String node = uri.getHost() + ":" + (uri.getPort() < 0 ? 5672 : uri.getPort());
