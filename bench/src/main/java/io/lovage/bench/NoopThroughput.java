@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Workload 1: end-to-end no-op throughput on a quorum queue. The Java TaskClient publishes {@code
@@ -33,16 +34,28 @@ final class NoopThroughput {
   private NoopThroughput() {}
 
   /**
-   * The one-worker rows, which the ratios to PerfTest and Celery divide, and the one with a global
-   * rate limit far above the rate.
+   * The one-worker rows, which the ratios to PerfTest and Celery divide, the two-worker rows beside
+   * them, the same with each worker held to {@link #HELD_CORES} of a core (empty where no process
+   * can be held here), and the one with a global rate limit far above the rate.
    */
-  record Result(
-      Row withResults,
-      Row withoutResults,
-      Row twoWithResults,
-      Row twoWithoutResults,
-      Row beforeLimit,
-      Row globallyLimited) {}
+  record Result(Scaling shared, Optional<Scaling> held, Row beforeLimit, Row globallyLimited) {
+    Row withResults() {
+      return shared.oneWith();
+    }
+
+    Row withoutResults() {
+      return shared.oneWithout();
+    }
+  }
+
+  /** One worker JVM and two, each with results recorded and without. */
+  record Scaling(Row oneWith, Row oneWithout, Row twoWith, Row twoWithout) {}
+
+  /**
+   * What each worker JVM of the held rows may use: little enough that two of them, the broker and
+   * the client still fit in 2 cores, so that the rows measure the workers, not the machine.
+   */
+  static final double HELD_CORES = 0.15;
 
   static Result run(BenchContext ctx, Rows rows) {
     int tasks = ctx.profile().noopTasks();
@@ -52,30 +65,7 @@ final class NoopThroughput {
     List<LovageApp> started = new ArrayList<>();
     Workers workers = new Workers(ctx, client, "worker-noop", QUEUE, settings);
     try {
-      Row with = null;
-      Row without = null;
-      Row twoWith = null;
-      Row twoWithout = null;
-      for (int count : List.of(1, 2)) {
-        for (boolean results : List.of(true, false)) {
-          Row row =
-              rows.measure(
-                  name(count, "quorum", results, tasks),
-                  "tasks/s",
-                  Goal.NONE,
-                  () ->
-                      measure(ctx, client, QUEUE, workers.first(count), results, tasks, "quorum"));
-          if (count == 1 && results) {
-            with = row;
-          } else if (count == 1) {
-            without = row;
-          } else if (results) {
-            twoWith = row;
-          } else {
-            twoWithout = row;
-          }
-        }
-      }
+      Scaling shared = scaling(ctx, client, rows, workers, "", tasks);
       rows.measure(
           "Worker JVM resident memory (RSS) after the no-op rows",
           "MiB",
@@ -88,10 +78,12 @@ final class NoopThroughput {
                     "after %,d tasks run (results recorded for some); default heap settings",
                     first.succeeded()));
           });
-      // The unlimited workers stop first. Then one fresh worker runs the blast twice, back to
-      // back: without a limit, and with a global limit far above its rate set over the book of
-      // limits, so that the two differ by the limit alone.
+      // The unheld workers stop first, and held ones take their place on the same queue.
       workers.close();
+      Optional<Scaling> held = held(ctx, client, rows, settings);
+      // Then one fresh worker runs the blast twice, back to back: without a limit, and with a
+      // global limit far above its rate set over the book of limits, so that the two differ by the
+      // limit alone.
       ctx.queues().usedTaskQueue(LIMITED_QUEUE);
       ctx.queues().usedQueue(LovageTopology.rateTokens("demo.noop"));
       Lazy<LovageApp> fresh =
@@ -130,10 +122,57 @@ final class NoopThroughput {
                 });
         book.delete("demo.noop").join();
       }
-      return new Result(with, without, twoWith, twoWithout, unlimited, limited);
+      return new Result(shared, held, unlimited, limited);
     } finally {
       workers.close();
       started.forEach(worker -> worker.stop(ctx));
+    }
+  }
+
+  /** The four rows of one worker JVM and two, with results recorded and without. */
+  private static Scaling scaling(
+      BenchContext ctx, TaskClient client, Rows rows, Workers workers, String where, int tasks) {
+    Row[] measured = new Row[4];
+    int i = 0;
+    for (int count : List.of(1, 2)) {
+      for (boolean results : List.of(true, false)) {
+        measured[i++] =
+            rows.measure(
+                name(count, "quorum", results, where, tasks),
+                "tasks/s",
+                Goal.NONE,
+                () -> measure(ctx, client, QUEUE, workers.first(count), results, tasks, "quorum"));
+      }
+    }
+    return new Scaling(measured[0], measured[1], measured[2], measured[3]);
+  }
+
+  /**
+   * The same four rows with each worker JVM held to {@link #HELD_CORES} of a core: where the
+   * workers' own CPU is the limit, as on a machine or a container of their own, what a second JVM
+   * adds. Empty, with the rows marked not measured here, where this machine cannot hold a process
+   * to a CPU quota.
+   */
+  private static Optional<Scaling> held(
+      BenchContext ctx, TaskClient client, Rows rows, Map<String, String> settings) {
+    int tasks = ctx.profile().noopTasks();
+    String where = String.format(", each held to %.2f core (CPU quota)", HELD_CORES);
+    Optional<String> unavailable = CpuQuota.unavailable();
+    if (unavailable.isPresent()) {
+      for (int count : List.of(1, 2)) {
+        for (boolean results : List.of(true, false)) {
+          rows.add(
+              Row.notMeasuredHere(
+                  name(count, "quorum", results, where, tasks),
+                  "tasks/s",
+                  Goal.NONE,
+                  unavailable.get()));
+        }
+      }
+      return Optional.empty();
+    }
+    try (Workers held = new Workers(ctx, client, "worker-held", QUEUE, settings, HELD_CORES)) {
+      return Optional.of(scaling(ctx, client, rows, held, where, tasks));
     }
   }
 
@@ -149,7 +188,9 @@ final class NoopThroughput {
     private final String prefix;
     private final String queue;
     private final Map<String, String> settings;
+    private final double heldCores;
     private final List<LovageApp> running = new ArrayList<>();
+    private final List<CpuQuota> holds = new ArrayList<>();
     private RuntimeException failure;
 
     /**
@@ -161,11 +202,26 @@ final class NoopThroughput {
         String prefix,
         String queue,
         Map<String, String> settings) {
+      this(ctx, client, prefix, queue, settings, 0);
+    }
+
+    /**
+     * Workers each held to {@code heldCores} of CPU ({@link CpuQuota}) once started, or unheld if
+     * 0. They warm up held: their JIT compilers, which share the quota, are quiet before a row.
+     */
+    Workers(
+        BenchContext ctx,
+        TaskClient client,
+        String prefix,
+        String queue,
+        Map<String, String> settings,
+        double heldCores) {
       this.ctx = ctx;
       this.client = client;
       this.prefix = prefix;
       this.queue = queue;
       this.settings = Map.copyOf(settings);
+      this.heldCores = heldCores;
     }
 
     /** The first {@code count} workers, warmed up, starting those not running yet. */
@@ -175,8 +231,18 @@ final class NoopThroughput {
       }
       if (running.size() < count) {
         try {
-          start(count - running.size());
+          int before = running.size();
+          start(count - before);
           warmUp(ctx, client, queue, List.copyOf(running));
+          if (heldCores > 0) {
+            for (LovageApp worker : running.subList(before, running.size())) {
+              holds.add(
+                  CpuQuota.hold(
+                      worker.child().name(), worker.child().process().toHandle(), heldCores));
+            }
+            // What the JIT compilers still do shares the quota now: until they are quiet.
+            warmUp(ctx, client, queue, List.copyOf(running));
+          }
         } catch (RuntimeException e) {
           failure = e;
           throw e;
@@ -222,6 +288,8 @@ final class NoopThroughput {
         running.forEach(worker -> pool.submit(() -> worker.stop(ctx)));
       }
       running.clear();
+      holds.forEach(CpuQuota::close);
+      holds.clear();
     }
   }
 
