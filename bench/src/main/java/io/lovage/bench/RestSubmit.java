@@ -39,6 +39,7 @@ final class RestSubmit {
               // Untimed: the producer's first task declares its topology, which takes seconds on
               // a busy broker; then its JIT and connections warm up.
               awaitAccepted(app);
+              awaitHistoryRead(app);
               warmUp(ctx, app);
               return app;
             });
@@ -127,6 +128,25 @@ final class RestSubmit {
     }
     throw new IllegalStateException(
         "the producer did not accept a task within 60 s (last status " + status + ")");
+  }
+
+  /**
+   * Waits until the producer has read the event history it found at start (the day's events of
+   * earlier runs and tests, millions on a busy broker): meanwhile the reading takes the CPU from
+   * the requests, and a producer that has run for a while has none left to read.
+   */
+  private static void awaitHistoryRead(LovageApp producer) {
+    long started = System.nanoTime();
+    long deadline = started + Duration.ofMinutes(10).toNanos();
+    while (producer.metric("lovage_results_history_read") != 1) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the producer did not read its event history in 10 min");
+      }
+      Pause.millis(500);
+    }
+    System.out.printf(
+        "  the producer read its event history in %,d ms%n",
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /** {@code -c 64 and -c 256} */

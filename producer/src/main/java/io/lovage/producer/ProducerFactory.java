@@ -126,6 +126,21 @@ final class ProducerFactory {
     return store.follow(broker);
   }
 
+  /**
+   * {@code lovage_results_history_read}: 1 once the results and the workflows have read the event
+   * history that was in the stream at start, 0 before. Submits are taken meanwhile; the reading
+   * shares the CPU with them.
+   */
+  @Singleton
+  MeterSource historyMetrics(EventStreamResultStore results, WorkflowStore workflows) {
+    return registry ->
+        io.micrometer.core.instrument.Gauge.builder(
+                "lovage.results.history.read",
+                () -> results.caughtUp() && workflows.caughtUp() ? 1 : 0)
+            .description("1 once the event history in the stream at start has been read")
+            .register(registry);
+  }
+
   @Singleton
   TaskThroughput throughput() {
     return new TaskThroughput(Clock.systemUTC());

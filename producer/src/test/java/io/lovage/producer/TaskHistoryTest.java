@@ -13,6 +13,8 @@ import io.lovage.result.ReplyRecorder;
 import io.lovage.result.TaskEvents;
 import io.lovage.testing.Await;
 import io.lovage.testing.ForwardingBroker;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micronaut.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -74,6 +76,28 @@ class TaskHistoryTest {
     Await.until(Duration.ofSeconds(10), "history read", results::caughtUp);
 
     assertEquals(404, tasks.get("never-sent").code());
+  }
+
+  @Test
+  void theHistoryReadMetricIsZeroWhileTheHistoryIsReadAndOneAfter() {
+    results.follow(new HistoryNeverRead(broker));
+    try (WorkflowStore workflows =
+            new WorkflowStore(broker, 100, Duration.ofHours(1), Clock.systemUTC()).follow();
+        EventStreamResultStore read =
+            new EventStreamResultStore(100, Duration.ofHours(1), Clock.systemUTC())
+                .follow(broker)) {
+      Gauge reading = historyRead(results, workflows);
+      Gauge done = historyRead(read, workflows);
+
+      assertEquals(0, reading.value());
+      Await.until(Duration.ofSeconds(10), "history read", () -> done.value() == 1);
+    }
+  }
+
+  private static Gauge historyRead(EventStreamResultStore results, WorkflowStore workflows) {
+    var registry = new SimpleMeterRegistry();
+    new ProducerFactory().historyMetrics(results, workflows).bindTo(registry);
+    return registry.get("lovage.results.history.read").gauge();
   }
 
   private TaskController controller(Broker through) {
