@@ -21,6 +21,13 @@ final class CpuQuota implements AutoCloseable {
   /** The scheduler's accounting period: short, so that a held JVM waits in short stretches. */
   private static final long PERIOD_MICROS = 10_000;
 
+  private static final String UNAVAILABLE =
+      "no writable cgroup CPU controller ("
+          + V1
+          + " or "
+          + V2
+          + " with cpu enabled) to hold a worker JVM to a CPU quota";
+
   private final Path group;
   private final Path parent;
 
@@ -31,27 +38,21 @@ final class CpuQuota implements AutoCloseable {
 
   /** Why no process can be held here, or empty if one can. */
   static Optional<String> unavailable() {
-    if (Files.isWritable(V1.resolve("cgroup.procs"))) {
-      return Optional.empty();
-    }
-    if (v2()) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        "no writable cgroup CPU controller ("
-            + V1
-            + " or "
-            + V2
-            + " with cpu enabled) to hold a"
-            + " worker JVM to a CPU quota");
+    return root().isPresent() ? Optional.empty() : Optional.of(UNAVAILABLE);
   }
 
-  private static boolean v2() {
+  /** The writable hierarchy the groups go in: cgroup v1's cpu controller, else v2's root. */
+  private static Optional<Path> root() {
+    if (Files.isWritable(V1.resolve("cgroup.procs"))) {
+      return Optional.of(V1);
+    }
     try {
-      return Files.isWritable(V2.resolve("cgroup.subtree_control"))
-          && Files.readString(V2.resolve("cgroup.subtree_control")).contains("cpu");
+      Path control = V2.resolve("cgroup.subtree_control");
+      return Files.isWritable(control) && Files.readString(control).contains("cpu")
+          ? Optional.of(V2)
+          : Optional.empty();
     } catch (IOException e) {
-      return false;
+      return Optional.empty();
     }
   }
 
@@ -60,18 +61,12 @@ final class CpuQuota implements AutoCloseable {
    * CPU time.
    */
   static CpuQuota hold(String name, ProcessHandle process, double cores) {
-    unavailable()
-        .ifPresent(
-            why -> {
-              throw new IllegalStateException(why);
-            });
-    boolean v1 = Files.isWritable(V1.resolve("cgroup.procs"));
-    Path root = v1 ? V1 : V2;
+    Path root = root().orElseThrow(() -> new IllegalStateException(UNAVAILABLE));
     Path group = root.resolve("lovage-bench-" + name);
     long quota = Math.max(1_000, Math.round(PERIOD_MICROS * cores));
     try {
       Files.createDirectories(group);
-      if (v1) {
+      if (root.equals(V1)) {
         Files.writeString(group.resolve("cpu.cfs_period_us"), String.valueOf(PERIOD_MICROS));
         Files.writeString(group.resolve("cpu.cfs_quota_us"), String.valueOf(quota));
       } else {

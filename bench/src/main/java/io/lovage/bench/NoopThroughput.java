@@ -35,10 +35,10 @@ final class NoopThroughput {
 
   /**
    * The one-worker rows, which the ratios to PerfTest and Celery divide, the two-worker rows beside
-   * them, the same with each worker held to {@link #HELD_CORES} of a core (empty where no process
-   * can be held here), and the one with a global rate limit far above the rate.
+   * them, the same with each worker held to {@link #HELD_CORES} of a core (not measured where no
+   * process can be held here), and the one with a global rate limit far above the rate.
    */
-  record Result(Scaling shared, Optional<Scaling> held, Row beforeLimit, Row globallyLimited) {
+  record Result(Scaling shared, Scaling held, Row beforeLimit, Row globallyLimited) {
     Row withResults() {
       return shared.oneWith();
     }
@@ -65,7 +65,7 @@ final class NoopThroughput {
     List<LovageApp> started = new ArrayList<>();
     Workers workers = new Workers(ctx, client, "worker-noop", QUEUE, settings);
     try {
-      Scaling shared = scaling(ctx, client, rows, workers, "", tasks);
+      Scaling shared = measured(ctx, client, rows, workers, "", tasks);
       rows.measure(
           "Worker JVM resident memory (RSS) after the no-op rows",
           "MiB",
@@ -80,7 +80,7 @@ final class NoopThroughput {
           });
       // The unheld workers stop first, and held ones take their place on the same queue.
       workers.close();
-      Optional<Scaling> held = held(ctx, client, rows, settings);
+      Scaling held = held(ctx, client, rows, settings);
       // Then one fresh worker runs the blast twice, back to back: without a limit, and with a
       // global limit far above its rate set over the book of limits, so that the two differ by the
       // limit alone.
@@ -129,50 +129,56 @@ final class NoopThroughput {
     }
   }
 
+  /** One of the four rows of {@link Scaling}, under its name. */
+  private interface ScalingRow {
+    Row of(String name, int workers, boolean results);
+  }
+
   /** The four rows of one worker JVM and two, with results recorded and without. */
-  private static Scaling scaling(
-      BenchContext ctx, TaskClient client, Rows rows, Workers workers, String where, int tasks) {
-    Row[] measured = new Row[4];
+  private static Scaling scaling(String where, int tasks, ScalingRow row) {
+    Row[] made = new Row[4];
     int i = 0;
     for (int count : List.of(1, 2)) {
       for (boolean results : List.of(true, false)) {
-        measured[i++] =
-            rows.measure(
-                name(count, "quorum", results, where, tasks),
-                "tasks/s",
-                Goal.NONE,
-                () -> measure(ctx, client, QUEUE, workers.first(count), results, tasks, "quorum"));
+        made[i++] = row.of(name(count, "quorum", results, where, tasks), count, results);
       }
     }
-    return new Scaling(measured[0], measured[1], measured[2], measured[3]);
+    return new Scaling(made[0], made[1], made[2], made[3]);
+  }
+
+  /** The four rows, measured with these workers. */
+  private static Scaling measured(
+      BenchContext ctx, TaskClient client, Rows rows, Workers workers, String where, int tasks) {
+    return scaling(
+        where,
+        tasks,
+        (name, count, results) ->
+            rows.measure(
+                name,
+                "tasks/s",
+                Goal.NONE,
+                () -> measure(ctx, client, QUEUE, workers.first(count), results, tasks, "quorum")));
   }
 
   /**
    * The same four rows with each worker JVM held to {@link #HELD_CORES} of a core: where the
    * workers' own CPU is the limit, as on a machine or a container of their own, what a second JVM
-   * adds. Empty, with the rows marked not measured here, where this machine cannot hold a process
-   * to a CPU quota.
+   * adds. Marked not measured here where this machine cannot hold a process to a CPU quota.
    */
-  private static Optional<Scaling> held(
+  private static Scaling held(
       BenchContext ctx, TaskClient client, Rows rows, Map<String, String> settings) {
     int tasks = ctx.profile().noopTasks();
     String where = String.format(", each held to %.2f core (CPU quota)", HELD_CORES);
     Optional<String> unavailable = CpuQuota.unavailable();
     if (unavailable.isPresent()) {
-      for (int count : List.of(1, 2)) {
-        for (boolean results : List.of(true, false)) {
-          rows.add(
-              Row.notMeasuredHere(
-                  name(count, "quorum", results, where, tasks),
-                  "tasks/s",
-                  Goal.NONE,
-                  unavailable.get()));
-        }
-      }
-      return Optional.empty();
+      return scaling(
+          where,
+          tasks,
+          (name, count, results) ->
+              rows.add(Row.notMeasuredHere(name, "tasks/s", Goal.NONE, unavailable.get())));
     }
     try (Workers held = new Workers(ctx, client, "worker-held", QUEUE, settings, HELD_CORES)) {
-      return Optional.of(scaling(ctx, client, rows, held, where, tasks));
+      return measured(ctx, client, rows, held, where, tasks);
     }
   }
 
@@ -206,8 +212,9 @@ final class NoopThroughput {
     }
 
     /**
-     * Workers each held to {@code heldCores} of CPU ({@link CpuQuota}) once started, or unheld if
-     * 0. They warm up held: their JIT compilers, which share the quota, are quiet before a row.
+     * Workers each held to {@code heldCores} of CPU ({@link CpuQuota}), or unheld if 0. They warm
+     * up unheld (held, a JVM compiles its hot code for minutes), then once more held, until their
+     * JIT compilers, which share the quota, are quiet.
      */
     Workers(
         BenchContext ctx,
