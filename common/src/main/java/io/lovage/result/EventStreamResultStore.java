@@ -92,6 +92,13 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
 
   private static final int MAX_EVICTED = 10_000;
   private boolean draining;
+
+  /**
+   * Set by {@link #close}: the archive is closed (its files deleted), so what memory evicts from
+   * then on is dropped. Requests and events still come in while a producer shuts down.
+   */
+  private boolean closed;
+
   private final Executor drains =
       Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lovage-archive-", 0).factory());
 
@@ -142,7 +149,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
             if (size() <= maxTasks) {
               return false;
             }
-            if (archive != TaskArchive.NONE && current(eldest.getValue())) {
+            if (archive != TaskArchive.NONE && !closed && current(eldest.getValue())) {
               evicted.put(eldest.getKey(), eldest.getValue());
               drainSoon();
             }
@@ -555,6 +562,7 @@ public final class EventStreamResultStore implements ResultStore, AutoCloseable 
     }
     lock.lock();
     try {
+      closed = true;
       // What memory evicted reaches the archive before it closes.
       while (draining) {
         archived.awaitUninterruptibly();

@@ -219,6 +219,21 @@ class EventStreamResultStoreTest {
     assertEquals(TaskState.SUCCESS, kept.get("t1").state());
   }
 
+  @Test
+  void aClosedStoreHandsNothingMoreToItsArchive() {
+    java.util.Map<String, TaskRecord> kept = new java.util.concurrent.ConcurrentHashMap<>();
+    EventStreamResultStore small =
+        new EventStreamResultStore(1, Duration.ofHours(1), clock, archiveIn(kept, () -> {}));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t1\", \"name\": \"n\"}"));
+    small.close();
+
+    // A request or an event still in flight while the producer shuts down.
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t3\", \"name\": \"n\"}"));
+
+    assertTrue(kept.isEmpty(), "the closed archive was given " + kept.keySet());
+  }
+
   /** One task in memory, the others in an archive that keeps every record. */
   private EventStreamResultStore archivingStore() {
     return new EventStreamResultStore(

@@ -51,6 +51,7 @@ final class DiskTaskArchive implements TaskArchive {
   private final int maxSlots;
   private final Deque<Segment> segments = new ArrayDeque<>();
   private long nextSegment;
+  private boolean closed;
 
   DiskTaskArchive(Path directory, Duration expires, Clock clock, int initialSlots, int maxSlots) {
     this.directory = directory;
@@ -78,23 +79,34 @@ final class DiskTaskArchive implements TaskArchive {
     return new DiskTaskArchive(directory, expires, clock, 1 << 16, 1 << 26);
   }
 
+  /**
+   * Keeps the record, unless the archive is closed: then its directory is gone. The record is
+   * written as JSON before the lock is taken, so lookups do not wait for that.
+   */
   @Override
-  public synchronized void put(TaskRecord record) {
+  public void put(TaskRecord record) {
+    byte[] json = Json.MAPPER.writeValueAsBytes(record);
     Instant last = record.lastEvent() == null ? clock.instant() : record.lastEvent();
-    dropExpired();
-    Segment segment = segments.peekLast();
-    if (segment == null || segment.full() || segment.spans(last, segmentSpan)) {
-      segment = new Segment(directory, nextSegment++, initialSlots, maxSlots, last);
-      segments.addLast(segment);
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      dropExpired();
+      Segment segment = segments.peekLast();
+      if (segment == null || segment.full() || segment.spans(last, segmentSpan)) {
+        segment = new Segment(directory, nextSegment++, initialSlots, maxSlots, last);
+        segments.addLast(segment);
+      }
+      segment.put(record.id(), json, last);
     }
-    segment.put(record.id(), Json.MAPPER.writeValueAsBytes(record), last);
   }
 
   @Override
   public synchronized Optional<TaskRecord> find(String id) {
+    long hash = hash(id);
     Iterator<Segment> newestFirst = segments.descendingIterator();
     while (newestFirst.hasNext()) {
-      Optional<TaskRecord> found = newestFirst.next().find(id);
+      Optional<TaskRecord> found = newestFirst.next().find(id, hash);
       if (found.isPresent()) {
         return found;
       }
@@ -111,6 +123,7 @@ final class DiskTaskArchive implements TaskArchive {
 
   @Override
   public synchronized void close() {
+    closed = true;
     segments.forEach(Segment::delete);
     segments.clear();
     try {
@@ -212,8 +225,7 @@ final class DiskTaskArchive implements TaskArchive {
       }
     }
 
-    Optional<TaskRecord> find(String id) {
-      long hash = hash(id);
+    Optional<TaskRecord> find(String id, long hash) {
       int mask = slots - 1;
       for (int i = (int) hash & mask; ; i = (i + 1) & mask) {
         long slotHash = table.getLong(i * SLOT);

@@ -84,6 +84,20 @@ class DiskTaskArchiveTest {
     }
   }
 
+  @Test
+  void aClosedArchiveTakesNoRecordAndLeavesNoFile() throws Exception {
+    DiskTaskArchive archive = DiskTaskArchive.create(directory, Duration.ofDays(1), clock);
+    archive.put(record("before", clock.instant()));
+    archive.close();
+
+    archive.put(record("after", clock.instant()));
+
+    assertFalse(archive.find("after").isPresent());
+    try (var files = Files.list(directory)) {
+      assertEquals(0, files.count(), "no file made again");
+    }
+  }
+
   private EventStreamResultStore store(int maxTasks) {
     return new EventStreamResultStore(
         maxTasks,
