@@ -22,8 +22,8 @@ import java.util.Optional;
  * cores its compiler takes the CPU from everything else.
  *
  * <p>The broker's share is missing when RabbitMQ does not run on this machine (no {@code beam.smp}
- * among its processes); a share is left out when one of its processes exited meanwhile (a cluster
- * node restarted), rather than fail the row it only annotates.
+ * among its processes); a share is left out when one of its nodes exited meanwhile (a cluster node
+ * restarted), rather than fail the row it only annotates.
  */
 final class CpuUse {
   private final List<ProcessHandle> workers;
@@ -36,16 +36,42 @@ final class CpuUse {
 
   private CpuUse(List<ProcessHandle> workers) {
     this.workers = workers;
-    this.brokers =
-        ProcessHandle.allProcesses()
-            .filter(p -> p.info().command().map(c -> c.endsWith("beam.smp")).orElse(false))
-            .filter(p -> p.info().totalCpuDuration().isPresent())
-            .toList();
+    this.brokers = brokers();
     this.workersBefore = sum(workers);
     this.clientBefore = cpu(ProcessHandle.current());
     this.brokersBefore = sum(brokers);
     this.workersJitBefore = jitSum(workers);
     this.clientJitBefore = jit(ProcessHandle.current());
+  }
+
+  /**
+   * The RabbitMQ nodes running here: the Erlang VMs started with {@code -s rabbit boot}, not the
+   * short-lived ones of {@code rabbitmqctl} and the other CLI tools, which would drop the broker's
+   * share from a row when they exit during it. Every Erlang VM if none shows its arguments.
+   */
+  private static List<ProcessHandle> brokers() {
+    List<ProcessHandle> erlang =
+        ProcessHandle.allProcesses()
+            .filter(p -> p.info().command().map(c -> c.endsWith("beam.smp")).orElse(false))
+            .filter(p -> p.info().totalCpuDuration().isPresent())
+            .toList();
+    List<ProcessHandle> nodes =
+        erlang.stream().filter(p -> commandLine(p).contains(" -s rabbit boot ")).toList();
+    return nodes.isEmpty() ? erlang : nodes;
+  }
+
+  /**
+   * A process's arguments from {@code /proc/<pid>/cmdline}, separated by spaces; empty if it cannot
+   * be read. (Java's {@code ProcessHandle.Info.arguments} stops at the first empty argument, and
+   * RabbitMQ's command line has one before {@code -s rabbit boot}.)
+   */
+  private static String commandLine(ProcessHandle process) {
+    try {
+      byte[] raw = Files.readAllBytes(Path.of("/proc", String.valueOf(process.pid()), "cmdline"));
+      return new String(raw, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ');
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   /** Starts counting the CPU these workers, this JVM and the local broker use from now on. */

@@ -164,16 +164,20 @@ final class RestSubmit {
     Duration duration = ctx.profile().wrkDuration();
     List<Map<String, Object>> runs = new ArrayList<>();
     WrkResult best = null;
+    Map<String, Object> bestCpu = Map.of();
     int bestConnections = 0;
     for (int c : connections) {
-      WrkResult result = wrk(ctx, producer, script, path, c, duration, batch);
+      Timed timed = wrk(ctx, producer, script, path, c, duration, batch);
+      WrkResult result = timed.result();
       Map<String, Object> run = new LinkedHashMap<>();
       run.put("connections", c);
       run.putAll(result.raw());
       run.put("tasksPerSecond", result.okPerSecond() * batch);
+      run.putAll(timed.cpuPer1000Requests());
       runs.add(run);
       if (best == null || result.okPerSecond() > best.okPerSecond()) {
         best = result;
+        bestCpu = timed.cpuPer1000Requests();
         bestConnections = c;
       }
     }
@@ -187,17 +191,38 @@ final class RestSubmit {
     return new Rows.Measured(
         best.okPerSecond() * batch,
         String.format(
-            "wrk -t2 -c%d -d%ds: %,.0f requests/s, p50 %s, p99 %s, %,d failed",
+            "wrk -t2 -c%d -d%ds: %,.0f requests/s, p50 %s, p99 %s, %,d failed; %s",
             bestConnections,
             duration.toSeconds(),
             best.okPerSecond(),
             Report.format(best.p50Millis(), "ms"),
             Report.format(best.p99Millis(), "ms"),
-            best.failed()),
+            best.failed(),
+            describe(bestCpu)),
         raw);
   }
 
-  private static WrkResult wrk(
+  /** A wrk run and the CPU the producer and RabbitMQ used per 1,000 requests answered 2xx in it. */
+  private record Timed(WrkResult result, Map<String, Object> cpuPer1000Requests) {}
+
+  static final String PRODUCER_CPU = "producerCpuMsPer1000Requests";
+  static final String PRODUCER_JIT = "producerJitCpuMsPer1000Requests";
+  static final String BROKER_CPU = "brokerCpuMsPer1000Requests";
+
+  /**
+   * {@code "CPU ms per 1,000 requests: producer 95 (JIT 2), RabbitMQ 104"}: on 2 cores shared by
+   * wrk, the producer and RabbitMQ, what a request costs each says what limits the rate.
+   */
+  private static String describe(Map<String, Object> cpu) {
+    Object jit = cpu.get(PRODUCER_JIT);
+    return String.format(
+        "CPU ms per 1,000 requests: producer %s%s, RabbitMQ %s",
+        cpu.getOrDefault(PRODUCER_CPU, "unknown"),
+        jit == null ? "" : " (JIT " + jit + ")",
+        cpu.getOrDefault(BROKER_CPU, "not here"));
+  }
+
+  private static Timed wrk(
       BenchContext ctx,
       LovageApp producer,
       String script,
@@ -206,6 +231,7 @@ final class RestSubmit {
       Duration duration,
       int batch) {
     System.out.printf("  wrk %s -c%d for %d s…%n", path, connections, duration.toSeconds());
+    CpuUse cpu = CpuUse.of(List.of(producer));
     String output =
         ctx.processes()
             .run(
@@ -224,17 +250,31 @@ final class RestSubmit {
                 Map.of("BENCH_QUEUE", QUEUE, "BENCH_BATCH", String.valueOf(batch)),
                 duration.plusSeconds(60));
     WrkResult result = WrkResult.parse(output);
-    SUBMITTED.addAndGet((result.requests() - result.failed()) * batch);
+    long answered = result.requests() - result.failed();
+    // Read before the purge, whose work in RabbitMQ is not the requests'.
+    Map<String, Object> per1000 = cpu.per1000((int) Math.max(1, answered));
+    Map<String, Object> cpuPer1000 = new LinkedHashMap<>();
+    putPresent(cpuPer1000, PRODUCER_CPU, per1000.get(CpuUse.WORKER));
+    putPresent(cpuPer1000, PRODUCER_JIT, per1000.get(CpuUse.WORKER_JIT));
+    putPresent(cpuPer1000, BROKER_CPU, per1000.get(CpuUse.BROKER));
+    SUBMITTED.addAndGet(answered * batch);
     System.out.printf(
-        "  wrk %s -c%d: %,.0f requests/s = %,.0f tasks/s, p50 %s, p99 %s, %,d failed%n",
+        "  wrk %s -c%d: %,.0f requests/s = %,.0f tasks/s, p50 %s, p99 %s, %,d failed; %s%n",
         path,
         connections,
         result.okPerSecond(),
         result.okPerSecond() * batch,
         Report.format(result.p50Millis(), "ms"),
         Report.format(result.p99Millis(), "ms"),
-        result.failed());
+        result.failed(),
+        describe(cpuPer1000));
     ctx.queues().purge(QUEUE);
-    return result;
+    return new Timed(result, cpuPer1000);
+  }
+
+  private static void putPresent(Map<String, Object> map, String key, Object value) {
+    if (value != null) {
+      map.put(key, value);
+    }
   }
 }
