@@ -151,6 +151,26 @@ public final class BenchMain {
         Map.of("cpuMsPer1000", perThousand, "tasksPerSecond", noop.value()));
   }
 
+  /**
+   * The ratios of two worker JVMs to one, with results recorded and without: {@code "2 worker JVMs
+   * ÷ 1" + where + ", results recorded (quorum)"} and {@code ", no results (quorum)"}.
+   */
+  private static void scalingRatios(
+      Rows rows, String where, NoopThroughput.Scaling scaling, Goal goal) {
+    rows.add(
+        Row.ratio(
+            "2 worker JVMs ÷ 1" + where + ", results recorded (quorum)",
+            scaling.twoWith(),
+            scaling.oneWith(),
+            goal));
+    rows.add(
+        Row.ratio(
+            "2 worker JVMs ÷ 1" + where + ", no results (quorum)",
+            scaling.twoWithout(),
+            scaling.oneWithout(),
+            goal));
+  }
+
   private static void run(BenchContext ctx, Rows rows, Set<String> only) {
     NoopThroughput.Result noop = null;
     if (only.contains("noop")) {
@@ -167,33 +187,13 @@ public final class BenchMain {
         // no CPU to add there. The held rows give each worker JVM a share of its own instead.
         rows.add(coresBusy("results recorded", noop.withResults()));
         rows.add(coresBusy("no results", noop.withoutResults()));
-        rows.add(
-            Row.ratio(
-                "2 worker JVMs ÷ 1 on the same 2 cores as RabbitMQ and the client, results"
-                    + " recorded (quorum)",
-                noop.shared().twoWith(),
-                noop.shared().oneWith(),
-                Goal.NONE));
-        rows.add(
-            Row.ratio(
-                "2 worker JVMs ÷ 1 on the same 2 cores as RabbitMQ and the client, no results"
-                    + " (quorum)",
-                noop.shared().twoWithout(),
-                noop.shared().oneWithout(),
-                Goal.NONE));
-        String each = String.format("each held to %.2f core", NoopThroughput.HELD_CORES);
-        rows.add(
-            Row.ratio(
-                "2 worker JVMs ÷ 1, " + each + ", results recorded (quorum)",
-                noop.held().twoWith(),
-                noop.held().oneWith(),
-                Goal.atLeast(1.6, "≥ 1.6")));
-        rows.add(
-            Row.ratio(
-                "2 worker JVMs ÷ 1, " + each + ", no results (quorum)",
-                noop.held().twoWithout(),
-                noop.held().oneWithout(),
-                Goal.atLeast(1.6, "≥ 1.6")));
+        scalingRatios(
+            rows, " on the same 2 cores as RabbitMQ and the client", noop.shared(), Goal.NONE);
+        scalingRatios(
+            rows,
+            String.format(", each held to %.2f core", NoopThroughput.HELD_CORES),
+            noop.held(),
+            Goal.atLeast(1.6, "≥ 1.6"));
         rows.add(cpuPerThousand("results recorded", noop.withResults()));
         rows.add(cpuPerThousand("no results", noop.withoutResults()));
       }

@@ -148,7 +148,8 @@ final class CpuUse {
     return jitMillis * 10 > cpuMillis;
   }
 
-  private static String jitPart(Object ms) {
+  /** {@code " (JIT 12)"}, or nothing when the JIT's share is not known. */
+  static String jitPart(Object ms) {
     return ms == null ? "" : " (JIT " + ms + ")";
   }
 

@@ -214,11 +214,10 @@ final class RestSubmit {
    * wrk, the producer and RabbitMQ, what a request costs each says what limits the rate.
    */
   private static String describe(Map<String, Object> cpu) {
-    Object jit = cpu.get(PRODUCER_JIT);
     return String.format(
         "CPU ms per 1,000 requests: producer %s%s, RabbitMQ %s",
         cpu.getOrDefault(PRODUCER_CPU, "unknown"),
-        jit == null ? "" : " (JIT " + jit + ")",
+        CpuUse.jitPart(cpu.get(PRODUCER_JIT)),
         cpu.getOrDefault(BROKER_CPU, "not here"));
   }
 
