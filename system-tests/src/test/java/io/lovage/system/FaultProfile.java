@@ -12,6 +12,7 @@ package io.lovage.system;
  * @param soakTasks tasks of the soak (scenario 8); 0 leaves it out
  * @param soakSeconds how long the soak's submissions are spread over
  * @param schedulerKills how often scenario 11 kills the scheduler's leader, 10 s apart
+ * @param rateWindowSeconds how long scenario 12 measures the fleet's rate against its global limit
  * @param concurrencyTasks tasks of scenario 13 (0.3 s each, at most 2 per customer at once)
  * @param clusterTasks tasks submitted over REST in scenario 14, across the loss of a cluster node
  */
@@ -24,13 +25,14 @@ record FaultProfile(
     int soakTasks,
     int soakSeconds,
     int schedulerKills,
+    int rateWindowSeconds,
     int concurrencyTasks,
     int clusterTasks) {
 
   static final FaultProfile CI =
-      new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3, 240, 10_000);
+      new FaultProfile("ci", 1_000, 1_000, false, true, 0, 0, 3, 30, 240, 10_000);
   static final FaultProfile FULL =
-      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5, 600, 10_000);
+      new FaultProfile("full", 2_000, 10_000, true, true, 50_000, 360, 5, 60, 600, 10_000);
 
   /** The profile named by the system property {@code lovage.faults} (the pom passes -Dfaults). */
   static FaultProfile current() {

@@ -114,7 +114,9 @@ class ProcessPoolWorkerIT {
   void aTaskStillRunningInAChildAfterTheGraceIsRequeuedNotLost() throws IOException {
     worker = startWorker(Map.of("LOVAGE_SHUTDOWN_GRACE", "1s"));
     List<ProcessHandle> children = awaitChild();
-    String spin = submit("{\"task\": \"demo.spin\", \"args\": [20]}");
+    // 10 s: it is still spinning when the 1 s grace ends (a second of CPU after it started), and
+    // its run again after the restart is what the test waits for.
+    String spin = submit("{\"task\": \"demo.spin\", \"args\": [10]}");
     awaitComputing(children.getFirst());
 
     assertEquals(0, worker.stop(WAIT));
