@@ -126,7 +126,13 @@ public record TaskMessage(
   /** Many fields are optional; the builder fills Celery's defaults (new id, root id = id). */
   public static final class Builder {
     private final String task;
-    private String id = UUID.randomUUID().toString();
+
+    /**
+     * Null until set or built: the first {@link #build()} draws a new one, so a copy ({@link
+     * TaskMessage#toBuilder()}) does not draw one only to drop it.
+     */
+    private String id;
+
     private ArrayNode args = Json.MAPPER.createArrayNode();
     private ObjectNode kwargs = Json.MAPPER.createObjectNode();
     private ObjectNode embed;
@@ -267,6 +273,9 @@ public record TaskMessage(
     }
 
     public TaskMessage build() {
+      if (id == null) {
+        id = UUID.randomUUID().toString();
+      }
       return new TaskMessage(
           id,
           task,

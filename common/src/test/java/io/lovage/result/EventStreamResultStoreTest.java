@@ -184,6 +184,59 @@ class EventStreamResultStoreTest {
   }
 
   @Test
+  void aTaskRecordedAsSentWithItsIntakeMarkStillKeepsAnOutcomeMemoryEvictedAfterTheMark() {
+    EventStreamResultStore small = archivingStore();
+    long intake = small.intake();
+    small.apply(event("{\"type\": \"task-succeeded\", \"uuid\": \"t1\", \"result\": 5}"));
+    small.apply(event("{\"type\": \"task-sent\", \"uuid\": \"t2\", \"name\": \"n\"}"));
+
+    small.recordSent(
+        io.lovage.protocol.TaskMessage.builder("n").id("t1").build(),
+        "celery",
+        clock.instant(),
+        intake);
+
+    assertEquals(TaskState.SUCCESS, small.find("t1").orElseThrow().state());
+  }
+
+  @Test
+  void aNewTaskRecordedAsSentIsNotSearchedForInTheArchiveWhileFewTasksCameInSinceItsMark() {
+    java.util.concurrent.atomic.AtomicInteger searches =
+        new java.util.concurrent.atomic.AtomicInteger();
+    TaskArchive counting =
+        new TaskArchive() {
+          @Override
+          public void put(TaskRecord record) {}
+
+          @Override
+          public java.util.Optional<TaskRecord> find(String id) {
+            searches.incrementAndGet();
+            return java.util.Optional.empty();
+          }
+
+          @Override
+          public void close() {}
+        };
+    EventStreamResultStore store =
+        new EventStreamResultStore(3, Duration.ofHours(1), clock, counting);
+    long intake = store.intake();
+    store.apply(event("{\"type\": \"task-sent\", \"uuid\": \"other\", \"name\": \"n\"}"));
+    searches.set(0); // an event of a task memory does not hold looks in the archive
+
+    store.recordSent(
+        io.lovage.protocol.TaskMessage.builder("n").id("t1").build(),
+        "celery",
+        clock.instant(),
+        intake);
+    assertEquals(0, searches.get(), "one task came in since the mark, memory holds 3");
+
+    store.recordSent(
+        io.lovage.protocol.TaskMessage.builder("n").id("t2").build(), "celery", clock.instant());
+    assertEquals(1, searches.get(), "without a mark the archive is searched");
+    assertEquals(TaskState.PENDING, store.find("t1").orElseThrow().state());
+  }
+
+  @Test
   void aTaskIsFoundWhileItMovesFromMemoryToASlowArchiveAndClosingWaitsForIt() throws Exception {
     java.util.Map<String, TaskRecord> kept = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);

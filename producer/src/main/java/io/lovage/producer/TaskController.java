@@ -177,6 +177,7 @@ final class TaskController {
 
   private MutableHttpResponse<String> send(TaskSubmission submission, TaskMessage message) {
     TaskMessage sent;
+    long intake = results.intake();
     try {
       if (submission.unique() != null) {
         Unique.Sent unique =
@@ -199,7 +200,7 @@ final class TaskController {
       Thread.currentThread().interrupt();
       return brokerTrouble(submission, e);
     }
-    results.recordSent(sent, submission.queue(), clock.instant());
+    results.recordSent(sent, submission.queue(), clock.instant(), intake);
     log.info(
         "task accepted task_id={} task={} queue={}", sent.id(), sent.task(), submission.queue());
     return accepted(sent.id());
@@ -270,6 +271,7 @@ final class TaskController {
         return Problem.badRequest("/" + i + pointer, e.problem.detail()).response();
       }
     }
+    long intake = results.intake();
     List<CompletableFuture<TaskMessage>> sent =
         submissions.stream()
             .map(sub -> client.send(answered(sub.toMessage()), sub.queue()))
@@ -279,7 +281,7 @@ final class TaskController {
     for (int i = 0; i < sent.size(); i++) {
       try {
         TaskMessage message = sent.get(i).get();
-        results.recordSent(message, submissions.get(i).queue(), clock.instant());
+        results.recordSent(message, submissions.get(i).queue(), clock.instant(), intake);
         ObjectNode item = accepted.addObject();
         item.put("index", i);
         item.put("id", message.id());
