@@ -93,6 +93,15 @@ final class AppProcess implements AutoCloseable {
     return start("lovage.worker.jar", "worker", env, List.of());
   }
 
+  /**
+   * The JIT of the services these tests start: C1 only. They live seconds to minutes and run at
+   * most thousands of tasks, so C2's compiling (on 2 cores, beside two or three other JVMs and
+   * RabbitMQ) costs more than its faster code saves: FailuresIT took 25 s instead of 35 with it,
+   * and WalkingSystemIT 47 s instead of 57. Behaviour is the same; the benchmark's services keep
+   * the default JIT.
+   */
+  private static final List<String> JIT_OPTIONS = List.of("-XX:TieredStopAtLevel=1");
+
   static AppProcess startProducer(Map<String, String> env) {
     return start("lovage.producer.jar", "producer", env, List.of());
   }
@@ -118,6 +127,7 @@ final class AppProcess implements AutoCloseable {
       }
       ClassDataArchives.Use archive = ClassDataArchives.forClasspath(jars);
       command.addAll(archive.options());
+      command.addAll(JIT_OPTIONS);
       if (classpath.isEmpty()) {
         command.add("-jar");
         command.add(jar);
