@@ -181,8 +181,15 @@ final class ChordJoiner implements AutoCloseable {
     }
   }
 
-  /** Sends the body with the results in header order, or fails it; then done, then the acks. */
+  /**
+   * Sends the body with the results in header order, or fails it; then done, then the acks. Only
+   * while this worker still holds every part it joined: see {@link #giveBack}.
+   */
   private void finish(Join join) {
+    if (!join.held.stream().allMatch(Delivery::held)) {
+      giveBack(join);
+      return;
+    }
     join.busy = true;
     ChordParts state = join.state;
     JsonNode body = state.body();
@@ -255,6 +262,22 @@ final class ChordJoiner implements AutoCloseable {
                 }
               }
             });
+  }
+
+  /**
+   * Gives up a join whose parts the broker took back: a channel they came on went down, so RabbitMQ
+   * requeued them, to be delivered to whichever worker is the chord queue's active consumer by now.
+   * That worker joins the chord and sends the body; sending it here too, from what this worker
+   * still remembers (a retry after a broker restart did), ran the body twice. The parts still held
+   * go back to the queue as well, so that the chord is joined again whole.
+   */
+  private void giveBack(Join join) {
+    log.info(
+        "chord parts taken back by the broker, joined again where they are delivered group={}",
+        join.state.chord());
+    joins.remove(join.state.chord());
+    join.held.stream().filter(Delivery::held).forEach(Delivery::requeue);
+    join.held.clear();
   }
 
   private void retryLater(Join join) {
