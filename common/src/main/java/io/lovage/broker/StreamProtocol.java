@@ -131,12 +131,20 @@ final class StreamProtocol implements AutoCloseable {
    * most {@code prefetch} messages and the {@link #CREDITS} chunks already asked for are held, as
    * AMQP's prefetch holds at most that many deliveries. (Messages the client skips, before the
    * start offset, count as handled.)
+   *
+   * <p>Each subscription starts the count over ({@link #initialCredits}, which the client asks at
+   * every subscribe, the first and each after a lost connection or a leader change): messages of
+   * the chunks a lost connection had delivered but the client never handed over would otherwise
+   * stay counted as waiting, and once they reach the prefetch the reader would get no credit again
+   * and stop for good.
    */
   static final class PrefetchFlow implements ConsumerFlowStrategy {
     private final int prefetch;
     private final java.util.concurrent.atomic.AtomicLong waiting =
         new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger owed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger subscription =
         new java.util.concurrent.atomic.AtomicInteger();
 
     PrefetchFlow(int prefetch) {
@@ -145,17 +153,24 @@ final class StreamProtocol implements AutoCloseable {
 
     @Override
     public int initialCredits() {
+      subscription.incrementAndGet();
+      waiting.set(0);
+      owed.set(0);
       return CREDITS;
     }
 
     @Override
     public MessageProcessedCallback start(Context chunk) {
+      int of = subscription.get();
       if (waiting.addAndGet(chunk.messageCount()) < prefetch) {
         chunk.credits(1);
       } else {
         owed.incrementAndGet();
       }
       return handled -> {
+        if (subscription.get() != of) {
+          return; // a chunk of an earlier subscription: its credit went with it
+        }
         if (waiting.decrementAndGet() < prefetch && owed.get() > 0) {
           int credits = owed.getAndSet(0);
           if (credits > 0) {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.stream.Address;
 import com.rabbitmq.stream.AddressResolver;
+import com.rabbitmq.stream.ConsumerFlowStrategy;
 import com.rabbitmq.stream.OffsetSpecification;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -75,5 +77,62 @@ class StreamProtocolTest {
             List.of(new Address("rabbit-1", 5552), new Address("rabbit-2", 6000)));
     assertEquals(new Address("rabbit-2", 6000), cluster.resolve(advertised));
     assertEquals(new Address("rabbit-3", 5552), cluster.resolve(new Address("rabbit-3", 5552)));
+  }
+
+  @Test
+  void aReaderResubscribedAfterALostConnectionGetsCreditAgainThoughTheLostChunksWereNeverHandled() {
+    StreamProtocol.PrefetchFlow flow = new StreamProtocol.PrefetchFlow(100);
+    flow.initialCredits();
+    List<Integer> credits = new ArrayList<>();
+    // Two chunks of 60 arrive; the connection is lost before any of their messages is handled.
+    flow.start(chunk(60, credits));
+    flow.start(chunk(60, credits));
+    assertEquals(List.of(1), credits, "the second chunk put it at its prefetch: no credit");
+
+    flow.initialCredits(); // the client subscribes again, elsewhere
+    credits.clear();
+    ConsumerFlowStrategy.MessageProcessedCallback next = flow.start(chunk(60, credits));
+
+    assertEquals(List.of(1), credits, "the new subscription counts only its own chunk");
+    for (int i = 0; i < 60; i++) {
+      next.processed(null);
+    }
+    flow.start(chunk(60, credits));
+    assertEquals(List.of(1, 1), credits);
+  }
+
+  @Test
+  void aReaderAtItsPrefetchGetsTheCreditItWasOwedOnceItHasHandledEnough() {
+    StreamProtocol.PrefetchFlow flow = new StreamProtocol.PrefetchFlow(100);
+    flow.initialCredits();
+    List<Integer> credits = new ArrayList<>();
+    ConsumerFlowStrategy.MessageProcessedCallback first = flow.start(chunk(60, credits));
+    flow.start(chunk(60, credits));
+    assertEquals(List.of(1), credits);
+
+    for (int i = 0; i < 21; i++) {
+      first.processed(null);
+    }
+
+    assertEquals(List.of(1, 1), credits, "below its prefetch again: the owed credit is given");
+  }
+
+  private static ConsumerFlowStrategy.Context chunk(long messages, List<Integer> credits) {
+    return new ConsumerFlowStrategy.Context() {
+      @Override
+      public void credits(int n) {
+        credits.add(n);
+      }
+
+      @Override
+      public long messageCount() {
+        return messages;
+      }
+
+      @Override
+      public long chunkId() {
+        return 0;
+      }
+    };
   }
 }
