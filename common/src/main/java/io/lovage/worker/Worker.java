@@ -93,18 +93,6 @@ public final class Worker implements AutoCloseable {
           Duration.ofSeconds(4),
           Duration.ofSeconds(8));
 
-  /**
-   * An outcome whose confirm took longer than this is published once more. On RabbitMQ 3.10 a
-   * confirm that waited for a new leader of the event stream may be for a message that never
-   * reached it: the channel resends what was unconfirmed at the leader change, out of order past 32
-   * messages, and the stream drops the ones behind as duplicates yet confirms them (fixed in 4.0,
-   * rabbitmq-server#12236). Fault scenario 14 lost 25 outcomes this way when the new leader came
-   * within the publish timeout (a longer wait replaces the channel, which fails and retries them).
-   * A second copy of an outcome changes nothing for its readers; a confirm this late otherwise
-   * means a memory alarm or a loss of a node.
-   */
-  static final Duration LATE_CONFIRM = Duration.ofSeconds(1);
-
   /** A task due within this long waits in the worker; a later one goes to the delay ladder. */
   static final Duration HOLD_AT_MOST = Duration.ofSeconds(1);
 
@@ -805,18 +793,12 @@ public final class Worker implements AutoCloseable {
 
   private CompletableFuture<Void> untilConfirmed(
       TaskMessage message, Supplier<CompletableFuture<Void>> event, int tried) {
-    long sent = System.nanoTime();
     return event
         .get()
         .handle((ok, error) -> error)
         .thenCompose(
             error -> {
               if (error == null) {
-                long took = System.nanoTime() - sent;
-                if (took > LATE_CONFIRM.toNanos() && tried < RECORD_RETRY_DELAYS.size()) {
-                  logLateConfirm(message, took);
-                  return untilConfirmed(message, event, tried + 1);
-                }
                 return CompletableFuture.completedFuture(null);
               }
               if (closed || tried >= RECORD_RETRY_DELAYS.size()) {
@@ -835,23 +817,6 @@ public final class Worker implements AutoCloseable {
                       CompletableFuture.delayedExecutor(delay.toMillis(), TimeUnit.MILLISECONDS))
                   .thenComposeAsync(ok -> untilConfirmed(message, event, tried + 1), pool);
             });
-  }
-
-  private volatile long lateConfirmLogged;
-
-  /** Once a second at INFO (a failover confirms hundreds late at once), else at DEBUG. */
-  private void logLateConfirm(TaskMessage message, long tookNanos) {
-    long now = System.nanoTime();
-    boolean loud = now - lateConfirmLogged > 1_000_000_000L;
-    if (loud) {
-      lateConfirmLogged = now;
-    }
-    log.atLevel(loud ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG)
-        .log(
-            "outcome confirmed late, publishing it once more (a stream leader change can drop a"
-                + " message it confirms) took_ms={} task_id={}",
-            tookNanos / 1_000_000,
-            message.id());
   }
 
   /**

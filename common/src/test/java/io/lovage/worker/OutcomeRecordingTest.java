@@ -18,7 +18,6 @@ import io.lovage.testing.ForwardingBroker;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -84,36 +83,11 @@ class OutcomeRecordingTest {
     assertTrue(broker.outcomeTries.get() <= Worker.RECORD_RETRY_DELAYS.size() + 1);
   }
 
-  @Test
-  void
-      anOutcomeConfirmedLaterThanASecondIsPublishedOnceMoreAsAStreamLeaderChangeMayHaveDroppedIt() {
-    broker.confirmLate(1);
-
-    TaskMessage sent = client.send(TaskMessage.builder("add").args(1).build()).join();
-
-    Await.until(WAIT, "the outcome published twice", () -> broker.outcomeTries.get() == 2);
-    Await.until(WAIT, "message acknowledged", () -> memory.unacked(QUEUE) == 0);
-    assertEquals(TaskState.SUCCESS, results.find(sent.id()).orElseThrow().state());
-    assertEquals(1, runs.get(), "ran once: only its outcome was published again");
-    assertEquals(2, broker.outcomeTries.get());
-  }
-
-  @Test
-  void anOutcomeConfirmedInTimeIsPublishedOnce() {
-    TaskMessage sent = client.send(TaskMessage.builder("add").args(1).build()).join();
-
-    Await.until(WAIT, "message acknowledged", () -> memory.unacked(QUEUE) == 0);
-    assertEquals(TaskState.SUCCESS, results.find(sent.id()).orElseThrow().state());
-    assertEquals(1, broker.outcomeTries.get());
-  }
-
   /**
-   * The in-memory broker, except that it refuses the next n outcome events as a lost connection, or
-   * confirms the next n later than {@link Worker#LATE_CONFIRM}, as when a stream's leader changes.
+   * The in-memory broker, except that it refuses the next n outcome events as a lost connection.
    */
   private static final class RefusingOutcomes extends ForwardingBroker {
     private final AtomicInteger refusals = new AtomicInteger();
-    private final AtomicInteger late = new AtomicInteger();
     final AtomicInteger outcomeTries = new AtomicInteger();
 
     RefusingOutcomes(Broker inner) {
@@ -124,10 +98,6 @@ class OutcomeRecordingTest {
       refusals.set(n);
     }
 
-    void confirmLate(int n) {
-      late.set(n);
-    }
-
     @Override
     public CompletableFuture<Void> publish(String exchange, String routingKey, Message message) {
       if (exchange.equals(LovageTopology.EVENT_EXCHANGE)
@@ -136,16 +106,6 @@ class OutcomeRecordingTest {
         if (refusals.getAndDecrement() > 0) {
           return CompletableFuture.failedFuture(
               new BrokerException("connection is already closed"));
-        }
-        if (late.getAndDecrement() > 0) {
-          long after = Worker.LATE_CONFIRM.toMillis() + 200;
-          return inner
-              .publish(exchange, routingKey, message)
-              .thenCompose(
-                  ok ->
-                      CompletableFuture.runAsync(
-                          () -> {},
-                          CompletableFuture.delayedExecutor(after, TimeUnit.MILLISECONDS)));
         }
       }
       return inner.publish(exchange, routingKey, message);
