@@ -63,6 +63,11 @@ public final class RabbitBroker implements Broker {
 
   private final Connection consuming;
   private final Publisher publisher;
+
+  /** A publisher per set of streams a publish reaches ({@link StreamLanes}). */
+  private final Map<String, Publisher> laned = new ConcurrentHashMap<>();
+
+  private final StreamLanes lanes = new StreamLanes();
   private final java.util.concurrent.ScheduledFuture<?> sweeping;
 
   /**
@@ -93,7 +98,7 @@ public final class RabbitBroker implements Broker {
     long every = sweepEvery(settings.publishTimeout()).toMillis();
     this.sweeping =
         SWEEPER.scheduleWithFixedDelay(
-            publisher::expireOverdue, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
+            this::expireOverdue, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     this.transientNames = transientNames;
     this.streams = new StreamProtocol(settings);
   }
@@ -296,6 +301,7 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public synchronized List<String> declare(Topology topology) {
+    lanes.learn(topology);
     if (settings.topology() == BrokerSettings.TopologyMode.VERIFY) {
       return verify(topology);
     }
@@ -431,7 +437,17 @@ public final class RabbitBroker implements Broker {
 
   @Override
   public CompletableFuture<Void> publish(String exchange, String routingKey, Message message) {
-    return publisher.publish(exchange, routingKey, message);
+    Publisher to =
+        lanes
+            .laneOf(exchange, routingKey)
+            .map(lane -> laned.computeIfAbsent(lane, l -> new Publisher()))
+            .orElse(publisher);
+    return to.publish(exchange, routingKey, message);
+  }
+
+  private void expireOverdue() {
+    publisher.expireOverdue();
+    laned.values().forEach(Publisher::expireOverdue);
   }
 
   @Override
@@ -584,6 +600,9 @@ public final class RabbitBroker implements Broker {
     sweeping.cancel(false);
     ChannelAcks.sendAll(acksWaiting);
     publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
+    laned
+        .values()
+        .forEach(p -> p.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed"));
     streams.close();
     for (Connection connection : List.of(consuming, publishing)) {
       try {
@@ -742,6 +761,22 @@ public final class RabbitBroker implements Broker {
    * Publishes on one confirm-mode channel. Each publish carries a message id that names its
    * sequence number, so a basic.return (which arrives before the confirm) marks the right publish.
    */
+  /**
+   * Set while the publishing connection's own thread runs Lovage's code (a confirm settling a
+   * publish runs what waited on it): that thread must not open a channel ({@link
+   * Publisher#publishQueued}).
+   */
+  private static final ThreadLocal<Boolean> ON_CONNECTION_THREAD = new ThreadLocal<>();
+
+  private static void onConnectionThread(Runnable callback) {
+    ON_CONNECTION_THREAD.set(Boolean.TRUE);
+    try {
+      callback.run();
+    } finally {
+      ON_CONNECTION_THREAD.remove();
+    }
+  }
+
   private final class Publisher {
     private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
     private final java.util.concurrent.locks.ReentrantLock lock =
@@ -799,6 +834,14 @@ public final class RabbitBroker implements Broker {
     private void publishQueued() {
       while (!queued.isEmpty() && lock.tryLock()) {
         GatheringSockets.Gathering gathered = null;
+        if (ON_CONNECTION_THREAD.get() != null && (channel == null || !channel.isOpen())) {
+          // A confirm's callback publishing again (a task's sent event once the task is
+          // confirmed): opening a channel waits for RabbitMQ's answer, which only this thread
+          // reads. Another thread opens it and writes.
+          lock.unlock();
+          Thread.ofVirtual().start(this::publishQueued);
+          return;
+        }
         try {
           for (Pending p = queued.poll(); p != null; p = queued.poll()) {
             GatheringSockets.Gathering written = write(p);
@@ -919,6 +962,7 @@ public final class RabbitBroker implements Broker {
      * whose node leading the event stream was killed: the channel that had waited got confirms for
      * messages it published next that never reached the stream (RabbitMQ's stream resend after a
      * leader change, fixed in 4.0, rabbitmq-server#12236). A new channel writes as a new publisher.
+     * The lanes of {@link StreamLanes} keep that resend right when the new leader comes sooner.
      */
     private void replaceChannelAfterTimeout(long gen) {
       if (blocked) {
@@ -969,19 +1013,22 @@ public final class RabbitBroker implements Broker {
       ch.addConfirmListener(
           (seq, multiple) -> {
             if (gen == generation) {
-              settle(seq, multiple, true);
+              onConnectionThread(() -> settle(seq, multiple, true));
             }
           },
           (seq, multiple) -> {
             if (gen == generation) {
-              settle(seq, multiple, false);
+              onConnectionThread(() -> settle(seq, multiple, false));
             }
           });
       ch.addShutdownListener(
           cause -> {
             if (!cause.isInitiatedByApplication() && gen == generation) {
-              failAll(
-                  PublishException.Reason.CONNECTION_LOST, "channel closed: " + cause.getMessage());
+              onConnectionThread(
+                  () ->
+                      failAll(
+                          PublishException.Reason.CONNECTION_LOST,
+                          "channel closed: " + cause.getMessage()));
             }
           });
       channel = ch;

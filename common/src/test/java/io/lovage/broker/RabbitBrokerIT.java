@@ -61,6 +61,25 @@ class RabbitBrokerIT {
   }
 
   @Test
+  void aPublishToAStreamMadeWhenAnotherPublishIsConfirmedIsConfirmedTooThoughItOpensAChannel() {
+    broker.declare(LovageTopology.taskQueue(queue).plus(LovageTopology.events()));
+
+    // The stream's channel (StreamLanes) opens at its first publish, here on the connection's own
+    // thread, which runs what waits on a confirm: opening it there would wait for itself.
+    java.util.concurrent.CompletableFuture<Void> event =
+        broker
+            .publish(LovageTopology.TASK_EXCHANGE, queue, Message.text("task"))
+            .thenCompose(
+                ok ->
+                    broker.publish(
+                        LovageTopology.EVENT_EXCHANGE,
+                        "task.sent",
+                        Message.json("{}".getBytes(StandardCharsets.UTF_8), Map.of())));
+
+    event.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+  }
+
+  @Test
   void publishesFromManyThreadsAtOnceAreAllConfirmedAndEachThreadsArriveInTheOrderItSentThem()
       throws Exception {
     broker.declare(LovageTopology.taskQueue(queue));

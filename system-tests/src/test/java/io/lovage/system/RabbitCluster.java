@@ -79,6 +79,41 @@ final class RabbitCluster implements AutoCloseable {
   }
 
   /**
+   * What the nodes other than {@code lost} say of a queue or stream: its type, leader, members,
+   * online members and messages, one line per node that answers.
+   */
+  String describe(String queue, int lost) {
+    StringBuilder said = new StringBuilder();
+    for (int node = 1; node <= NODES; node++) {
+      if (node == lost) {
+        continue;
+      }
+      String answer =
+          tryRun(
+                  20,
+                  "ctl",
+                  String.valueOf(node),
+                  "list_queues",
+                  "name",
+                  "type",
+                  "leader",
+                  "members",
+                  "online",
+                  "messages")
+              .map(
+                  listed ->
+                      listed
+                          .lines()
+                          .filter(line -> line.startsWith(queue + "\t"))
+                          .findFirst()
+                          .orElse("not listed"))
+              .orElse("no answer");
+      said.append("rabbit-c").append(node).append(": ").append(answer).append("; ");
+    }
+    return said.toString();
+  }
+
+  /**
    * The node (1..3) each worker's consuming connection is on, by the worker's pid: from the
    * connections' server ports and names ({@code lovage-<pid>@<host> consume}).
    */
