@@ -44,4 +44,24 @@ class UniqueLocksTest {
     assertEquals(Optional.of("t2"), locks.holder("k"));
     assertEquals(1, broker.ready(UniqueLocks.lockQueue("k")));
   }
+
+  @Test
+  void aReleaseWhileALoserReadsWhoHoldsTheLockStillFreesIt() throws Exception {
+    locks.claim("k", "t1", Duration.ofMinutes(1));
+    // A loser's holder() has taken the id and puts it back a moment later.
+    io.lovage.broker.Delivery reading = broker.get(UniqueLocks.idQueue("k")).orElseThrow();
+    Thread putBack =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+                  reading.requeue();
+                });
+
+    locks.release("k", "t1");
+    putBack.join();
+
+    assertEquals(Optional.empty(), locks.holder("k"));
+    assertEquals(new UniqueLocks.Claim.Taken("t2"), locks.claim("k", "t2", Duration.ofMinutes(1)));
+  }
 }
