@@ -446,8 +446,13 @@ public final class RabbitBroker implements Broker {
   }
 
   private void expireOverdue() {
-    publisher.expireOverdue();
-    laned.values().forEach(Publisher::expireOverdue);
+    publishers().forEach(Publisher::expireOverdue);
+  }
+
+  /** The main publisher and every lane's. */
+  private java.util.stream.Stream<Publisher> publishers() {
+    return java.util.stream.Stream.concat(
+        java.util.stream.Stream.of(publisher), laned.values().stream());
   }
 
   @Override
@@ -599,10 +604,7 @@ public final class RabbitBroker implements Broker {
   public void close() {
     sweeping.cancel(false);
     ChannelAcks.sendAll(acksWaiting);
-    publisher.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed");
-    laned
-        .values()
-        .forEach(p -> p.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed"));
+    publishers().forEach(p -> p.failAll(PublishException.Reason.CONNECTION_LOST, "broker closed"));
     streams.close();
     for (Connection connection : List.of(consuming, publishing)) {
       try {
@@ -758,10 +760,6 @@ public final class RabbitBroker implements Broker {
   }
 
   /**
-   * Publishes on one confirm-mode channel. Each publish carries a message id that names its
-   * sequence number, so a basic.return (which arrives before the confirm) marks the right publish.
-   */
-  /**
    * Set while the publishing connection's own thread runs Lovage's code (a confirm settling a
    * publish runs what waited on it): that thread must not open a channel ({@link
    * Publisher#publishQueued}).
@@ -777,6 +775,10 @@ public final class RabbitBroker implements Broker {
     }
   }
 
+  /**
+   * Publishes on one confirm-mode channel. Each publish carries a message id that names its
+   * sequence number, so a basic.return (which arrives before the confirm) marks the right publish.
+   */
   private final class Publisher {
     private final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
     private final java.util.concurrent.locks.ReentrantLock lock =
