@@ -26,12 +26,16 @@ import org.slf4j.LoggerFactory;
  * with a heap that does not grow with the number of tasks.
  *
  * <p>The archive is a series of segments. Each is an append-only log of records (JSON) and a hash
- * table from a task id's 64-bit hash to its latest record's place in the log, in a memory-mapped
- * file, so the operating system's page cache holds what is hot and the heap holds nothing per task.
- * A put appends and sets one slot; a lookup probes each segment's table, newest first, and reads
- * one record. New records go to the newest segment, so a task's latest record is in the newest
- * segment that knows it. A segment is closed once it spans an eighth of the expiry or its table is
- * full, and deleted once its newest record has expired: expiry drops files, it never scans.
+ * table from a task id's 64-bit hash to its latest record's place in the log. The table of the
+ * segment being written is an array on the heap (16 bytes a slot, at most {@value #MAX_OPEN_MIB}
+ * MiB); once the segment is closed its table goes to a file, memory-mapped read-only, so the
+ * operating system's page cache holds what is hot and the heap holds nothing per task of a closed
+ * segment. (A table written through a shared mapping cost the producer about a tenth of its CPU
+ * under REST load: every page the kernel had written back faulted again on the next put.) A put
+ * appends and sets one slot; a lookup probes each segment's table, newest first, and reads one
+ * record. New records go to the newest segment, so a task's latest record is in the newest segment
+ * that knows it. A segment is closed once it spans an eighth of the expiry or its table is full,
+ * and deleted once its newest record has expired: expiry drops files, it never scans.
  *
  * <p>The directory is this process's alone and starts empty: the event stream is the truth, and the
  * producer reads it again on start. It is deleted on close. An embedded B-tree (H2's MVStore) was
@@ -39,6 +43,9 @@ import org.slf4j.LoggerFactory;
  */
 final class DiskTaskArchive implements TaskArchive {
   private static final Logger log = LoggerFactory.getLogger(DiskTaskArchive.class);
+
+  /** The largest table of the segment being written, in MiB (a MiB holds 2^16 slots). */
+  static final int MAX_OPEN_MIB = 128;
 
   /** Segments per expiry: at most about an eighth of the expiry is kept past it. */
   private static final int SEGMENTS_PER_EXPIRY = 8;
@@ -76,7 +83,7 @@ final class DiskTaskArchive implements TaskArchive {
           e);
     }
     log.info("tasks evicted from memory are kept on disk in {} for {}", directory, expires);
-    return new DiskTaskArchive(directory, expires, clock, 1 << 16, 1 << 26);
+    return new DiskTaskArchive(directory, expires, clock, 1 << 16, MAX_OPEN_MIB << 16);
   }
 
   /**
@@ -94,6 +101,9 @@ final class DiskTaskArchive implements TaskArchive {
       dropExpired();
       Segment segment = segments.peekLast();
       if (segment == null || segment.full() || segment.spans(last, segmentSpan)) {
+        if (segment != null) {
+          segment.seal();
+        }
         segment = new Segment(directory, nextSegment++, initialSlots, maxSlots, last);
         segments.addLast(segment);
       }
@@ -169,8 +179,15 @@ final class DiskTaskArchive implements TaskArchive {
     private final FileChannel log;
     private final ByteBuffer pending = ByteBuffer.allocate(BUFFER);
     private long pendingAt;
+
+    /** The open segment's table: a slot's hash, then its record's place in the log. */
+    private long[] open;
+
+    /** A closed segment's table, as {@link #open} was, in its file. */
+    private MappedByteBuffer closed;
+
     private Path tableFile;
-    private MappedByteBuffer table;
+
     private int slots;
     private long entries;
     private final Instant oldest;
@@ -192,7 +209,8 @@ final class DiskTaskArchive implements TaskArchive {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      this.table = newTable(initialSlots);
+      this.open = new long[2 * initialSlots];
+      this.slots = initialSlots;
     }
 
     boolean full() {
@@ -210,14 +228,14 @@ final class DiskTaskArchive implements TaskArchive {
       long hash = hash(id);
       int mask = slots - 1;
       for (int i = (int) hash & mask; ; i = (i + 1) & mask) {
-        long slotHash = table.getLong(i * SLOT);
+        long slotHash = open[2 * i];
         if (slotHash == 0) {
           entries++;
-        } else if (slotHash != hash || !id.equals(read(table.getLong(i * SLOT + 8)).id())) {
+        } else if (slotHash != hash || !id.equals(read(open[2 * i + 1]).id())) {
           continue;
         }
-        table.putLong(i * SLOT, hash);
-        table.putLong(i * SLOT + 8, append(json));
+        open[2 * i] = hash;
+        open[2 * i + 1] = append(json);
         if (last.isAfter(newest)) {
           newest = last;
         }
@@ -228,12 +246,12 @@ final class DiskTaskArchive implements TaskArchive {
     Optional<TaskRecord> find(String id, long hash) {
       int mask = slots - 1;
       for (int i = (int) hash & mask; ; i = (i + 1) & mask) {
-        long slotHash = table.getLong(i * SLOT);
+        long slotHash = open != null ? open[2 * i] : closed.getLong(i * SLOT);
         if (slotHash == 0) {
           return Optional.empty();
         }
         if (slotHash == hash) {
-          TaskRecord record = read(table.getLong(i * SLOT + 8));
+          TaskRecord record = read(open != null ? open[2 * i + 1] : closed.getLong(i * SLOT + 8));
           if (record.id().equals(id)) {
             return Optional.of(record);
           }
@@ -248,7 +266,7 @@ final class DiskTaskArchive implements TaskArchive {
       long at = pendingAt + pending.position();
       if (4 + json.length > BUFFER) {
         ByteBuffer large = ByteBuffer.allocate(4 + json.length).putInt(json.length).put(json);
-        writeFully(large.flip(), at);
+        writeFully(log, large.flip(), at);
         pendingAt = at + large.capacity();
       } else {
         pending.putInt(json.length).put(json);
@@ -257,15 +275,15 @@ final class DiskTaskArchive implements TaskArchive {
     }
 
     private void flush() {
-      writeFully(pending.flip(), pendingAt);
+      writeFully(log, pending.flip(), pendingAt);
       pendingAt += pending.limit();
       pending.clear();
     }
 
-    private void writeFully(ByteBuffer buffer, long at) {
+    private static void writeFully(FileChannel file, ByteBuffer buffer, long at) {
       try {
         while (buffer.hasRemaining()) {
-          at += log.write(buffer, at);
+          at += file.write(buffer, at);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -299,41 +317,53 @@ final class DiskTaskArchive implements TaskArchive {
       }
     }
 
-    private MappedByteBuffer newTable(int size) {
-      Path file = directory.resolve(number + "." + size + ".table");
+    /** Doubles the table, moving each slot by its hash alone: no record is read. */
+    private void grow() {
+      long[] old = open;
+      slots *= 2;
+      open = new long[2 * slots];
+      int mask = slots - 1;
+      for (int j = 0; j < old.length; j += 2) {
+        long hash = old[j];
+        if (hash != 0) {
+          int i = (int) hash & mask;
+          while (open[2 * i] != 0) {
+            i = (i + 1) & mask;
+          }
+          open[2 * i] = hash;
+          open[2 * i + 1] = old[j + 1];
+        }
+      }
+    }
+
+    /**
+     * Closes the segment to puts: its table goes to its file, read from there through the page
+     * cache, and off the heap.
+     */
+    void seal() {
+      Path file = directory.resolve(number + ".table");
       try (FileChannel channel =
           FileChannel.open(
               file,
               StandardOpenOption.CREATE_NEW,
               StandardOpenOption.READ,
               StandardOpenOption.WRITE)) {
-        MappedByteBuffer mapped =
-            channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) size * SLOT);
-        deleteQuietly(tableFile);
+        ByteBuffer chunk = ByteBuffer.allocate(BUFFER);
+        long at = 0;
+        for (long value : open) {
+          chunk.putLong(value);
+          if (!chunk.hasRemaining()) {
+            writeFully(channel, chunk.flip(), at);
+            at += chunk.limit();
+            chunk.clear();
+          }
+        }
+        writeFully(channel, chunk.flip(), at);
+        closed = channel.map(FileChannel.MapMode.READ_ONLY, 0, (long) slots * SLOT);
         tableFile = file;
-        slots = size;
-        return mapped;
+        open = null;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
-      }
-    }
-
-    /** Doubles the table, moving each slot by its hash alone: no record is read. */
-    private void grow() {
-      MappedByteBuffer old = table;
-      int oldSlots = slots;
-      table = newTable(slots * 2);
-      int mask = slots - 1;
-      for (int j = 0; j < oldSlots; j++) {
-        long hash = old.getLong(j * SLOT);
-        if (hash != 0) {
-          int i = (int) hash & mask;
-          while (table.getLong(i * SLOT) != 0) {
-            i = (i + 1) & mask;
-          }
-          table.putLong(i * SLOT, hash);
-          table.putLong(i * SLOT + 8, old.getLong(j * SLOT + 8));
-        }
       }
     }
 

@@ -68,6 +68,32 @@ class DiskTaskArchiveTest {
   }
 
   @Test
+  void tasksOfSegmentsClosedWhenTheirTableFilledAreStillFoundAndTheLatestRecordWins()
+      throws Exception {
+    Instant start = Instant.parse("2026-12-02T00:00:00Z");
+    SettableClock now = new SettableClock(start);
+    // Tables of 4 slots growing to 16: a segment closes at 8 tasks, its table then on disk.
+    DiskTaskArchive archive = new DiskTaskArchive(directory, Duration.ofDays(1), now, 4, 16);
+    for (int i = 0; i < 100; i++) {
+      archive.put(record("task-" + i, start.plusMillis(i)));
+    }
+    archive.put(record("task-3", start.plusSeconds(60), TaskState.SUCCESS));
+
+    for (int i = 0; i < 100; i++) {
+      assertTrue(archive.find("task-" + i).isPresent(), "task-" + i);
+    }
+    assertEquals(TaskState.SUCCESS, archive.find("task-3").orElseThrow().state());
+    assertFalse(archive.find("task-100").isPresent());
+    try (var tables = Files.list(directory)) {
+      assertEquals(
+          12,
+          tables.filter(f -> f.toString().endsWith(".table")).count(),
+          "one per closed segment");
+    }
+    archive.close();
+  }
+
+  @Test
   void anArchiveForgetsTasksPastTheExpiryAndDeletesItsFileOnClose() throws Exception {
     Instant start = Instant.parse("2026-12-02T00:00:00Z");
     SettableClock now = new SettableClock(start);
@@ -115,10 +141,14 @@ class DiskTaskArchiveTest {
   }
 
   private static TaskRecord record(String id, Instant sent) {
+    return record(id, sent, TaskState.PENDING);
+  }
+
+  private static TaskRecord record(String id, Instant sent, TaskState state) {
     return new TaskRecord(
         id,
         "demo.add",
-        TaskState.PENDING,
+        state,
         null,
         null,
         0,
