@@ -82,17 +82,21 @@ final class RestSubmit {
   }
 
   /**
-   * Untimed wrk runs of single submits until the producer's JIT compilers used at most a tenth of
-   * its CPU in the last one (at most the profile's {@code restWarmupRuns}): on 2 cores a JVM still
-   * compiles its hot code many seconds after its start, and a compiler takes its CPU from the
-   * requests and the broker alike.
+   * Untimed wrk runs of single submits, at each connection count the row measures in turn, until
+   * the producer's JIT compilers used at most a tenth of its CPU in the last run at every count (at
+   * most the profile's {@code restWarmupRuns}): on 2 cores a JVM still compiles its hot code many
+   * seconds after its start, and a compiler takes its CPU from the requests and the broker alike.
+   * Warmed at -c 64 alone, the first timed run at -c 256 still paid for compiling (JIT 13 ms of the
+   * producer's 101 per 1,000 requests in a quick run): more requests at once take other paths.
    */
   private static void warmUp(BenchContext ctx, LovageApp producer) {
     ProcessHandle process = producer.child().process().toHandle();
+    int quietRuns = 0;
     for (int run = 1; ; run++) {
+      int connections = SINGLE_CONNECTIONS.get((run - 1) % SINGLE_CONNECTIONS.size());
       Optional<Duration> cpuBefore = CpuUse.cpu(process);
       Optional<Duration> jitBefore = CpuUse.jit(process);
-      wrk(ctx, producer, "submit.lua", "/tasks", 64, WARMUP_RUN, 1);
+      wrk(ctx, producer, "submit.lua", "/tasks", connections, WARMUP_RUN, 1);
       Optional<Duration> cpu = CpuUse.cpu(process);
       Optional<Duration> jit = CpuUse.jit(process);
       if (cpuBefore.isEmpty() || jitBefore.isEmpty() || cpu.isEmpty() || jit.isEmpty()) {
@@ -101,9 +105,10 @@ final class RestSubmit {
       long cpuMillis = cpu.get().minus(cpuBefore.get()).toMillis();
       long jitMillis = jit.get().minus(jitBefore.get()).toMillis();
       System.out.printf(
-          "  warm-up run %d: the producer used %,d CPU ms, its JIT %,d%n",
-          run, cpuMillis, jitMillis);
-      if (!CpuUse.compiling(cpuMillis, jitMillis) || run >= ctx.profile().restWarmupRuns()) {
+          "  warm-up run %d at -c %d: the producer used %,d CPU ms, its JIT %,d%n",
+          run, connections, cpuMillis, jitMillis);
+      quietRuns = CpuUse.compiling(cpuMillis, jitMillis) ? 0 : quietRuns + 1;
+      if (quietRuns >= SINGLE_CONNECTIONS.size() || run >= ctx.profile().restWarmupRuns()) {
         return;
       }
     }
