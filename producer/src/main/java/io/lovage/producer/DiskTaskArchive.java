@@ -69,9 +69,16 @@ final class DiskTaskArchive implements TaskArchive {
     this.maxSlots = maxSlots;
   }
 
-  /** An empty archive in a new directory {@code parent/lovage-results-<pid>}. */
+  private static final String DIRECTORY_PREFIX = "lovage-results-";
+
+  /**
+   * An empty archive in a new directory {@code parent/lovage-results-<pid>}. The archives that
+   * producers no longer running left in {@code parent} (a producer SIGKILLed has no chance to
+   * delete its own) are deleted first.
+   */
   static DiskTaskArchive create(Path parent, Duration expires, Clock clock) {
-    Path directory = parent.resolve("lovage-results-" + ProcessHandle.current().pid());
+    Path directory = parent.resolve(DIRECTORY_PREFIX + ProcessHandle.current().pid());
+    deleteLeftBehind(parent);
     try {
       deleteTree(directory);
       Files.createDirectories(directory);
@@ -140,6 +147,29 @@ final class DiskTaskArchive implements TaskArchive {
       deleteTree(directory);
     } catch (IOException e) {
       log.warn("could not delete the results archive {} error={}", directory, e.toString());
+    }
+  }
+
+  /** Deletes the {@code lovage-results-<pid>} directories in {@code parent} of pids not alive. */
+  private static void deleteLeftBehind(Path parent) {
+    try (var entries = Files.list(parent)) {
+      for (Path entry : entries.toList()) {
+        String name = entry.getFileName().toString();
+        if (name.startsWith(DIRECTORY_PREFIX)
+            && name.length() > DIRECTORY_PREFIX.length()
+            && name.substring(DIRECTORY_PREFIX.length()).chars().allMatch(Character::isDigit)
+            && ProcessHandle.of(Long.parseLong(name.substring(DIRECTORY_PREFIX.length())))
+                .isEmpty()) {
+          try {
+            deleteTree(entry);
+            log.info("deleted the results archive of a producer no longer running: {}", entry);
+          } catch (IOException e) {
+            log.warn("could not delete the results archive {} error={}", entry, e.toString());
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("could not look for archives left behind in {} error={}", parent, e.toString());
     }
   }
 

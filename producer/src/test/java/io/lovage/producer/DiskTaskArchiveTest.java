@@ -111,6 +111,24 @@ class DiskTaskArchiveTest {
   }
 
   @Test
+  void aNewArchiveDeletesThoseOfProducersNoLongerRunningAndKeepsTheOthers() throws Exception {
+    Process exited = new ProcessBuilder("true").start();
+    exited.waitFor();
+    Path dead = Files.createDirectories(directory.resolve("lovage-results-" + exited.pid()));
+    Files.writeString(dead.resolve("0.log"), "records");
+    long alive = ProcessHandle.current().parent().orElseThrow().pid();
+    Path running = Files.createDirectories(directory.resolve("lovage-results-" + alive));
+    Path other = Files.createDirectories(directory.resolve("lovage-results-other"));
+
+    DiskTaskArchive archive = DiskTaskArchive.create(directory, Duration.ofDays(1), clock);
+
+    assertFalse(Files.exists(dead), "its producer has exited");
+    assertTrue(Files.exists(running), "its producer still runs");
+    assertTrue(Files.exists(other), "not a name an archive has");
+    archive.close();
+  }
+
+  @Test
   void aClosedArchiveTakesNoRecordAndLeavesNoFile() throws Exception {
     DiskTaskArchive archive = DiskTaskArchive.create(directory, Duration.ofDays(1), clock);
     archive.put(record("before", clock.instant()));
