@@ -29,6 +29,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -58,6 +61,9 @@ public final class TaskClient implements AutoCloseable {
 
   /** An unused reply queue is deleted by RabbitMQ after this long. */
   static final Duration REPLY_QUEUE_EXPIRY = Duration.ofMinutes(30);
+
+  /** How long {@link #close} waits for task-sent events not confirmed yet. */
+  static final Duration EVENTS_SETTLE = Duration.ofSeconds(5);
 
   private final Broker broker;
   private final String origin;
@@ -481,9 +487,15 @@ public final class TaskClient implements AutoCloseable {
     }
   }
 
-  /** Stops listening for replies; futures not completed by then stay incomplete. */
+  /**
+   * Waits at most {@link #EVENTS_SETTLE} for the task-sent events of the tasks sent so far to be
+   * confirmed, then stops listening for replies; futures not completed by then stay incomplete.
+   * Without its task-sent event, another producer replica would know a task only once a worker
+   * reports it.
+   */
   @Override
   public synchronized void close() {
+    settleEvents();
     if (replies != null) {
       replies.close();
     }
@@ -491,5 +503,20 @@ public final class TaskClient implements AutoCloseable {
       records.close();
     }
     control.close();
+  }
+
+  private void settleEvents() {
+    try {
+      events.settled().get(EVENTS_SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn(
+          "task-sent events still unconfirmed {} s after the client began to close; replicas"
+              + " that did not send those tasks know them once a worker reports them",
+          EVENTS_SETTLE.toSeconds());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("settled() does not fail", e);
+    }
   }
 }

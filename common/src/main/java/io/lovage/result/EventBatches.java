@@ -47,6 +47,9 @@ final class EventBatches {
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private boolean publishing;
 
+  /** The future of the event published last: batches settle in order, so it settles last. */
+  private CompletableFuture<Void> latest = CompletableFuture.completedFuture(null);
+
   EventBatches(Broker broker, Map<String, Object> headers) {
     this.broker = broker;
     this.headers = Map.copyOf(headers);
@@ -56,6 +59,7 @@ final class EventBatches {
     Pending pending = new Pending(routingKey, json, new CompletableFuture<>());
     synchronized (this) {
       waiting.add(pending);
+      latest = pending.confirmed;
       if (publishing) {
         return pending.confirmed;
       }
@@ -63,6 +67,18 @@ final class EventBatches {
     }
     publishNext();
     return pending.confirmed;
+  }
+
+  /**
+   * Completes, never exceptionally, once every event published before the call is confirmed or has
+   * failed: what a graceful stop waits for before the broker's connection closes.
+   */
+  CompletableFuture<Void> settled() {
+    CompletableFuture<Void> last;
+    synchronized (this) {
+      last = latest;
+    }
+    return last.handle((ok, error) -> null);
   }
 
   /** Publishes what waits, as one message; when it is confirmed, the next. */

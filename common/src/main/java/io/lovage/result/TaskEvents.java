@@ -50,6 +50,14 @@ public final class TaskEvents {
    */
   public static final String IDEMPOTENCY_KEY = "idempotency_key";
 
+  /**
+   * Completes, never exceptionally, once every event published before the call is confirmed or has
+   * failed. Events go out in order, so this is the future of the last one.
+   */
+  public CompletableFuture<Void> settled() {
+    return batches.settled();
+  }
+
   public CompletableFuture<Void> sent(TaskMessage task, String queue) {
     ObjectNode event = describe(task);
     event.put("queue", queue);

@@ -82,6 +82,23 @@ class EventBatchesTest {
     fourth.join();
   }
 
+  @Test
+  void settledCompletesOnlyOnceEveryEventPublishedBeforeIsConfirmedOrFailed() {
+    batches.publish("task.received", event(1));
+    batches.publish("task.started", event(2));
+    batches.publish("task.succeeded", event(3));
+    CompletableFuture<Void> settled = batches.settled();
+
+    broker.confirmNext();
+    Await.until(WAIT, "the batch to be published", () -> broker.published.size() == 2);
+    assertFalse(settled.isDone(), "events 2 and 3 still wait for their confirm");
+    broker.refuseNext();
+
+    settled.join();
+    assertFalse(settled.isCompletedExceptionally(), "a failed event settles too");
+    assertTrue(new EventBatches(broker, Map.of()).settled().isDone(), "nothing to wait for");
+  }
+
   private static byte[] event(int n) {
     return ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8);
   }

@@ -57,7 +57,9 @@ final class ProducerFactory {
             .withTopology(topology));
   }
 
+  // Closed before the broker (it needs it): its task-sent events still in flight are confirmed.
   @Singleton
+  @Bean(preDestroy = "close")
   TaskClient client(
       Broker broker,
       @Value("${lovage.queue.type:}") String queueType,

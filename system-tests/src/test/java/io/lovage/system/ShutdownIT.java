@@ -1,6 +1,7 @@
 package io.lovage.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lovage.protocol.Json;
@@ -8,14 +9,22 @@ import io.lovage.testing.Await;
 import io.lovage.testing.RabbitFixture;
 import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-/** SIGTERM to a worker JVM: running tasks finish, waiting ones go back, the process exits 0. */
+/**
+ * SIGTERM to a worker JVM: running tasks finish, waiting ones go back, the process exits 0. To a
+ * producer: the requests it has are answered, and what it accepted is recorded, before it exits.
+ */
 class ShutdownIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -67,6 +76,53 @@ class ShutdownIT {
         assertTrue(
             second.get("worker").asString().startsWith(next.workerNamePrefix()), second.toString());
       }
+    }
+  }
+
+  @Test
+  void sigtermToAProducerAnswersTheRequestsItHasAndAnotherReplicaKnowsEveryTaskItAccepted()
+      throws Exception {
+    try (AppProcess stopping = AppProcess.startProducer(Map.of());
+        AppProcess other = AppProcess.producer()) {
+      stopping.awaitHealthy().awaitHistoryRead();
+      String task = "{\"task\": \"demo.noop\", \"queue\": \"" + queue + "\"}";
+      List<String> accepted = new CopyOnWriteArrayList<>();
+      List<String> refused = new CopyOnWriteArrayList<>();
+      try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+        for (int i = 0; i < 32; i++) {
+          clients.execute(
+              () -> {
+                while (true) {
+                  HttpResponse<String> answer;
+                  try {
+                    answer = stopping.post("/tasks", "application/json", task);
+                  } catch (IOException closed) {
+                    return; // the producer no longer takes requests
+                  }
+                  if (answer.statusCode() == 202) {
+                    accepted.add(Json.MAPPER.readTree(answer.body()).get("id").asString());
+                  } else {
+                    refused.add(answer.statusCode() + " " + answer.body());
+                  }
+                }
+              });
+        }
+        Await.until(WAIT, "500 tasks accepted", () -> accepted.size() >= 500);
+
+        assertEquals(0, stopping.stop(WAIT), "exit code after SIGTERM");
+      }
+
+      assertEquals(List.of(), refused, "requests not accepted while the producer stopped");
+      // A request failed as the producer stopped is not always answered: its connection closes.
+      String log = Files.readString(stopping.log());
+      for (String failure : List.of("task not accepted", "task-sent event not recorded")) {
+        assertFalse(log.contains(failure), "\"" + failure + "\" in " + stopping.log());
+      }
+      assertTrue(
+          RabbitAdmin.ready(queue) >= accepted.size(),
+          RabbitAdmin.ready(queue) + " messages in the queue for " + accepted.size() + " accepted");
+      // From the task-sent events the stopping producer published: no worker runs these tasks.
+      accepted.forEach(id -> other.awaitState(id, "PENDING"));
     }
   }
 
