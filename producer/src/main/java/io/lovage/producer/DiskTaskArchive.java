@@ -155,11 +155,12 @@ final class DiskTaskArchive implements TaskArchive {
     try (var entries = Files.list(parent)) {
       for (Path entry : entries.toList()) {
         String name = entry.getFileName().toString();
-        if (name.startsWith(DIRECTORY_PREFIX)
-            && name.length() > DIRECTORY_PREFIX.length()
-            && name.substring(DIRECTORY_PREFIX.length()).chars().allMatch(Character::isDigit)
-            && ProcessHandle.of(Long.parseLong(name.substring(DIRECTORY_PREFIX.length())))
-                .isEmpty()) {
+        String pid =
+            name.startsWith(DIRECTORY_PREFIX) ? name.substring(DIRECTORY_PREFIX.length()) : "";
+        if (!pid.isEmpty()
+            && pid.length() < 19
+            && pid.chars().allMatch(Character::isDigit)
+            && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
           try {
             deleteTree(entry);
             log.info("deleted the results archive of a producer no longer running: {}", entry);
@@ -215,8 +216,6 @@ final class DiskTaskArchive implements TaskArchive {
 
     /** A closed segment's table, as {@link #open} was, in its file. */
     private MappedByteBuffer closed;
-
-    private Path tableFile;
 
     private int slots;
     private long entries;
@@ -276,17 +275,27 @@ final class DiskTaskArchive implements TaskArchive {
     Optional<TaskRecord> find(String id, long hash) {
       int mask = slots - 1;
       for (int i = (int) hash & mask; ; i = (i + 1) & mask) {
-        long slotHash = open != null ? open[2 * i] : closed.getLong(i * SLOT);
+        long slotHash = slotHash(i);
         if (slotHash == 0) {
           return Optional.empty();
         }
         if (slotHash == hash) {
-          TaskRecord record = read(open != null ? open[2 * i + 1] : closed.getLong(i * SLOT + 8));
+          TaskRecord record = read(slotPlace(i));
           if (record.id().equals(id)) {
             return Optional.of(record);
           }
         }
       }
+    }
+
+    /** Slot {@code i}'s hash, 0 if the slot is free, from the table in memory or in its file. */
+    private long slotHash(int i) {
+      return open != null ? open[2 * i] : closed.getLong(i * SLOT);
+    }
+
+    /** Where in the log the record of slot {@code i} is. */
+    private long slotPlace(int i) {
+      return open != null ? open[2 * i + 1] : closed.getLong(i * SLOT + 8);
     }
 
     private long append(byte[] json) {
@@ -371,10 +380,9 @@ final class DiskTaskArchive implements TaskArchive {
      * cache, and off the heap.
      */
     void seal() {
-      Path file = directory.resolve(number + ".table");
       try (FileChannel channel =
           FileChannel.open(
-              file,
+              tableFile(),
               StandardOpenOption.CREATE_NEW,
               StandardOpenOption.READ,
               StandardOpenOption.WRITE)) {
@@ -390,7 +398,6 @@ final class DiskTaskArchive implements TaskArchive {
         }
         writeFully(channel, chunk.flip(), at);
         closed = channel.map(FileChannel.MapMode.READ_ONLY, 0, (long) slots * SLOT);
-        tableFile = file;
         open = null;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -404,17 +411,16 @@ final class DiskTaskArchive implements TaskArchive {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      deleteQuietly(tableFile);
+      try {
+        Files.deleteIfExists(tableFile());
+      } catch (IOException e) {
+        DiskTaskArchive.log.warn("could not delete {} error={}", tableFile(), e.toString());
+      }
     }
 
-    private static void deleteQuietly(Path file) {
-      if (file != null) {
-        try {
-          Files.deleteIfExists(file);
-        } catch (IOException e) {
-          DiskTaskArchive.log.warn("could not delete {} error={}", file, e.toString());
-        }
-      }
+    /** Where a closed segment's table is. */
+    private Path tableFile() {
+      return directory.resolve(number + ".table");
     }
   }
 }
