@@ -62,6 +62,13 @@ public final class TaskClient implements AutoCloseable {
   /** An unused reply queue is deleted by RabbitMQ after this long. */
   static final Duration REPLY_QUEUE_EXPIRY = Duration.ofMinutes(30);
 
+  /**
+   * Under a steady load, the task-sent events go out in one message per this long at most: a
+   * replica that did not send a task knows it as PENDING up to that much later, and RabbitMQ and
+   * the producer spend about a quarter less CPU per task at 10,000 a second.
+   */
+  static final Duration SENT_EVENT_SPACING = Duration.ofMillis(20);
+
   /** How long {@link #close} waits for task-sent events not confirmed yet. */
   static final Duration EVENTS_SETTLE = Duration.ofSeconds(5);
 
@@ -110,7 +117,7 @@ public final class TaskClient implements AutoCloseable {
     this.origin = origin;
     this.queues = new TaskQueues(broker, queueType);
     this.clock = clock;
-    this.events = new TaskEvents(broker, origin, clock);
+    this.events = new TaskEvents(broker, origin, clock, SENT_EVENT_SPACING);
     this.control = new RemoteControl(broker, clock);
     this.locks = new UniqueLocks(broker);
     broker.declare(

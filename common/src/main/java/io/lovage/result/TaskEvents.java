@@ -9,6 +9,7 @@ import io.lovage.protocol.Json;
 import io.lovage.protocol.PythonRepr;
 import io.lovage.protocol.TaskMessage;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -38,10 +39,18 @@ public final class TaskEvents {
   private final EventBatches batches;
 
   public TaskEvents(Broker broker, String hostname, Clock clock) {
+    this(broker, hostname, clock, Duration.ZERO);
+  }
+
+  /**
+   * Events whose batches go out at most once per {@code spacing} while more keep coming ({@link
+   * EventBatches}): for a sender that waits for none of its events, such as a producer's task-sent.
+   */
+  public TaskEvents(Broker broker, String hostname, Clock clock, Duration spacing) {
     this.broker = broker;
     this.hostname = hostname;
     this.clock = clock;
-    this.batches = new EventBatches(broker, Map.of("hostname", hostname));
+    this.batches = new EventBatches(broker, Map.of("hostname", hostname), spacing);
   }
 
   /**

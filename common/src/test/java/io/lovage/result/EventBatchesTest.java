@@ -99,11 +99,50 @@ class EventBatchesTest {
     assertTrue(new EventBatches(broker, Map.of()).settled().isDone(), "nothing to wait for");
   }
 
+  @Test
+  void withASpacingTheNextBatchGoesOutNoSoonerThanThatAfterThePrevious() {
+    Duration spacing = Duration.ofMillis(200);
+    EventBatches spaced = new EventBatches(broker, Map.of(), spacing);
+    spaced.publish("task.sent", event(1));
+    assertEquals(1, broker.published.size(), "the first event goes out at once");
+    spaced.publish("task.sent", event(2));
+    spaced.publish("task.sent", event(3));
+
+    broker.confirmNext();
+    Await.until(WAIT, "the batch to be published", () -> broker.published.size() == 2);
+
+    assertEquals("[{\"n\":2},{\"n\":3}]", broker.published.get(1).body());
+    assertTrue(gap(0, 1).compareTo(spacing) >= 0, "published " + gap(0, 1) + " after the first");
+  }
+
+  @Test
+  void aBatchCutShortByItsLimitIsFollowedAtOnceWhateverTheSpacing() {
+    Duration spacing = Duration.ofMillis(500);
+    EventBatches spaced = new EventBatches(broker, Map.of(), spacing);
+    spaced.publish("task.sent", event(0));
+    for (int n = 1; n <= EventBatches.MAX_EVENTS + 1; n++) {
+      spaced.publish("task.sent", event(n));
+    }
+    broker.confirmNext();
+    Await.until(WAIT, "a full batch to be published", () -> broker.published.size() == 2);
+
+    broker.confirmNext();
+    Await.until(WAIT, "the rest to be published", () -> broker.published.size() == 3);
+
+    assertTrue(gap(1, 2).compareTo(spacing) < 0, "published " + gap(1, 2) + " after the full one");
+    assertEquals("{\"n\":1001}", broker.published.get(2).body(), "the one left over");
+  }
+
+  private Duration gap(int earlier, int later) {
+    return Duration.ofNanos(broker.published.get(later).at - broker.published.get(earlier).at);
+  }
+
   private static byte[] event(int n) {
     return ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8);
   }
 
-  private record Publish(String routingKey, Message message, CompletableFuture<Void> confirm) {
+  private record Publish(
+      String routingKey, Message message, CompletableFuture<Void> confirm, long at) {
     String body() {
       return new String(message.body(), StandardCharsets.UTF_8);
     }
@@ -121,7 +160,7 @@ class EventBatchesTest {
 
     @Override
     public CompletableFuture<Void> publish(String exchange, String routingKey, Message message) {
-      Publish p = new Publish(routingKey, message, new CompletableFuture<>());
+      Publish p = new Publish(routingKey, message, new CompletableFuture<>(), System.nanoTime());
       published.add(p);
       return p.confirm;
     }
