@@ -184,6 +184,36 @@ final class CpuUse {
     return Optional.of(total);
   }
 
+  /** A quarter second: how long {@link #awaitQuiet} measures at a time. */
+  private static final Duration QUIET_WINDOW = Duration.ofMillis(250);
+
+  /**
+   * Waits, at most {@code max}, until the local broker and {@code processes} together use under a
+   * fifth of a core over {@link #QUIET_WINDOW}: what a run left behind (RabbitMQ cleaning up a
+   * purged quorum queue took about a core for a second here) is then not counted in, nor slows, the
+   * next run.
+   */
+  static void awaitQuiet(List<ProcessHandle> processes, Duration max) {
+    List<ProcessHandle> watched = new java.util.ArrayList<>(brokers());
+    watched.addAll(processes);
+    long deadline = System.nanoTime() + max.toNanos();
+    Optional<Duration> before = sum(watched);
+    while (before.isPresent() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(QUIET_WINDOW);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      Optional<Duration> after = sum(watched);
+      if (after.isEmpty()
+          || after.get().minus(before.get()).compareTo(QUIET_WINDOW.dividedBy(5)) < 0) {
+        return;
+      }
+      before = after;
+    }
+  }
+
   static Optional<Duration> cpu(ProcessHandle process) {
     return process.info().totalCpuDuration();
   }

@@ -116,6 +116,9 @@ final class RestSubmit {
 
   private static final Duration WARMUP_RUN = Duration.ofSeconds(3);
 
+  /** At most this long between runs for the broker and the producer to be quiet again. */
+  private static final Duration QUIET_WAIT = Duration.ofSeconds(10);
+
   private static void awaitAccepted(LovageApp producer) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     String task = "{\"task\":\"demo.noop\",\"queue\":\"" + QUEUE + "\"}";
@@ -273,6 +276,7 @@ final class RestSubmit {
         result.failed(),
         describe(cpuPer1000));
     ctx.queues().purge(QUEUE);
+    CpuUse.awaitQuiet(List.of(producer.child().process().toHandle()), QUIET_WAIT);
     return new Timed(result, cpuPer1000);
   }
 
